@@ -1,0 +1,109 @@
+//! Error types. Every variant names the message, field or limit at fault.
+
+use std::fmt;
+
+/// A CBOR message or document that does not have the expected shape.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProtocolError {
+    #[error("{what}: malformed CBOR: {reason}")]
+    Cbor { what: &'static str, reason: String },
+    #[error("{what}: {len} trailing bytes after the CBOR item")]
+    TrailingBytes { what: &'static str, len: usize },
+    #[error("{what} is {len} bytes, over the limit of {limit}")]
+    TooLarge { what: &'static str, len: usize, limit: usize },
+    #[error("{what}: field `{field}` is missing")]
+    MissingField { what: &'static str, field: &'static str },
+    #[error("{what}: field `{field}` appears twice")]
+    DuplicateField { what: &'static str, field: String },
+    #[error("{what}: unknown field `{field}`")]
+    UnknownField { what: &'static str, field: String },
+    #[error("field `{field}` has the wrong type (expected {expected})")]
+    WrongType { field: &'static str, expected: &'static str },
+    #[error("field `{field}` is out of range")]
+    OutOfRange { field: &'static str },
+    #[error("field `{field}` is {len} long, over the limit of {limit}")]
+    FieldTooLong { field: &'static str, len: usize, limit: usize },
+    #[error("field `{field}` is {len} bytes; expected {expected}")]
+    BadLength { field: &'static str, len: usize, expected: &'static str },
+    #[error("unknown {what} `{name}`")]
+    UnknownVariant { what: &'static str, name: String },
+}
+
+/// Error codes the NSM returns as `{"Error": "<code>"}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ErrorCode {
+    InvalidArgument,
+    InvalidIndex,
+    InvalidResponse,
+    ReadOnlyIndex,
+    InvalidOperation,
+    BufferTooSmall,
+    InputTooLarge,
+    InternalError,
+    /// A code this crate does not know (kept verbatim, at most 64 bytes).
+    Other(String),
+}
+
+impl ErrorCode {
+    pub fn as_str(&self) -> &str {
+        match self {
+            ErrorCode::InvalidArgument => "InvalidArgument",
+            ErrorCode::InvalidIndex => "InvalidIndex",
+            ErrorCode::InvalidResponse => "InvalidResponse",
+            ErrorCode::ReadOnlyIndex => "ReadOnlyIndex",
+            ErrorCode::InvalidOperation => "InvalidOperation",
+            ErrorCode::BufferTooSmall => "BufferTooSmall",
+            ErrorCode::InputTooLarge => "InputTooLarge",
+            ErrorCode::InternalError => "InternalError",
+            ErrorCode::Other(s) => s,
+        }
+    }
+
+    pub(crate) fn from_name(name: &str) -> Self {
+        match name {
+            "InvalidArgument" => ErrorCode::InvalidArgument,
+            "InvalidIndex" => ErrorCode::InvalidIndex,
+            "InvalidResponse" => ErrorCode::InvalidResponse,
+            "ReadOnlyIndex" => ErrorCode::ReadOnlyIndex,
+            "InvalidOperation" => ErrorCode::InvalidOperation,
+            "BufferTooSmall" => ErrorCode::BufferTooSmall,
+            "InputTooLarge" => ErrorCode::InputTooLarge,
+            "InternalError" => ErrorCode::InternalError,
+            other => ErrorCode::Other(other.chars().take(64).collect()),
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Errors of the [`crate::Nsm`] client.
+#[derive(Debug, thiserror::Error)]
+pub enum NsmError {
+    #[error("NSM device {path}: {source}")]
+    Device { path: String, source: std::io::Error },
+    #[error("NSM response to {request}: {source}")]
+    Protocol { request: &'static str, source: ProtocolError },
+    #[error("NSM rejected {request}: {code}")]
+    Rejected { request: &'static str, code: ErrorCode },
+    #[error("NSM answered {request} with a {got} response")]
+    UnexpectedResponse { request: &'static str, got: &'static str },
+    #[error("attestation request: {0}")]
+    Request(#[from] RequestError),
+    #[error(transparent)]
+    Development(#[from] crate::dev::DevNsmError),
+}
+
+/// A caller's attestation request that breaks a documented limit.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RequestError {
+    #[error("{field} is {len} bytes, over the limit of {limit} bytes")]
+    TooLong { field: &'static str, len: usize, limit: usize },
+    #[error("{field} is not valid hex: {reason}")]
+    BadHex { field: &'static str, reason: String },
+    #[error("PCR index {index} is out of range (0..{max})")]
+    PcrIndex { index: u16, max: u16 },
+}
