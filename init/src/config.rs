@@ -1,0 +1,236 @@
+//! Init settings from the kernel command line (`sworn.*` parameters).
+//!
+//! On Nitro the command line is part of the EIF and measured into PCR0/PCR1, so
+//! these settings are attested. QEMU's `-append` adds unmeasured text, which is
+//! how the same measured image runs under the emulator with `sworn.parent_cid=2`.
+
+use std::time::Duration;
+
+use thiserror::Error;
+
+use crate::policy::{RestartMode, RestartPolicy};
+
+/// The Nitro parent instance's vsock CID.
+pub const NITRO_PARENT_CID: u32 = 3;
+/// The port nitro-cli listens on for the boot heartbeat.
+pub const HEARTBEAT_PORT: u32 = 9000;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InitConfig {
+    /// vsock CID the heartbeat goes to.
+    pub parent_cid: u32,
+    /// Deadline for the whole heartbeat exchange, retries included.
+    pub heartbeat_timeout: Duration,
+    pub restart: RestartPolicy,
+    /// After forwarding SIGTERM/SIGINT, how long the child has before SIGKILL.
+    pub stop_timeout: Duration,
+}
+
+impl Default for InitConfig {
+    fn default() -> Self {
+        Self {
+            parent_cid: NITRO_PARENT_CID,
+            heartbeat_timeout: Duration::from_secs(10),
+            restart: RestartPolicy::default(),
+            stop_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("kernel parameter {key}: {reason}")]
+    Invalid { key: String, reason: String },
+    #[error("unknown kernel parameter {0} (known: {KNOWN})")]
+    Unknown(String),
+    #[error("kernel parameter {0} needs a value (key=value)")]
+    MissingValue(String),
+    #[error("unterminated quote in the kernel command line")]
+    UnterminatedQuote,
+}
+
+const KNOWN: &str = "sworn.parent_cid, sworn.heartbeat_timeout_ms, sworn.restart, sworn.restart_max, \
+sworn.backoff_initial_ms, sworn.backoff_max_ms, sworn.stable_after_s, sworn.stop_timeout_ms";
+
+/// Splits a kernel command line into words the way the kernel does: on
+/// whitespace, with double quotes grouping (and removed).
+pub fn split_cmdline(line: &str) -> Result<Vec<String>, ConfigError> {
+    let mut words = Vec::new();
+    let mut cur = String::new();
+    let mut in_word = false;
+    let mut quoted = false;
+    for c in line.chars() {
+        match c {
+            '"' => {
+                quoted = !quoted;
+                in_word = true;
+            }
+            c if c.is_whitespace() && !quoted => {
+                if in_word {
+                    words.push(std::mem::take(&mut cur));
+                    in_word = false;
+                }
+            }
+            c => {
+                cur.push(c);
+                in_word = true;
+            }
+        }
+    }
+    if quoted {
+        return Err(ConfigError::UnterminatedQuote);
+    }
+    if in_word {
+        words.push(cur);
+    }
+    Ok(words)
+}
+
+fn parse_num<T: std::str::FromStr>(key: &str, value: &str) -> Result<T, ConfigError>
+where
+    T::Err: std::fmt::Display,
+{
+    value.parse::<T>().map_err(|e| ConfigError::Invalid {
+        key: key.to_owned(),
+        reason: format!("{value:?} is not a valid number: {e}"),
+    })
+}
+
+impl InitConfig {
+    /// Parses the `sworn.*` parameters of a kernel command line; other words are ignored.
+    pub fn from_cmdline(line: &str) -> Result<Self, ConfigError> {
+        let mut cfg = InitConfig::default();
+        for word in split_cmdline(line)? {
+            let Some(rest) = word.strip_prefix("sworn.") else { continue };
+            let Some((name, value)) = rest.split_once('=') else {
+                return Err(ConfigError::MissingValue(word.clone()));
+            };
+            let key = format!("sworn.{name}");
+            let invalid = |reason: &str| ConfigError::Invalid { key: key.clone(), reason: reason.to_owned() };
+            match name {
+                "parent_cid" => {
+                    let cid: u32 = parse_num(&key, value)?;
+                    // 0 = hypervisor, 1 = local, u32::MAX = any: none is a parent.
+                    if cid < 2 || cid == u32::MAX {
+                        return Err(invalid("CID must be 2 (host) or a guest CID >= 3"));
+                    }
+                    cfg.parent_cid = cid;
+                }
+                "heartbeat_timeout_ms" => {
+                    let ms: u64 = parse_num(&key, value)?;
+                    if ms == 0 {
+                        return Err(invalid("must be greater than 0"));
+                    }
+                    cfg.heartbeat_timeout = Duration::from_millis(ms);
+                }
+                "restart" => {
+                    cfg.restart.mode = value.parse::<RestartMode>().map_err(|e| invalid(&e))?;
+                }
+                "restart_max" => {
+                    cfg.restart.max_restarts = if value == "unlimited" {
+                        None
+                    } else {
+                        Some(parse_num(&key, value)?)
+                    };
+                }
+                "backoff_initial_ms" => {
+                    let ms: u64 = parse_num(&key, value)?;
+                    if ms == 0 {
+                        return Err(invalid("must be greater than 0"));
+                    }
+                    cfg.restart.backoff_initial = Duration::from_millis(ms);
+                }
+                "backoff_max_ms" => {
+                    cfg.restart.backoff_max = Duration::from_millis(parse_num(&key, value)?);
+                }
+                "stable_after_s" => {
+                    cfg.restart.stable_after = Duration::from_secs(parse_num(&key, value)?);
+                }
+                "stop_timeout_ms" => {
+                    cfg.stop_timeout = Duration::from_millis(parse_num(&key, value)?);
+                }
+                _ => return Err(ConfigError::Unknown(key)),
+            }
+        }
+        if cfg.restart.backoff_max < cfg.restart.backoff_initial {
+            return Err(ConfigError::Invalid {
+                key: "sworn.backoff_max_ms".into(),
+                reason: format!(
+                    "{} ms is below sworn.backoff_initial_ms ({} ms)",
+                    cfg.restart.backoff_max.as_millis(),
+                    cfg.restart.backoff_initial.as_millis()
+                ),
+            });
+        }
+        Ok(cfg)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NITRO: &str = "reboot=k panic=30 pci=off nomodules console=ttyS0 i8042.noaux i8042.nomux \
+i8042.nopnp i8042.dumbkbd random.trust_cpu=on virtio_mmio.device=4K@0xd0000000:5";
+
+    #[test]
+    fn nitro_cmdline_gives_defaults() {
+        assert_eq!(InitConfig::from_cmdline(NITRO), Ok(InitConfig::default()));
+        assert_eq!(InitConfig::default().parent_cid, 3);
+    }
+
+    #[test]
+    fn parent_cid_override() {
+        let cfg = InitConfig::from_cmdline(&format!("{NITRO} sworn.parent_cid=2\n")).unwrap();
+        assert_eq!(cfg.parent_cid, 2);
+        for bad in ["0", "1", "4294967295", "-3", "two", ""] {
+            let err = InitConfig::from_cmdline(&format!("sworn.parent_cid={bad}")).unwrap_err();
+            assert!(err.to_string().contains("sworn.parent_cid"), "{err}");
+        }
+    }
+
+    #[test]
+    fn restart_settings() {
+        let cfg = InitConfig::from_cmdline(
+            "sworn.restart=always sworn.restart_max=unlimited sworn.backoff_initial_ms=50 \
+             sworn.backoff_max_ms=5000 sworn.stable_after_s=5 sworn.stop_timeout_ms=2500 \
+             sworn.heartbeat_timeout_ms=30000",
+        )
+        .unwrap();
+        assert_eq!(cfg.restart.mode, RestartMode::Always);
+        assert_eq!(cfg.restart.max_restarts, None);
+        assert_eq!(cfg.restart.backoff_initial, Duration::from_millis(50));
+        assert_eq!(cfg.restart.backoff_max, Duration::from_secs(5));
+        assert_eq!(cfg.restart.stable_after, Duration::from_secs(5));
+        assert_eq!(cfg.stop_timeout, Duration::from_millis(2500));
+        assert_eq!(cfg.heartbeat_timeout, Duration::from_secs(30));
+        let cfg = InitConfig::from_cmdline("sworn.restart_max=3").unwrap();
+        assert_eq!(cfg.restart.max_restarts, Some(3));
+    }
+
+    #[test]
+    fn rejects_bad_settings() {
+        let cases = [
+            ("sworn.restart=sometimes", "sometimes"),
+            ("sworn.parnet_cid=2", "unknown kernel parameter sworn.parnet_cid"),
+            ("sworn.restart", "needs a value"),
+            ("sworn.backoff_initial_ms=0", "greater than 0"),
+            ("sworn.backoff_initial_ms=500 sworn.backoff_max_ms=100", "below"),
+            ("sworn.heartbeat_timeout_ms=0", "greater than 0"),
+            ("a=\"b", "unterminated quote"),
+        ];
+        for (line, needle) in cases {
+            let err = InitConfig::from_cmdline(line).unwrap_err().to_string();
+            assert!(err.contains(needle), "{line}: {err}");
+        }
+    }
+
+    #[test]
+    fn splits_like_the_kernel() {
+        assert_eq!(
+            split_cmdline("  a=1  b=\"x y\"\tc \"d\"e\n").unwrap(),
+            vec!["a=1", "b=x y", "c", "de"]
+        );
+        assert!(split_cmdline("").unwrap().is_empty());
+    }
+}
