@@ -1,0 +1,256 @@
+//! One emulated enclave: vhost-device-vsock + QEMU `nitro-enclave` + the
+//! host side of the boot heartbeat.
+
+use std::io::{Read, Write};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::{Path, PathBuf};
+use std::process::{ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::Signal;
+
+use crate::console::Console;
+use crate::process::Guarded;
+use crate::tempdir::TempDir;
+use crate::{http, io_err, E2eError, Result};
+
+/// Port init sends the heartbeat to.
+pub const HEARTBEAT_PORT: u32 = 9000;
+pub const HEARTBEAT_BYTE: u8 = 0xB7;
+
+/// Paths of the emulator tools and the image, from the environment `make test-e2e` sets.
+#[derive(Debug, Clone)]
+pub struct Tools {
+    pub qemu: PathBuf,
+    pub vhost_device_vsock: PathBuf,
+    pub firmware: PathBuf,
+    pub eif: PathBuf,
+}
+
+fn env_path(name: &'static str, what: &'static str) -> Result<PathBuf> {
+    let p = PathBuf::from(std::env::var_os(name).ok_or(E2eError::MissingEnv(name))?);
+    if !p.exists() {
+        return Err(E2eError::MissingFile { what, path: p.display().to_string() });
+    }
+    Ok(p)
+}
+
+impl Tools {
+    pub fn from_env() -> Result<Self> {
+        Ok(Self {
+            qemu: env_path("SWORN_QEMU", "QEMU (make emulator)")?,
+            vhost_device_vsock: env_path("SWORN_VHOST_DEVICE_VSOCK", "vhost-device-vsock (make emulator)")?,
+            firmware: env_path("SWORN_QEMU_FIRMWARE", "QEMU firmware directory")?,
+            eif: env_path("SWORN_EIF", "enclave image (make eif)")?,
+        })
+    }
+
+    /// `OUT.eif.json` next to the image.
+    pub fn eif_json(&self) -> PathBuf {
+        let mut s = self.eif.clone().into_os_string();
+        s.push(".json");
+        PathBuf::from(s)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct BootOptions {
+    pub memory_mib: u32,
+    pub cpus: u32,
+    pub guest_cid: u32,
+    /// Unmeasured kernel command-line text (QEMU `-append`).
+    pub append: String,
+}
+
+impl Default for BootOptions {
+    fn default() -> Self {
+        Self { memory_mib: 512, cpus: 2, guest_cid: 16, append: "sworn.parent_cid=2".into() }
+    }
+}
+
+/// What the host side of the heartbeat saw.
+#[derive(Debug, Clone, Copy)]
+pub struct HeartbeatSeen {
+    pub byte: u8,
+    pub at: Instant,
+}
+
+/// Answers heartbeats on the backend's `uds-path_9000` socket until dropped.
+struct HeartbeatListener {
+    stop: Arc<AtomicBool>,
+    seen: Arc<Mutex<Vec<HeartbeatSeen>>>,
+}
+
+impl HeartbeatListener {
+    fn start(path: &Path) -> Result<Self> {
+        let listener = UnixListener::bind(path).map_err(io_err(format!("bind {}", path.display())))?;
+        listener.set_nonblocking(true).map_err(io_err("heartbeat listener nonblocking"))?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let (s, v) = (stop.clone(), seen.clone());
+        std::thread::spawn(move || {
+            while !s.load(Ordering::Relaxed) {
+                match listener.accept() {
+                    Ok((mut conn, _)) => {
+                        let _ = conn.set_nonblocking(false);
+                        let _ = conn.set_read_timeout(Some(Duration::from_secs(10)));
+                        let mut b = [0u8; 1];
+                        if conn.read_exact(&mut b).is_ok() {
+                            v.lock().unwrap_or_else(|e| e.into_inner()).push(HeartbeatSeen { byte: b[0], at: Instant::now() });
+                            if b[0] == HEARTBEAT_BYTE {
+                                let _ = conn.write_all(&[HEARTBEAT_BYTE]);
+                            }
+                        }
+                    }
+                    Err(_) => sleep(Duration::from_millis(20)),
+                }
+            }
+        });
+        Ok(Self { stop, seen })
+    }
+}
+
+impl Drop for HeartbeatListener {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+pub struct Enclave {
+    // Field order = drop order: QEMU first, then its backend, then files.
+    qemu: Guarded,
+    backend: Guarded,
+    heartbeat: HeartbeatListener,
+    pub console: Console,
+    pub started: Instant,
+    uds: PathBuf,
+    _dir: TempDir,
+}
+
+fn wait_for_path(path: &Path, timeout: Duration, proc_: &mut Guarded) -> Result<()> {
+    let deadline = Instant::now() + timeout;
+    while !path.exists() {
+        proc_.check_running()?;
+        if Instant::now() >= deadline {
+            return Err(E2eError::Timeout(timeout, format!("{} to appear", path.display())));
+        }
+        sleep(Duration::from_millis(20));
+    }
+    Ok(())
+}
+
+impl Enclave {
+    /// Starts the vsock backend and QEMU with `tools.eif`. Returns once QEMU runs.
+    pub fn boot(tools: &Tools, opts: &BootOptions) -> Result<Self> {
+        let dir = TempDir::new("sworn-e2e").map_err(io_err("create temporary directory"))?;
+        let vhost_sock = dir.path().join("vhost.sock");
+        let uds = dir.path().join("vsock");
+
+        let mut cmd = Guarded::new_command(&tools.vhost_device_vsock);
+        cmd.arg("--vm").arg(format!(
+            "guest-cid={},socket={},uds-path={}",
+            opts.guest_cid,
+            vhost_sock.display(),
+            uds.display()
+        ));
+        let mut backend = Guarded::spawn("vhost-device-vsock", cmd)?;
+        wait_for_path(&vhost_sock, Duration::from_secs(20), &mut backend)?;
+
+        let mut hb_path = uds.clone().into_os_string();
+        hb_path.push(format!("_{HEARTBEAT_PORT}"));
+        let heartbeat = HeartbeatListener::start(Path::new(&hb_path))?;
+
+        let mut cmd = Guarded::new_command(&tools.qemu);
+        cmd.args(["-M", "nitro-enclave,vsock=c", "-nographic", "-no-reboot"])
+            .arg("-kernel")
+            .arg(&tools.eif)
+            .arg("-m")
+            .arg(format!("{}M", opts.memory_mib))
+            .arg("-smp")
+            .arg(opts.cpus.to_string())
+            .arg("-chardev")
+            .arg(format!("socket,id=c,path={}", vhost_sock.display()))
+            .arg("-L")
+            .arg(&tools.firmware)
+            .arg("-append")
+            .arg(&opts.append)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let started = Instant::now();
+        let mut qemu = Guarded::spawn("qemu-system-x86_64", cmd)?;
+        let console = Console::capture(qemu.take_stdout().ok_or_else(|| E2eError::Protocol("no QEMU stdout".into()))?, "guest| ");
+        if let Some(err) = qemu.child_mut().stderr.take() {
+            Console::capture(err, "qemu!  ");
+        }
+        Ok(Self { qemu, backend, heartbeat, console, started, uds, _dir: dir })
+    }
+
+    /// Waits for the guest's heartbeat (answered by the harness).
+    pub fn wait_heartbeat(&mut self, timeout: Duration) -> Result<HeartbeatSeen> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(seen) = self.heartbeat.seen.lock().unwrap_or_else(|e| e.into_inner()).first().copied() {
+                return Ok(seen);
+            }
+            self.qemu.check_running()?;
+            self.backend.check_running()?;
+            if Instant::now() >= deadline {
+                return Err(E2eError::Timeout(timeout, "the guest's heartbeat on port 9000".into()));
+            }
+            sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Opens a stream to guest vsock `port` with the backend's
+    /// `CONNECT <port>\n` / `OK <n>\n` handshake; one attempt.
+    pub fn connect(&self, port: u32, io_timeout: Duration) -> Result<UnixStream> {
+        let mut s = UnixStream::connect(&self.uds).map_err(io_err(format!("connect {}", self.uds.display())))?;
+        s.set_read_timeout(Some(io_timeout)).map_err(io_err("set read timeout"))?;
+        s.set_write_timeout(Some(io_timeout)).map_err(io_err("set write timeout"))?;
+        s.write_all(format!("CONNECT {port}\n").as_bytes()).map_err(io_err("send CONNECT"))?;
+        let mut line = Vec::new();
+        let mut b = [0u8; 1];
+        while line.len() < 64 {
+            match s.read(&mut b).map_err(io_err(format!("read CONNECT {port} answer")))? {
+                0 => return Err(E2eError::Protocol(format!("backend closed the connection to guest port {port}"))),
+                _ if b[0] == b'\n' => break,
+                _ => line.push(b[0]),
+            }
+        }
+        let line = String::from_utf8_lossy(&line);
+        if !line.starts_with("OK ") {
+            return Err(E2eError::Protocol(format!("CONNECT {port} answered {line:?}")));
+        }
+        Ok(s)
+    }
+
+    /// GET `path` on guest `port`, retrying the connection until `timeout`
+    /// (the server may not listen yet).
+    pub fn http_get_retry(&mut self, port: u32, path: &str, timeout: Duration) -> Result<http::Response> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            self.qemu.check_running()?;
+            let last = match self.connect(port, Duration::from_secs(30)).and_then(|mut s| http::get(&mut s, path)) {
+                Ok(r) => return Ok(r),
+                Err(e) => e.to_string(),
+            };
+            if Instant::now() >= deadline {
+                return Err(E2eError::Timeout(timeout, format!("GET {path} on guest port {port} (last error: {last})")));
+            }
+            sleep(Duration::from_millis(250));
+        }
+    }
+
+    /// Stops the emulator like `nitro-cli terminate-enclave` stops an enclave:
+    /// QEMU gets SIGTERM and must exit by itself within `timeout`; then the
+    /// backend. Returns QEMU's exit status.
+    pub fn shutdown(mut self, timeout: Duration) -> Result<ExitStatus> {
+        let status = self.qemu.stop(Signal::SIGTERM, timeout)?;
+        // The backend may already have exited when QEMU disconnected.
+        let _ = self.backend.stop(Signal::SIGTERM, timeout);
+        Ok(status)
+    }
+}

@@ -1,0 +1,113 @@
+//! Boots build/runner.eif in QEMU's nitro-enclave machine (TCG) and checks it
+//! end to end. Run with `make test-e2e` (it builds the emulator and the
+//! image and passes their paths); plain `cargo test` lists it as ignored.
+
+use std::time::Duration;
+
+use sworn_e2e::{BootOptions, Enclave, Tools};
+
+const RUNNER_PORT: u32 = 1057;
+// TCG on a shared 2-core machine: generous, but bounded.
+const HEARTBEAT_TIMEOUT: Duration = Duration::from_secs(240);
+const FIRST_RESPONSE_TIMEOUT: Duration = Duration::from_secs(240);
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);
+
+fn expected_pcrs(tools: &Tools) -> [String; 3] {
+    let path = tools.eif_json();
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    ["PCR0", "PCR1", "PCR2"].map(|k| {
+        json["Measurements"][k]
+            .as_str()
+            .unwrap_or_else(|| panic!("{}: no Measurements.{k}", path.display()))
+            .to_ascii_lowercase()
+    })
+}
+
+/// Finds PCR `index` as hex in the attestation JSON: `pcrs` either at the top
+/// level or under `document`/`payload`, keyed "0" or "PCR0".
+fn reported_pcr(json: &serde_json::Value, index: usize) -> Option<String> {
+    let pcrs = [&json["pcrs"], &json["document"]["pcrs"], &json["payload"]["pcrs"]]
+        .into_iter()
+        .find(|v| v.is_object() || v.is_array())?;
+    let v = if pcrs.is_array() {
+        &pcrs[index]
+    } else {
+        let by_num = &pcrs[index.to_string()];
+        if by_num.is_null() { &pcrs[format!("PCR{index}")] } else { by_num }
+    };
+    v.as_str().map(str::to_ascii_lowercase)
+}
+
+#[test]
+#[ignore = "boots build/runner.eif under QEMU: run `make test-e2e`"]
+fn runner_eif_boots_serves_http_reports_pcrs_and_stops() {
+    let tools = Tools::from_env().unwrap_or_else(|e| panic!("{e}"));
+    let expected = expected_pcrs(&tools);
+    let mut enclave = Enclave::boot(&tools, &BootOptions::default()).unwrap_or_else(|e| panic!("boot: {e}"));
+
+    let hb = enclave.wait_heartbeat(HEARTBEAT_TIMEOUT).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(hb.byte, 0xB7, "heartbeat byte");
+    let heartbeat_at = hb.at.duration_since(enclave.started);
+    enclave.console.wait_for("init: heartbeat acknowledged", Duration::from_secs(30)).unwrap_or_else(|e| panic!("{e}"));
+    let timings = enclave.console.wait_for("init: boot timings:", Duration::from_secs(60)).unwrap_or_else(|e| panic!("{e}"));
+
+    // First HTTP response through the vsock bridge.
+    let health = enclave.http_get_retry(RUNNER_PORT, "/health", FIRST_RESPONSE_TIMEOUT).unwrap_or_else(|e| panic!("{e}"));
+    let first_response = enclave.started.elapsed();
+    assert_eq!(health.status, 200, "GET /health: {}", health.text());
+    assert!(!health.body.is_empty(), "GET /health: empty body");
+
+    // PCRs as the emulated NSM reports them (QEMU computes them from the EIF on its own).
+    let att = enclave
+        .http_get_retry(RUNNER_PORT, "/attestation?format=json", REQUEST_TIMEOUT)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut attestation_checked = false;
+    if att.status == 404 {
+        let banner = "!".repeat(78);
+        eprintln!("{banner}\nPENDING: GET /attestation?format=json answered 404: the runner has no attestation endpoint yet,");
+        eprintln!("so the emulated NSM's PCRs were NOT compared with build/runner.eif.json.");
+        eprintln!("Set SWORN_E2E_REQUIRE_ATTESTATION=1 to make this a failure.\n{banner}");
+        assert!(std::env::var_os("SWORN_E2E_REQUIRE_ATTESTATION").is_none(), "attestation endpoint required but missing");
+    } else {
+        assert_eq!(att.status, 200, "GET /attestation?format=json: {}", att.text());
+        let json: serde_json::Value =
+            serde_json::from_slice(&att.body).unwrap_or_else(|e| panic!("attestation JSON: {e}: {}", att.text()));
+        for (i, want) in expected.iter().enumerate() {
+            let got = reported_pcr(&json, i).unwrap_or_else(|| panic!("attestation JSON has no PCR{i}: {json}"));
+            assert_eq!(&got, want, "PCR{i}: emulated NSM vs build/runner.eif.json");
+        }
+        attestation_checked = true;
+    }
+
+    let fatal = enclave.console.grep("init: fatal");
+    assert!(fatal.is_empty(), "init reported: {fatal:?}");
+
+    let status = enclave.shutdown(SHUTDOWN_TIMEOUT).unwrap_or_else(|e| panic!("shutdown: {e}"));
+    assert!(status.success(), "QEMU exit status after SIGTERM: {status}");
+
+    eprintln!("e2e: heartbeat {:.2}s after QEMU start", heartbeat_at.as_secs_f64());
+    eprintln!("e2e: boot-to-first-response {:.2}s (QEMU start to first HTTP 200 from the runner)", first_response.as_secs_f64());
+    eprintln!("e2e: guest {}", timings.trim());
+    eprintln!(
+        "e2e: PCR0/1/2 vs emulated NSM: {}",
+        if attestation_checked { "equal" } else { "PENDING (no attestation endpoint)" }
+    );
+}
+
+#[test]
+fn pcr_lookup_accepts_the_usual_shapes() {
+    let hex = "ab".repeat(48);
+    let shapes = [
+        serde_json::json!({"pcrs": {"0": hex, "1": hex, "2": hex}}),
+        serde_json::json!({"document": {"pcrs": {"PCR0": hex, "PCR1": hex, "PCR2": hex}}}),
+        serde_json::json!({"payload": {"pcrs": [hex, hex, hex]}}),
+    ];
+    for s in shapes {
+        for i in 0..3 {
+            assert_eq!(reported_pcr(&s, i).as_deref(), Some(hex.as_str()), "{s}");
+        }
+    }
+    assert_eq!(reported_pcr(&serde_json::json!({"pcrs": {"3": hex}}), 0), None);
+}
