@@ -27,6 +27,8 @@ pub enum CertError {
     BadSignature { subject: String, issuer: String },
     #[error("certificate {subject}: issuer {issuer} does not match the subject of the next certificate ({next})")]
     IssuerMismatch { subject: String, issuer: String, next: String },
+    #[error("certificate {subject}: not a CA (basicConstraints cA is not true) but it issues the next certificate")]
+    NotCa { subject: String },
     #[error("certificate {subject}: not valid at {at} (valid {not_before} to {not_after})")]
     Expired { subject: String, at: String, not_before: String, not_after: String },
 }
@@ -90,6 +92,19 @@ impl Cert {
             not_before: crate::metadata::rfc3339(self.not_before()),
             not_after: crate::metadata::rfc3339(self.not_after()),
         })
+    }
+
+    /// Whether basicConstraints marks this certificate as a CA.
+    pub fn is_ca(&self) -> bool {
+        use x509_cert::ext::pkix::BasicConstraints;
+        const BASIC_CONSTRAINTS: der::oid::ObjectIdentifier = der::oid::ObjectIdentifier::new_unwrap("2.5.29.19");
+        self.cert
+            .tbs_certificate
+            .extensions
+            .iter()
+            .flatten()
+            .filter(|e| e.extn_id == BASIC_CONSTRAINTS)
+            .any(|e| BasicConstraints::from_der(e.extn_value.as_bytes()).is_ok_and(|b| b.ca))
     }
 
     /// The P-384 public key.

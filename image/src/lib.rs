@@ -8,6 +8,7 @@
 //! [`inspect`] into `eif describe`/`verify`, and [`attestation`] parses and
 //! verifies attestation documents.
 
+pub mod attestation;
 pub mod builder;
 pub mod cert;
 pub mod cpio;

@@ -11,6 +11,7 @@ use clap::{Args, Parser, Subcommand};
 use sworn_image::builder::{self, BuildConfig};
 use sworn_image::inspect::{self, Description};
 use sworn_image::measurements::Expected;
+use sworn_image::attestation::{self, Expectations, SignedDocument, VerifyOptions};
 use sworn_image::{cpio, eif, metadata, sign};
 
 #[derive(Parser)]
@@ -50,6 +51,39 @@ enum Command {
         #[arg(long)]
         list: bool,
     },
+    /// Nitro attestation documents.
+    #[command(subcommand)]
+    Attestation(AttestationCommand),
+}
+
+#[derive(Subcommand)]
+enum AttestationCommand {
+    /// Verify a document: chain to the pinned AWS Nitro root, ES384
+    /// signature, certificate validity, and the expected PCRs/nonce/user data.
+    Verify(AttestationArgs),
+}
+
+#[derive(Args)]
+struct AttestationArgs {
+    /// The document (raw COSE_Sign1 bytes as returned by the NSM).
+    doc: PathBuf,
+    /// Measurements JSON whose PCR0/1/2 (and PCR8 if present) must match.
+    #[arg(long)]
+    pcrs: Option<PathBuf>,
+    /// Expected nonce, hex.
+    #[arg(long)]
+    nonce: Option<String>,
+    /// Expected user_data, hex.
+    #[arg(long)]
+    user_data: Option<String>,
+    /// Check certificate validity at this time (RFC 3339) instead of the document's timestamp.
+    #[arg(long)]
+    at: Option<String>,
+    /// Accept QEMU's unsigned documents (PCRs, nonce and user data are still checked; nothing is authenticated).
+    #[arg(long)]
+    emulator: bool,
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Args)]
@@ -110,6 +144,7 @@ fn run(cli: Cli) -> Result<bool> {
         }
         Command::Verify { file, measurements, json } => verify(&file, &measurements, json),
         Command::Extract { file, dir, list } => extract(&file, dir.as_deref(), list).map(|()| true),
+        Command::Attestation(AttestationCommand::Verify(a)) => attestation_verify(a),
     }
 }
 
@@ -302,4 +337,111 @@ fn extract(file: &Path, dir: Option<&Path>, list: bool) -> Result<()> {
         }
     }
     Ok(())
+}
+
+fn hex_arg(name: &str, v: &Option<String>) -> Result<Option<Vec<u8>>> {
+    v.as_deref()
+        .map(|h| hex::decode(h.strip_prefix("0x").unwrap_or(h)).with_context(|| format!("--{name}: not hex")))
+        .transpose()
+}
+
+fn attestation_verify(a: AttestationArgs) -> Result<bool> {
+    let bytes = read(&a.doc)?;
+    let doc = SignedDocument::parse(&bytes).with_context(|| format!("{}", a.doc.display()))?;
+    let pcrs = match &a.pcrs {
+        Some(p) => {
+            let text = String::from_utf8(read(p)?).with_context(|| format!("{}: not UTF-8", p.display()))?;
+            Some(Expected::from_json(&text).with_context(|| format!("{}", p.display()))?)
+        }
+        None => None,
+    };
+    let want = Expectations { pcrs, nonce: hex_arg("nonce", &a.nonce)?, user_data: hex_arg("user-data", &a.user_data)? };
+    let at = match &a.at {
+        Some(t) => Some(
+            time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
+                .with_context(|| format!("--at {t:?}: not an RFC 3339 time"))?
+                .unix_timestamp(),
+        ),
+        None => None,
+    };
+    let opts = VerifyOptions { at, allow_emulator: a.emulator, ..VerifyOptions::aws() };
+    let auth = attestation::verify(&doc, &opts);
+    let mismatches = attestation::check_claims(&doc.document, &want);
+    let ok = auth.is_ok() && mismatches.is_empty();
+    let unauthenticated = matches!(&auth, Ok(x) if x.emulator_document);
+    if unauthenticated {
+        eprintln!("eif: WARNING: emulator document (zero signature and certificates): NOTHING WAS AUTHENTICATED.");
+        eprintln!("eif: WARNING: only the PCR, nonce and user data values were compared; anyone could have made this document.");
+    }
+    if a.json {
+        let report = serde_json::json!({
+            "ok": ok,
+            "authenticated": matches!(&auth, Ok(x) if x.authenticated),
+            "emulator_document": doc.is_emulator_document(),
+            "verification": match &auth { Ok(x) => serde_json::to_value(x)?, Err(e) => serde_json::json!({"error": e.to_string()}) },
+            "mismatches": mismatches,
+            "document": doc.document,
+        });
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(ok);
+    }
+    let d = &doc.document;
+    let ms = d.timestamp % 1000;
+    let ts = metadata::rfc3339((d.timestamp / 1000) as i64);
+    println!("module_id     {}", d.module_id);
+    println!("digest        {}", d.digest);
+    println!("timestamp     {} ({}.{ms:03}Z)", d.timestamp, ts.trim_end_matches('Z'));
+    for (i, v) in &d.pcrs {
+        if v.iter().any(|&b| b != 0) || matches!(i, 0..=4 | 8) {
+            println!("PCR{i:<2}         {}", hex::encode(v));
+        }
+    }
+    let zero = d.pcrs.iter().filter(|(i, v)| !matches!(i, 0..=4 | 8) && v.iter().all(|&b| b == 0)).count();
+    if zero > 0 {
+        println!("              ({zero} other PCRs are all zero)");
+    }
+    let opt = |v: &Option<Vec<u8>>| match v {
+        None => "(none)".to_owned(),
+        Some(b) if b.is_empty() => "(empty)".to_owned(),
+        Some(b) => hex::encode(b),
+    };
+    println!("public_key    {}", opt(&d.public_key));
+    println!("user_data     {}", opt(&d.user_data));
+    println!("nonce         {}", opt(&d.nonce));
+    match &auth {
+        Ok(x) if x.authenticated => {
+            for (i, c) in x.chain.iter().enumerate() {
+                let label = if i + 1 == x.chain.len() { "certificate".to_owned() } else { format!("cabundle[{i}]") };
+                println!("{label:<13} {} (valid {} to {})", c.subject, c.not_before, c.not_after);
+            }
+            println!("ok   chain to the pinned AWS Nitro root, certificates valid at {}", x.checked_at);
+            println!("ok   ES384 signature");
+        }
+        Ok(_) => {
+            println!("!!!! EMULATOR DOCUMENT: zero signature and certificates. NOT AUTHENTICATED.");
+        }
+        Err(e) => println!("FAIL {e}"),
+    }
+    for m in &mismatches {
+        println!("FAIL {}:\n  expected {}\n  actual   {}", m.field, m.expected, m.actual);
+    }
+    if let Some(p) = &want.pcrs {
+        for i in p.pcrs.keys() {
+            if !mismatches.iter().any(|m| m.field == format!("PCR{i}")) {
+                println!("ok   PCR{i} matches {}", a.pcrs.as_deref().map(|p| p.display().to_string()).unwrap_or_default());
+            }
+        }
+    }
+    for (name, w) in [("nonce", &want.nonce), ("user_data", &want.user_data)] {
+        if w.is_some() && !mismatches.iter().any(|m| m.field == name) {
+            println!("ok   {name}");
+        }
+    }
+    let verdict = match (ok, unauthenticated) {
+        (true, false) => "OK (authenticated)",
+        (true, true) => "OK (EMULATOR: values match, NOTHING AUTHENTICATED)",
+        (false, _) => "FAILED",
+    };
+    println!("{}: {verdict}", a.doc.display());
+    Ok(ok)
 }
