@@ -1,1 +1,143 @@
-fn main() {}
+//! `runner`: serves Cloudflare-Workers-style JavaScript over HTTP.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::Parser;
+
+use sworn_runner::api::detect_kind;
+use sworn_runner::engine::PoolConfig;
+use sworn_runner::http_client::{DirectClient, HttpClient, NoNetwork};
+use sworn_runner::limits::Limits;
+use sworn_runner::registry::{WorkerKind, WorkerSpec};
+use sworn_runner::runner::{start, RunnerConfig};
+
+#[derive(Parser, Debug)]
+#[command(name = "runner", version, about = "Cloudflare-Workers-compatible JavaScript runner on QuickJS")]
+struct Args {
+    /// Where to serve HTTP: vsock:CID:PORT (CID -1 = any), tcp:HOST:PORT or unix:PATH.
+    #[arg(long, default_value = "vsock:-1:1057")]
+    listen: sworn_net::Endpoint,
+    /// Worker to start at boot, as [NAME=]FILE; repeatable. NAME defaults to the file stem.
+    #[arg(long = "worker", value_name = "[NAME=]FILE")]
+    workers: Vec<String>,
+    /// JSON given as env.config to boot workers.
+    #[arg(long, default_value = "{}")]
+    worker_config: String,
+    /// JavaScript threads (each holds one instance of every worker); 0 = one per core.
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
+    /// Outbound fetch: "direct" (hyper + rustls + webpki roots) or "none".
+    #[arg(long, default_value = "direct")]
+    fetch: String,
+    /// CPU time one request may use, in milliseconds.
+    #[arg(long, default_value_t = 1000)]
+    cpu_limit_ms: u64,
+    /// Wall-clock time before a request without a response fails, in milliseconds.
+    #[arg(long, default_value_t = 30_000)]
+    request_timeout_ms: u64,
+    /// QuickJS heap per worker instance, in MiB.
+    #[arg(long, default_value_t = 128)]
+    memory_limit_mib: usize,
+    /// QuickJS stack per worker instance, in KiB.
+    #[arg(long, default_value_t = 1024)]
+    stack_limit_kib: usize,
+    /// Largest request body (and management upload), in bytes.
+    #[arg(long, default_value_t = 16 << 20)]
+    max_request_body: usize,
+    /// Largest response body a worker may send or fetch may receive, in bytes.
+    #[arg(long, default_value_t = 32 << 20)]
+    max_response_body: usize,
+    /// Requests one worker may serve at once.
+    #[arg(long, default_value_t = 128)]
+    max_concurrent_requests: u32,
+    /// Workers that may exist at once.
+    #[arg(long, default_value_t = 64)]
+    max_workers: usize,
+    /// Console output kept per worker, in bytes.
+    #[arg(long, default_value_t = 64 << 10)]
+    log_buffer: usize,
+    /// Time in-flight requests get after SIGTERM, in milliseconds.
+    #[arg(long, default_value_t = 10_000)]
+    drain_timeout_ms: u64,
+}
+
+fn boot_worker(arg: &str, config: &str) -> anyhow::Result<WorkerSpec> {
+    let (name, path) = match arg.split_once('=') {
+        Some((n, p)) => (n.to_string(), PathBuf::from(p)),
+        None => {
+            let p = PathBuf::from(arg);
+            let stem = p.file_stem().and_then(|s| s.to_str()).unwrap_or("worker").to_string();
+            (stem, p)
+        }
+    };
+    let code = std::fs::read_to_string(&path).with_context(|| format!("--worker {}", path.display()))?;
+    let kind = if path.extension().is_some_and(|e| e == "mjs") { WorkerKind::Module } else { detect_kind(&code) };
+    let mut fields = serde_json::Map::new();
+    fields.insert("code".into(), code.into());
+    fields.insert("name".into(), name.into());
+    fields.insert("type".into(), kind.as_str().into());
+    fields.insert("config".into(), config.into());
+    sworn_runner::api::spec_from_fields(fields).with_context(|| format!("--worker {}", path.display()))
+}
+
+fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("RUNNER_LOG").unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let args = Args::parse();
+    let threads = if args.threads == 0 {
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+    } else {
+        args.threads
+    };
+    let http: Arc<dyn HttpClient> = match args.fetch.as_str() {
+        "direct" => Arc::new(DirectClient::new().context("cannot set up outbound TLS")?),
+        "none" => Arc::new(NoNetwork),
+        other => anyhow::bail!("--fetch {other:?}: use \"direct\" or \"none\""),
+    };
+    let limits = Limits {
+        cpu_time: Duration::from_millis(args.cpu_limit_ms.max(1)),
+        request_timeout: Duration::from_millis(args.request_timeout_ms.max(1)),
+        memory_bytes: args.memory_limit_mib.max(1) << 20,
+        stack_bytes: args.stack_limit_kib.max(64) << 10,
+        request_body_bytes: args.max_request_body,
+        response_body_bytes: args.max_response_body,
+        concurrent_requests: args.max_concurrent_requests.max(1),
+        max_workers: args.max_workers,
+        log_bytes: args.log_buffer.max(1024),
+    };
+    let workers = args
+        .workers
+        .iter()
+        .map(|w| boot_worker(w, &args.worker_config))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    rt.block_on(async move {
+        let running = start(RunnerConfig {
+            listen: args.listen,
+            pool: PoolConfig { threads, limits, http, bindings: Arc::new(Vec::new()) },
+            workers,
+            drain_timeout: Duration::from_millis(args.drain_timeout_ms),
+        })
+        .await?;
+        tracing::info!("runner listening on {} with {threads} JavaScript threads", running.local);
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+        tracing::info!("shutting down: draining in-flight requests");
+        if !running.shutdown().await {
+            tracing::warn!("drain timeout reached with requests still in flight");
+        }
+        anyhow::Ok(())
+    })?;
+    // Worker threads may still hold instances; the process exits regardless.
+    std::process::exit(0)
+}

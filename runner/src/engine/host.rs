@@ -1,0 +1,259 @@
+//! Native functions behind the JavaScript web platform APIs. They take and
+//! return plain values (strings, numbers, byte arrays) and never call back
+//! into JavaScript: asynchronous results come back as queued events.
+
+use std::rc::Rc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use rquickjs::function::Opt;
+use rquickjs::{Ctx, Exception, Function, Object, TypedArray};
+
+use super::instance::{Event, Host, Pending, RequestError, WorkerBody, WorkerResponse};
+use crate::http_client::OutboundRequest;
+
+/// Timers one instance may have pending; each is a task outside the JS heap.
+const MAX_TIMERS: usize = 10_000;
+/// Outbound fetches one instance may have in flight.
+const MAX_FETCHES: usize = 256;
+
+fn bytes_of(array: &TypedArray<'_, u8>) -> Vec<u8> {
+    // SAFETY: the slice is copied at once, before any JavaScript can run and
+    // detach or resize the buffer.
+    unsafe { array.as_bytes() }.map(|b| b.to_vec()).unwrap_or_default()
+}
+
+fn pairs(flat: Vec<String>) -> Vec<(String, String)> {
+    let mut out = Vec::with_capacity(flat.len() / 2);
+    let mut it = flat.into_iter();
+    while let (Some(k), Some(v)) = (it.next(), it.next()) {
+        out.push((k, v));
+    }
+    out
+}
+
+fn url_parts(u: &url::Url) -> Vec<String> {
+    vec![
+        u.as_str().to_string(),
+        u.origin().ascii_serialization(),
+        format!("{}:", u.scheme()),
+        u.username().to_string(),
+        u.password().unwrap_or("").to_string(),
+        url::quirks::host(u).to_string(),
+        url::quirks::hostname(u).to_string(),
+        url::quirks::port(u).to_string(),
+        url::quirks::pathname(u).to_string(),
+        url::quirks::search(u).to_string(),
+        url::quirks::hash(u).to_string(),
+    ]
+}
+
+macro_rules! set {
+    ($obj:expr, $name:literal, $ctx:expr, $f:expr) => {
+        $obj.set($name, Function::new($ctx.clone(), $f)?.with_name($name)?)?
+    };
+}
+
+/// Builds the `__host` object the prelude captures and then hides.
+pub fn install<'js>(ctx: &Ctx<'js>, host: &Rc<Host>) -> rquickjs::Result<Object<'js>> {
+    let o = Object::new(ctx.clone())?;
+
+    let h = host.clone();
+    set!(o, "log", ctx, move |level: i32, message: String| {
+        let level = match level {
+            0 => "debug",
+            1 => "info",
+            2 => "log",
+            3 => "warn",
+            _ => "error",
+        };
+        h.worker.log(level, message);
+    });
+
+    let h = host.clone();
+    set!(o, "reportError", ctx, move |message: String| h.worker.set_error(message));
+
+    let h = host.clone();
+    set!(o, "now", ctx, move || h.started.elapsed().as_secs_f64() * 1000.0);
+
+    set!(o, "random", ctx, move |ctx: Ctx<'js>, n: usize| -> rquickjs::Result<TypedArray<'js, u8>> {
+        let mut buf = vec![0u8; n];
+        getrandom::fill(&mut buf).map_err(|e| Exception::throw_internal(&ctx, &format!("random source failed: {e}")))?;
+        TypedArray::new(ctx, buf)
+    });
+
+    set!(o, "utf8Decode", ctx, move |ctx: Ctx<'js>, bytes: TypedArray<'js, u8>, fatal: bool| -> rquickjs::Result<String> {
+        let raw = bytes_of(&bytes);
+        if fatal {
+            String::from_utf8(raw).map_err(|_| Exception::throw_type(&ctx, "The encoded data was not valid utf-8"))
+        } else {
+            Ok(String::from_utf8_lossy(&raw).into_owned())
+        }
+    });
+
+    set!(o, "utf8Encode", ctx, move |ctx: Ctx<'js>, s: String| TypedArray::<u8>::new(ctx, s.into_bytes()));
+
+    set!(o, "urlParse", ctx, move |input: String, base: Opt<String>| -> Option<Vec<String>> {
+        let parsed = match base.0 {
+            Some(base) => url::Url::parse(&base).ok()?.join(&input).ok()?,
+            None => url::Url::parse(&input).ok()?,
+        };
+        Some(url_parts(&parsed))
+    });
+
+    set!(o, "urlSet", ctx, move |href: String, part: String, value: String| -> Option<Vec<String>> {
+        let mut u = url::Url::parse(&href).ok()?;
+        match part.as_str() {
+            "href" => u = url::Url::parse(&value).ok()?,
+            "protocol" => { let _ = url::quirks::set_protocol(&mut u, &value); }
+            "username" => { let _ = url::quirks::set_username(&mut u, &value); }
+            "password" => { let _ = url::quirks::set_password(&mut u, &value); }
+            "host" => { let _ = url::quirks::set_host(&mut u, &value); }
+            "hostname" => { let _ = url::quirks::set_hostname(&mut u, &value); }
+            "port" => { let _ = url::quirks::set_port(&mut u, &value); }
+            "pathname" => url::quirks::set_pathname(&mut u, &value),
+            "search" => url::quirks::set_search(&mut u, &value),
+            "hash" => url::quirks::set_hash(&mut u, &value),
+            _ => return None,
+        }
+        Some(url_parts(&u))
+    });
+
+    set!(o, "formParse", ctx, move |s: String| -> Vec<String> {
+        url::form_urlencoded::parse(s.as_bytes()).flat_map(|(k, v)| [k.into_owned(), v.into_owned()]).collect()
+    });
+
+    set!(o, "formSerialize", ctx, move |flat: Vec<String>| -> String {
+        let mut ser = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in pairs(flat) {
+            ser.append_pair(&k, &v);
+        }
+        ser.finish()
+    });
+
+    let h = host.clone();
+    set!(o, "timerStart", ctx, move |ctx: Ctx<'js>, id: f64, ms: f64| -> rquickjs::Result<()> {
+        if h.timers.borrow().len() >= MAX_TIMERS {
+            return Err(Exception::throw_range(&ctx, &format!("too many pending timers (limit {MAX_TIMERS})")));
+        }
+        let delay = Duration::from_secs_f64((if ms.is_finite() { ms } else { 0.0 }).clamp(0.0, 1e9) / 1000.0);
+        let tag = h.tag.get();
+        let host = h.clone();
+        let task = tokio::task::spawn_local(async move {
+            tokio::time::sleep(delay).await;
+            host.push(Event::Timer { tag, id });
+        });
+        h.timers.borrow_mut().insert(id as u64, task.abort_handle());
+        Ok(())
+    });
+
+    let h = host.clone();
+    set!(o, "timerClear", ctx, move |id: f64| {
+        if let Some(t) = h.timers.borrow_mut().remove(&(id as u64)) {
+            t.abort();
+        }
+    });
+
+    let h = host.clone();
+    set!(o, "fetch", ctx, move |ctx: Ctx<'js>, id: f64, method: String, url: String, headers: Vec<String>, body: Opt<TypedArray<'js, u8>>| -> rquickjs::Result<()> {
+        if h.fetches.get() >= MAX_FETCHES {
+            return Err(Exception::throw_range(&ctx, "too many outbound requests in flight"));
+        }
+        let body = body.0.map(|b| Bytes::from(bytes_of(&b))).unwrap_or_default();
+        if body.len() > h.limits.request_body_bytes {
+            return Err(Exception::throw_range(&ctx, &format!("fetch body exceeds the limit of {} bytes", h.limits.request_body_bytes)));
+        }
+        let req = OutboundRequest { method, url: url.clone(), headers: pairs(headers), body };
+        let fut = h.http.send(req, h.limits.response_body_bytes, h.limits.request_timeout);
+        let tag = h.tag.get();
+        let host = h.clone();
+        h.fetches.set(h.fetches.get() + 1);
+        tokio::task::spawn_local(async move {
+            let result = fut.await.map_err(|e| e.to_string());
+            host.fetches.set(host.fetches.get() - 1);
+            host.push(Event::FetchDone { tag, id, result, url });
+        });
+        Ok(())
+    });
+
+    let h = host.clone();
+    set!(o, "respond", ctx, move |id: f64, status: i32, headers: Vec<String>, body: Opt<TypedArray<'js, u8>>| -> bool {
+        let id = id as u64;
+        let Some(Pending::Http(tx)) = h.pending.borrow_mut().remove(&id) else { return false };
+        h.finished(id);
+        let body = body.0.map(|b| bytes_of(&b)).unwrap_or_default();
+        let limit = h.limits.response_body_bytes;
+        let result = if body.len() > limit {
+            Err(RequestError::ResponseTooLarge(limit))
+        } else {
+            Ok(WorkerResponse { status: status as u16, headers: pairs(headers), body: WorkerBody::Full(body.into()) })
+        };
+        tx.send(result).is_ok()
+    });
+
+    let h = host.clone();
+    set!(o, "respondStart", ctx, move |id: f64, status: i32, headers: Vec<String>| -> bool {
+        let id = id as u64;
+        let mut pending = h.pending.borrow_mut();
+        let Some(Pending::Http(tx)) = pending.remove(&id) else { return false };
+        let (chunk_tx, chunk_rx) = tokio::sync::mpsc::unbounded_channel();
+        let response = WorkerResponse { status: status as u16, headers: pairs(headers), body: WorkerBody::Stream(chunk_rx) };
+        if tx.send(Ok(response)).is_err() {
+            return false;
+        }
+        pending.insert(id, Pending::Streaming { tx: chunk_tx, sent: 0 });
+        true
+    });
+
+    let h = host.clone();
+    set!(o, "chunk", ctx, move |id: f64, bytes: TypedArray<'js, u8>| -> bool {
+        let id = id as u64;
+        let limit = h.limits.response_body_bytes;
+        let mut pending = h.pending.borrow_mut();
+        let Some(Pending::Streaming { tx, sent }) = pending.get_mut(&id) else { return false };
+        let data = bytes_of(&bytes);
+        *sent += data.len();
+        if *sent > limit {
+            let _ = tx.send(Err(RequestError::ResponseTooLarge(limit).to_string()));
+            pending.remove(&id);
+            return false;
+        }
+        if tx.send(Ok(data.into())).is_err() {
+            pending.remove(&id);
+            return false;
+        }
+        true
+    });
+
+    let h = host.clone();
+    set!(o, "end", ctx, move |id: f64, error: Opt<String>| {
+        let id = id as u64;
+        h.finished(id);
+        if let Some(Pending::Streaming { tx, .. }) = h.pending.borrow_mut().remove(&id) {
+            if let Some(e) = error.0 {
+                let _ = tx.send(Err(e));
+            }
+        }
+    });
+
+    let h = host.clone();
+    set!(o, "fail", ctx, move |id: f64, message: String| {
+        let e = match message.as_str() {
+            "no fetch handler" => RequestError::NoHandler("fetch"),
+            "no scheduled handler" => RequestError::NoHandler("scheduled"),
+            _ => h.classify(message),
+        };
+        h.fail(id as u64, e);
+    });
+
+    let h = host.clone();
+    set!(o, "done", ctx, move |id: f64| {
+        let id = id as u64;
+        h.finished(id);
+        if let Some(Pending::Scheduled(tx)) = h.pending.borrow_mut().remove(&id) {
+            let _ = tx.send(Ok(()));
+        }
+    });
+
+    Ok(o)
+}

@@ -1,0 +1,510 @@
+//! One worker's QuickJS runtime on one thread, and the host state its native
+//! functions share with the thread's event loop.
+
+use std::cell::{Cell, RefCell};
+use std::collections::{HashMap, VecDeque};
+use std::rc::Rc;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use rquickjs::{Context, Ctx, Function, Module, Object, Persistent, Runtime, TypedArray, Value};
+use tokio::sync::{mpsc, oneshot, Notify};
+
+use crate::http_client::{HttpClient, OutboundResponse};
+use crate::limits::Limits;
+use crate::registry::{Worker, WorkerKind};
+
+use super::bindings::Bindings;
+
+const PRELUDE: &str = include_str!("prelude.js");
+
+/// Why a request produced no response of the worker's own.
+#[derive(Debug, Clone, thiserror::Error, PartialEq)]
+pub enum RequestError {
+    #[error("worker exceeded its CPU time limit of {0:?}")]
+    CpuLimit(Duration),
+    #[error("worker exceeded its memory limit of {0} bytes")]
+    MemoryLimit(usize),
+    #[error("worker response body exceeds the limit of {0} bytes")]
+    ResponseTooLarge(usize),
+    #[error("worker threw an exception: {0}")]
+    Threw(String),
+    #[error("worker has no {0} handler")]
+    NoHandler(&'static str),
+    #[error("worker instance was reset while handling this request")]
+    Reset,
+    #[error("worker did not respond within {0:?}")]
+    Timeout(Duration),
+    #[error("worker {0:?} is at its limit of {1} concurrent requests")]
+    Busy(String, u32),
+}
+
+/// A body the worker produced: whole, or streamed chunk by chunk.
+#[derive(Debug)]
+pub enum WorkerBody {
+    Full(Bytes),
+    Stream(mpsc::UnboundedReceiver<Result<Bytes, String>>),
+}
+
+#[derive(Debug)]
+pub struct WorkerResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: WorkerBody,
+}
+
+pub type ResponseSender = oneshot::Sender<Result<WorkerResponse, RequestError>>;
+pub type ScheduledSender = oneshot::Sender<Result<(), RequestError>>;
+
+/// Where the outcome of a request goes once JavaScript settles it.
+pub(crate) enum Pending {
+    Http(ResponseSender),
+    Streaming { tx: mpsc::UnboundedSender<Result<Bytes, String>>, sent: usize },
+    Scheduled(ScheduledSender),
+}
+
+/// Work for JavaScript, queued by timers and outbound fetches.
+pub(crate) enum Event {
+    Timer { tag: u64, id: f64 },
+    FetchDone { tag: u64, id: f64, result: Result<OutboundResponse, String>, url: String },
+}
+
+/// State shared between an instance, its native functions and its tasks.
+pub struct Host {
+    pub worker: Arc<Worker>,
+    pub limits: Arc<Limits>,
+    pub http: Arc<dyn HttpClient>,
+    pub thread: usize,
+    pub(crate) pending: RefCell<HashMap<u64, Pending>>,
+    pub(crate) timers: RefCell<HashMap<u64, tokio::task::AbortHandle>>,
+    pub(crate) fetches: Cell<usize>,
+    pub(crate) queue: RefCell<VecDeque<Event>>,
+    pub(crate) wake: Notify,
+    /// Request whose JavaScript is running now; ops it starts inherit it.
+    pub(crate) tag: Cell<u64>,
+    cpu: RefCell<HashMap<u64, Duration>>,
+    budget: Cell<Option<CpuBudget>>,
+    interrupted: Cell<bool>,
+    /// Set when the instance must be replaced (CPU or memory limit hit).
+    pub(crate) poisoned: RefCell<Option<RequestError>>,
+    pub(crate) closed: Cell<bool>,
+    pub(crate) started: Instant,
+}
+
+impl Host {
+    pub(crate) fn push(&self, event: Event) {
+        self.queue.borrow_mut().push_back(event);
+        self.wake.notify_one();
+    }
+
+    /// Settles request `id` with an error, if it is still waiting.
+    pub(crate) fn fail(&self, id: u64, error: RequestError) {
+        let pending = self.pending.borrow_mut().remove(&id);
+        self.cpu.borrow_mut().remove(&id);
+        match pending {
+            Some(Pending::Http(tx)) => {
+                let _ = tx.send(Err(error));
+            }
+            Some(Pending::Scheduled(tx)) => {
+                let _ = tx.send(Err(error));
+            }
+            Some(Pending::Streaming { tx, .. }) => {
+                let _ = tx.send(Err(error.to_string()));
+            }
+            None => {}
+        }
+    }
+
+    pub(crate) fn finished(&self, id: u64) {
+        self.cpu.borrow_mut().remove(&id);
+    }
+
+    pub(crate) fn poison(&self, error: RequestError) {
+        let mut p = self.poisoned.borrow_mut();
+        if p.is_none() {
+            self.worker.set_error(format!("instance reset: {error}"));
+            *p = Some(error);
+        }
+    }
+
+    /// Classifies an error message from JavaScript; out-of-memory also
+    /// poisons the instance, whose heap may now be full of live garbage.
+    pub(crate) fn classify(&self, message: String) -> RequestError {
+        if message.contains("out of memory") {
+            let e = RequestError::MemoryLimit(self.limits.memory_bytes);
+            self.poison(e.clone());
+            e
+        } else if message.contains("interrupted") && self.interrupted.get() {
+            RequestError::CpuLimit(self.limits.cpu_time)
+        } else {
+            RequestError::Threw(message)
+        }
+    }
+}
+
+/// CPU time consumed by the calling thread.
+fn thread_cpu_time() -> Duration {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: clock_gettime writes one timespec into valid memory.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    if rc != 0 {
+        return Duration::ZERO;
+    }
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+/// The CPU time a turn of JavaScript may still use. Checked from the
+/// interrupt handler: the wall clock (cheap) first, the thread's CPU clock
+/// (a system call) only once wall time says the budget could be spent.
+#[derive(Clone, Copy, Debug)]
+struct CpuBudget {
+    cpu_start: Duration,
+    budget: Duration,
+    next_check: Instant,
+}
+
+impl CpuBudget {
+    fn start(budget: Duration) -> CpuBudget {
+        CpuBudget { cpu_start: thread_cpu_time(), budget, next_check: Instant::now() + budget }
+    }
+
+    fn exhausted(&mut self) -> bool {
+        let now = Instant::now();
+        if now < self.next_check {
+            return false;
+        }
+        let used = thread_cpu_time().saturating_sub(self.cpu_start);
+        if used >= self.budget {
+            return true;
+        }
+        // CPU time never runs faster than wall time.
+        self.next_check = now + (self.budget - used);
+        false
+    }
+}
+
+/// A worker's runtime on this thread.
+pub struct Instance {
+    // Field order is drop order: JS handles must go before their runtime.
+    dispatch: Persistent<Function<'static>>,
+    ctx: Context,
+    rt: Runtime,
+    pub host: Rc<Host>,
+    last_memory_sample: Cell<Instant>,
+}
+
+/// What the JavaScript side reports after start-up.
+#[derive(Debug, Clone, Copy)]
+pub struct Handlers {
+    pub fetch: bool,
+    pub scheduled: bool,
+}
+
+impl Instance {
+    /// Creates the runtime, installs the web platform APIs and evaluates the
+    /// worker's code under the worker's limits.
+    pub fn new(
+        worker: Arc<Worker>,
+        limits: Arc<Limits>,
+        http: Arc<dyn HttpClient>,
+        bindings: &Bindings,
+        thread: usize,
+    ) -> Result<(Rc<Instance>, Handlers), String> {
+        let rt = Runtime::new().map_err(|e| format!("cannot create a QuickJS runtime: {e}"))?;
+        rt.set_memory_limit(limits.memory_bytes);
+        rt.set_max_stack_size(limits.stack_bytes);
+        let ctx = Context::full(&rt).map_err(|e| format!("cannot create a QuickJS context: {e}"))?;
+        let host = Rc::new(Host {
+            worker: worker.clone(),
+            limits: limits.clone(),
+            http,
+            thread,
+            pending: RefCell::new(HashMap::new()),
+            timers: RefCell::new(HashMap::new()),
+            fetches: Cell::new(0),
+            queue: RefCell::new(VecDeque::new()),
+            wake: Notify::new(),
+            tag: Cell::new(0),
+            cpu: RefCell::new(HashMap::new()),
+            budget: Cell::new(None),
+            interrupted: Cell::new(false),
+            poisoned: RefCell::new(None),
+            closed: Cell::new(false),
+            started: Instant::now(),
+        });
+        {
+            let host = host.clone();
+            rt.set_interrupt_handler(Some(Box::new(move || {
+                let Some(mut b) = host.budget.get() else { return false };
+                if b.exhausted() {
+                    host.interrupted.set(true);
+                    return true;
+                }
+                host.budget.set(Some(b));
+                false
+            })));
+        }
+        {
+            let worker = worker.clone();
+            rt.set_host_promise_rejection_tracker(Some(Box::new(move |_ctx, _promise, reason, handled| {
+                if !handled {
+                    worker.set_error(format!("Uncaught (in promise) {}", value_to_string(&reason)));
+                }
+            })));
+        }
+
+        let kind = worker.spec.kind;
+        let setup = ctx.with(|ctx| -> Result<(Persistent<Function<'static>>, Persistent<Object<'static>>, Option<Persistent<rquickjs::Promise<'static>>>), String> {
+            let host_obj = super::host::install(&ctx, &host).map_err(|e| describe(&ctx, e))?;
+            ctx.globals().set("__host", host_obj).map_err(|e| describe(&ctx, e))?;
+            let api: Object = ctx.eval(PRELUDE).map_err(|e| format!("prelude: {}", describe(&ctx, e)))?;
+            let dispatch: Function = api.get("dispatch").map_err(|e| describe(&ctx, e))?;
+            // The worker's own start-up code runs under the CPU limit.
+            host.budget.set(Some(CpuBudget::start(limits.cpu_time)));
+            let (module_ns, promise) = match kind {
+                WorkerKind::Module => {
+                    let declared = Module::declare(ctx.clone(), worker.name.as_str(), worker.spec.code.as_str())
+                        .map_err(|e| describe(&ctx, e))?;
+                    let (module, promise) = declared.eval().map_err(|e| describe(&ctx, e))?;
+                    let ns = module.namespace().map_err(|e| describe(&ctx, e))?;
+                    (ns, Some(Persistent::save(&ctx, promise)))
+                }
+                WorkerKind::ServiceWorker => {
+                    ctx.eval::<(), _>(worker.spec.code.as_str()).map_err(|e| describe(&ctx, e))?;
+                    (Object::new(ctx.clone()).map_err(|e| describe(&ctx, e))?, None)
+                }
+            };
+            Ok((Persistent::save(&ctx, dispatch), Persistent::save(&ctx, module_ns), promise))
+        });
+        let (dispatch, namespace, promise) = match setup {
+            Ok(s) => s,
+            Err(e) => return Err(Self::init_error(&host, e)),
+        };
+        let handlers = ctx.with(|ctx| -> Result<Handlers, String> {
+            while ctx.execute_pending_job() {}
+            if let Some(promise) = promise {
+                let promise = promise.restore(&ctx).map_err(|e| describe(&ctx, e))?;
+                match promise.result::<Value>() {
+                    Some(Ok(_)) => {}
+                    Some(Err(e)) => return Err(describe(&ctx, e)),
+                    None => return Err("module top-level await did not settle".into()),
+                }
+            }
+            let api: Object = ctx.globals().get("__sworn").map_err(|e| describe(&ctx, e))?;
+            let make_env: Function = api.get("makeEnv").map_err(|e| describe(&ctx, e))?;
+            let env: Object = make_env
+                .call((worker.spec.config.as_str(), worker.spec.args.as_str()))
+                .map_err(|e| describe(&ctx, e))?;
+            for binding in bindings.iter() {
+                binding
+                    .install(&ctx, &env, &worker)
+                    .map_err(|e| format!("env.{}: {}", binding.name(), describe(&ctx, e)))?;
+            }
+            let start: Function = api.get("start").map_err(|e| describe(&ctx, e))?;
+            let ns = namespace.restore(&ctx).map_err(|e| describe(&ctx, e))?;
+            let found: Vec<bool> = start
+                .call((kind.as_str(), ns, env))
+                .map_err(|e| describe(&ctx, e))?;
+            ctx.globals().remove("__sworn").map_err(|e| describe(&ctx, e))?;
+            while ctx.execute_pending_job() {}
+            Ok(Handlers {
+                fetch: found.first().copied().unwrap_or(false),
+                scheduled: found.get(1).copied().unwrap_or(false),
+            })
+        });
+        host.budget.set(None);
+        let handlers = match handlers {
+            Ok(h) => h,
+            Err(e) => {
+                drop(dispatch);
+                return Err(Self::init_error(&host, e));
+            }
+        };
+        let instance = Rc::new(Instance {
+            dispatch,
+            ctx,
+            rt,
+            host,
+            last_memory_sample: Cell::new(Instant::now() - Duration::from_secs(60)),
+        });
+        instance.sample_memory();
+        Ok((instance, handlers))
+    }
+
+    fn init_error(host: &Host, e: String) -> String {
+        if host.interrupted.get() {
+            format!("worker start-up exceeded the CPU time limit of {:?}", host.limits.cpu_time)
+        } else if e.contains("out of memory") {
+            format!("worker start-up exceeded the memory limit of {} bytes", host.limits.memory_bytes)
+        } else {
+            e
+        }
+    }
+
+    /// Starts a fetch event for request `id`; the answer goes to `tx`.
+    pub fn fetch(&self, id: u64, method: &str, url: &str, headers: Vec<String>, body: Option<Bytes>, tx: ResponseSender) {
+        self.host.pending.borrow_mut().insert(id, Pending::Http(tx));
+        self.turn(id, |ctx, dispatch| {
+            let body = match body {
+                Some(b) => Some(TypedArray::<u8>::new_copy(ctx.clone(), &b[..])?),
+                None => None,
+            };
+            dispatch.call::<_, ()>((1, id as f64, method, url, headers, body))
+        });
+    }
+
+    /// Starts a scheduled event for run `id`.
+    pub fn scheduled(&self, id: u64, cron: &str, time_ms: f64, tx: ScheduledSender) {
+        self.host.pending.borrow_mut().insert(id, Pending::Scheduled(tx));
+        self.turn(id, |_ctx, dispatch| dispatch.call::<_, ()>((2, id as f64, cron, time_ms)));
+    }
+
+    /// Delivers a queued event.
+    pub(crate) fn deliver(&self, event: Event) {
+        match event {
+            Event::Timer { tag, id } => {
+                self.host.timers.borrow_mut().remove(&(id as u64));
+                self.turn(tag, |_ctx, dispatch| dispatch.call::<_, ()>((3, id)))
+            }
+            Event::FetchDone { tag, id, result, url } => self.turn(tag, |ctx, dispatch| match result {
+                Ok(resp) => {
+                    let headers: Vec<String> =
+                        resp.headers.into_iter().flat_map(|(k, v)| [k, v]).collect();
+                    let body = TypedArray::<u8>::new_copy(ctx.clone(), &resp.body[..])?;
+                    dispatch.call::<_, ()>((4, id, resp.status as i32, resp.status_text, headers, body, url))
+                }
+                Err(message) => dispatch.call::<_, ()>((5, id, message)),
+            }),
+        }
+    }
+
+    /// Runs JavaScript on behalf of request `tag` under its remaining CPU
+    /// budget, then drains the microtask queue.
+    fn turn<F>(&self, tag: u64, f: F)
+    where
+        F: for<'js> FnOnce(&Ctx<'js>, &Function<'js>) -> rquickjs::Result<()>,
+    {
+        if self.host.poisoned.borrow().is_some() {
+            self.host.fail(tag, RequestError::Reset);
+            return;
+        }
+        let used = self.host.cpu.borrow().get(&tag).copied().unwrap_or_default();
+        let budget = self.host.limits.cpu_time.saturating_sub(used);
+        let cpu_start = thread_cpu_time();
+        self.host.budget.set(Some(CpuBudget::start(budget)));
+        self.host.interrupted.set(false);
+        self.host.tag.set(tag);
+        let outcome = self.ctx.with(|ctx| {
+            let result = self
+                .dispatch
+                .clone()
+                .restore(&ctx)
+                .and_then(|dispatch| f(&ctx, &dispatch))
+                .map_err(|e| describe(&ctx, e));
+            while !self.host.interrupted.get() && ctx.execute_pending_job() {}
+            result
+        });
+        self.host.budget.set(None);
+        self.host.tag.set(0);
+        let spent = thread_cpu_time().saturating_sub(cpu_start);
+        let still_pending = self.host.pending.borrow().contains_key(&tag);
+        {
+            let mut cpu = self.host.cpu.borrow_mut();
+            if let Some(used) = cpu.get_mut(&tag) {
+                *used += spent;
+            } else if still_pending {
+                cpu.insert(tag, spent);
+            }
+        }
+        if self.host.interrupted.get() {
+            // The uncatchable interrupt may have cut any request's microtasks:
+            // this runtime is no longer trustworthy.
+            let e = RequestError::CpuLimit(self.host.limits.cpu_time);
+            self.host.fail(tag, e.clone());
+            self.host.poison(e);
+        } else if let Err(message) = outcome {
+            let e = self.host.classify(message);
+            self.host.fail(tag, e);
+        }
+        self.sample_memory();
+    }
+
+    /// Publishes the heap size for `/stats`, at most twice a second (QuickJS
+    /// walks the heap to compute it).
+    fn sample_memory(&self) {
+        if self.last_memory_sample.get().elapsed() < Duration::from_millis(500) {
+            return;
+        }
+        self.last_memory_sample.set(Instant::now());
+        let usage = self.rt.memory_usage();
+        if let Some(slot) = self.host.worker.memory.get(self.host.thread) {
+            slot.store(usage.malloc_size.max(0) as u64, Ordering::Relaxed);
+        }
+    }
+
+    /// Stops timers and fails whatever is still waiting on this instance.
+    pub fn close(&self) {
+        self.host.closed.set(true);
+        self.host.wake.notify_one();
+        for (_, t) in self.host.timers.borrow_mut().drain() {
+            t.abort();
+        }
+        let ids: Vec<u64> = self.host.pending.borrow().keys().copied().collect();
+        for id in ids {
+            self.host.fail(id, RequestError::Reset);
+        }
+        if let Some(slot) = self.host.worker.memory.get(self.host.thread) {
+            slot.store(0, Ordering::Relaxed);
+        }
+    }
+
+    pub fn is_poisoned(&self) -> bool {
+        self.host.poisoned.borrow().is_some()
+    }
+
+    /// Delivers queued events until the instance is closed.
+    pub async fn run_events(self: Rc<Self>) {
+        loop {
+            if self.host.closed.get() {
+                return;
+            }
+            let next = self.host.queue.borrow_mut().pop_front();
+            match next {
+                Some(event) => {
+                    self.deliver(event);
+                    tokio::task::yield_now().await;
+                }
+                None => self.host.wake.notified().await,
+            }
+        }
+    }
+}
+
+/// Text for an error thrown in JavaScript, with its stack when there is one.
+pub(crate) fn describe(ctx: &Ctx<'_>, e: rquickjs::Error) -> String {
+    if let rquickjs::Error::Exception = e {
+        value_to_string(&ctx.catch())
+    } else {
+        e.to_string()
+    }
+}
+
+pub(crate) fn value_to_string(v: &Value<'_>) -> String {
+    if let Some(exc) = v.as_exception() {
+        let message = exc.message().unwrap_or_default();
+        let name: String = exc.get::<_, rquickjs::Coerced<String>>("name").map(|s| s.0).unwrap_or_else(|_| "Error".into());
+        let mut s = format!("{name}: {message}");
+        if let Some(stack) = exc.stack() {
+            let stack = stack.trim_end();
+            if !stack.is_empty() {
+                s.push('\n');
+                s.push_str(stack);
+            }
+        }
+        s
+    } else {
+        v.get::<rquickjs::Coerced<String>>().map(|s| s.0).unwrap_or_else(|_| "<unprintable value>".into())
+    }
+}

@@ -1,0 +1,13 @@
+//! Sworn's JavaScript runner: Cloudflare-Workers-compatible workers on
+//! QuickJS, with an Escrin-compatible management API.
+
+pub mod api;
+pub mod body;
+pub mod cron;
+pub mod engine;
+pub mod http_client;
+pub mod limits;
+pub mod logs;
+pub mod registry;
+pub mod runner;
+pub mod server;

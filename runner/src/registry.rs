@@ -1,0 +1,225 @@
+//! The set of deployed workers, shared by every thread. Holds metadata, code
+//! and counters only: JavaScript values live in per-thread instances.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Instant;
+
+use serde_json::{json, Value};
+use sha2::{Digest, Sha384};
+
+use crate::cron::Schedule;
+use crate::logs::LogRing;
+
+/// How the worker's code is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WorkerKind {
+    /// ES module with `export default { fetch, scheduled }`.
+    Module,
+    /// Service-worker script using `addEventListener`.
+    ServiceWorker,
+}
+
+impl WorkerKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WorkerKind::Module => "module",
+            WorkerKind::ServiceWorker => "sw",
+        }
+    }
+}
+
+/// Everything needed to start a worker.
+#[derive(Clone, Debug)]
+pub struct WorkerSpec {
+    pub name: Option<String>,
+    pub code: String,
+    pub kind: WorkerKind,
+    pub schedule: Option<Schedule>,
+    /// JSON text exposed as `env.config`.
+    pub config: String,
+    /// JSON text exposed as `env.args` (Escrin's `args`).
+    pub args: String,
+}
+
+/// Execution counters, updated from every thread.
+#[derive(Debug, Default)]
+pub struct Stats {
+    pub active: AtomicU64,
+    pub total: AtomicU64,
+    pub ok: AtomicU64,
+    pub failed: AtomicU64,
+    pub total_micros: AtomicU64,
+}
+
+impl Stats {
+    pub fn record(&self, ok: bool, micros: u64) {
+        self.total.fetch_add(1, Ordering::Relaxed);
+        if ok {
+            self.ok.fetch_add(1, Ordering::Relaxed);
+        } else {
+            self.failed.fetch_add(1, Ordering::Relaxed);
+        }
+        self.total_micros.fetch_add(micros, Ordering::Relaxed);
+    }
+
+    pub fn to_json(&self, memory: u64, uptime_ms: u64) -> Value {
+        let total = self.total.load(Ordering::Relaxed);
+        let avg = if total == 0 {
+            0.0
+        } else {
+            self.total_micros.load(Ordering::Relaxed) as f64 / total as f64 / 1000.0
+        };
+        json!({
+            "activeSessions": self.active.load(Ordering::Relaxed),
+            "totalExecutions": total,
+            "successfulExecutions": self.ok.load(Ordering::Relaxed),
+            "failedExecutions": self.failed.load(Ordering::Relaxed),
+            "averageExecutionTime": avg,
+            "memoryUsage": memory,
+            "uptime": uptime_ms,
+        })
+    }
+}
+
+/// A deployed worker.
+#[derive(Debug)]
+pub struct Worker {
+    pub id: String,
+    pub name: String,
+    pub measurement: String,
+    pub spec: WorkerSpec,
+    pub created: Instant,
+    pub created_unix_ms: u64,
+    pub stats: Stats,
+    pub logs: Mutex<LogRing>,
+    pub last_error: Mutex<Option<String>>,
+    /// QuickJS heap bytes of each thread's instance, indexed by thread.
+    pub memory: Vec<AtomicU64>,
+    /// Whether the worker's code defines fetch and scheduled handlers.
+    pub handlers: Mutex<(bool, bool)>,
+}
+
+impl Worker {
+    pub fn new(id: String, spec: WorkerSpec, threads: usize, log_bytes: usize) -> Worker {
+        let measurement = hex::encode(Sha384::digest(spec.code.as_bytes()));
+        Worker {
+            name: spec.name.clone().unwrap_or_else(|| id.clone()),
+            id,
+            measurement,
+            spec,
+            created: Instant::now(),
+            created_unix_ms: unix_ms(),
+            stats: Stats::default(),
+            logs: Mutex::new(LogRing::new(log_bytes)),
+            last_error: Mutex::new(None),
+            memory: (0..threads).map(|_| AtomicU64::new(0)).collect(),
+            handlers: Mutex::new((false, false)),
+        }
+    }
+
+    pub fn log(&self, level: &'static str, message: String) {
+        if let Ok(mut ring) = self.logs.lock() {
+            ring.push(unix_ms(), level, message);
+        }
+    }
+
+    pub fn set_error(&self, message: String) {
+        self.log("error", message.clone());
+        if let Ok(mut e) = self.last_error.lock() {
+            *e = Some(message);
+        }
+    }
+
+    pub fn memory_usage(&self) -> u64 {
+        self.memory.iter().map(|m| m.load(Ordering::Relaxed)).sum()
+    }
+
+    pub fn summary(&self) -> Value {
+        json!({ "id": self.id, "name": self.name, "measurement": self.measurement })
+    }
+
+    pub fn details(&self) -> Value {
+        let schedule = self.spec.schedule.as_ref();
+        let (fetch, scheduled) = self.handlers.lock().map(|h| *h).unwrap_or((false, false));
+        json!({
+            "id": self.id,
+            "name": self.name,
+            "measurement": self.measurement,
+            "type": self.spec.kind.as_str(),
+            "status": "running",
+            "handlers": { "fetch": fetch, "scheduled": scheduled },
+            "schedule": schedule.map(|s| s.source()),
+            "nextScheduled": schedule
+                .and_then(|s| s.next_after(crate::cron::unix_now_secs()))
+                .map(|s| s * 1000),
+            "created": self.created_unix_ms,
+            "stats": self.stats.to_json(self.memory_usage(), self.created.elapsed().as_millis() as u64),
+            "lastError": self.last_error.lock().ok().and_then(|e| e.clone()),
+        })
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    #[error("worker limit of {0} reached")]
+    Full(usize),
+    #[error("a worker named {0:?} already exists")]
+    NameTaken(String),
+}
+
+/// All workers, by id.
+#[derive(Debug, Default)]
+pub struct Registry {
+    workers: RwLock<BTreeMap<String, Arc<Worker>>>,
+}
+
+impl Registry {
+    pub fn insert(&self, worker: Arc<Worker>, max: usize) -> Result<(), RegistryError> {
+        let mut map = self.workers.write().unwrap_or_else(|e| e.into_inner());
+        if map.len() >= max {
+            return Err(RegistryError::Full(max));
+        }
+        if map.values().any(|w| w.name == worker.name || w.id == worker.name) {
+            return Err(RegistryError::NameTaken(worker.name.clone()));
+        }
+        map.insert(worker.id.clone(), worker);
+        Ok(())
+    }
+
+    /// Reserves nothing but tells whether an insert would currently succeed.
+    pub fn check(&self, name: Option<&str>, max: usize) -> Result<(), RegistryError> {
+        let map = self.workers.read().unwrap_or_else(|e| e.into_inner());
+        if map.len() >= max {
+            return Err(RegistryError::Full(max));
+        }
+        if let Some(name) = name {
+            if map.values().any(|w| w.name == name || w.id == name) {
+                return Err(RegistryError::NameTaken(name.to_string()));
+            }
+        }
+        Ok(())
+    }
+
+    /// Finds a worker by id or by name.
+    pub fn get(&self, key: &str) -> Option<Arc<Worker>> {
+        let map = self.workers.read().unwrap_or_else(|e| e.into_inner());
+        map.get(key).cloned().or_else(|| map.values().find(|w| w.name == key).cloned())
+    }
+
+    pub fn remove(&self, id: &str) -> Option<Arc<Worker>> {
+        self.workers.write().unwrap_or_else(|e| e.into_inner()).remove(id)
+    }
+
+    pub fn all(&self) -> Vec<Arc<Worker>> {
+        self.workers.read().unwrap_or_else(|e| e.into_inner()).values().cloned().collect()
+    }
+}
+
+pub fn unix_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}

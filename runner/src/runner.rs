@@ -1,0 +1,96 @@
+//! Wiring: listener, pool, boot-time workers, cron ticks and the SIGTERM drain.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+
+use crate::engine::{Pool, PoolConfig};
+use crate::registry::WorkerSpec;
+use crate::server::deploy;
+
+pub struct RunnerConfig {
+    pub listen: sworn_net::Endpoint,
+    pub pool: PoolConfig,
+    pub workers: Vec<WorkerSpec>,
+    pub drain_timeout: Duration,
+}
+
+/// A runner that is listening.
+pub struct Running {
+    pub pool: Pool,
+    pub local: sworn_net::Endpoint,
+    accept: tokio::task::JoinHandle<()>,
+    drain_timeout: Duration,
+}
+
+/// Binds, starts the pool and the boot workers, and begins accepting.
+pub async fn start(config: RunnerConfig) -> anyhow::Result<Running> {
+    let pool = Pool::start(config.pool).context("cannot start the JavaScript threads")?;
+    for spec in config.workers {
+        let name = spec.name.clone().unwrap_or_default();
+        deploy(&pool, spec).await.with_context(|| format!("boot worker {name:?}"))?;
+    }
+    let listener = sworn_net::Listener::bind(&config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let local = listener.local_endpoint().unwrap_or_else(|_| config.listen.clone());
+    let accept_pool = pool.clone();
+    let accept = tokio::spawn(async move {
+        loop {
+            match listener.accept().await {
+                Ok((stream, _peer)) => accept_pool.serve(Box::new(stream)),
+                Err(e) => {
+                    tracing::warn!("accept: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            }
+        }
+    });
+    tokio::spawn(cron_loop(pool.clone()));
+    Ok(Running { pool, local, accept, drain_timeout: config.drain_timeout })
+}
+
+impl Running {
+    /// Stops accepting, lets in-flight requests finish (up to the drain
+    /// timeout) and returns whether everything finished in time.
+    pub async fn shutdown(self) -> bool {
+        self.accept.abort();
+        self.pool.begin_shutdown();
+        let deadline = tokio::time::Instant::now() + self.drain_timeout;
+        loop {
+            if self.pool.shared.inflight.load(Ordering::SeqCst) == 0 {
+                return true;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+}
+
+/// Fires scheduled handlers at the top of every matching UTC minute.
+async fn cron_loop(pool: Pool) {
+    loop {
+        let now_ms = crate::registry::unix_ms();
+        let next_minute_ms = (now_ms / 60_000 + 1) * 60_000;
+        tokio::time::sleep(Duration::from_millis(next_minute_ms - now_ms)).await;
+        if pool.shared.draining.load(Ordering::Relaxed) {
+            return;
+        }
+        let minute = crate::cron::minute_of(next_minute_ms / 1000);
+        for worker in pool.shared.registry.all() {
+            let Some(schedule) = worker.spec.schedule.as_ref() else { continue };
+            if schedule.matches(minute) {
+                let cron = schedule.source().to_string();
+                let pool = pool.clone();
+                let w: Arc<_> = worker.clone();
+                tokio::spawn(async move {
+                    let _ = pool.run_scheduled(w, cron).await;
+                });
+            }
+        }
+    }
+}

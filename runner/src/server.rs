@@ -1,0 +1,350 @@
+//! HTTP front: management API, health, stats, and requests to workers. Runs
+//! on the pool thread that owns the connection.
+
+use std::rc::Rc;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use http::{HeaderName, HeaderValue, Method, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Limited};
+use hyper::body::Incoming;
+use serde_json::{json, Value};
+
+use crate::api::{parse_create, ApiError};
+use crate::body::OutBody;
+use crate::engine::pool::{Connection, Pool, ThreadState};
+use crate::engine::{RequestError, WorkerBody};
+use crate::registry::{RegistryError, Worker, WorkerSpec};
+
+/// Serves one client connection until it closes or the runner drains.
+pub async fn serve_connection(state: Rc<ThreadState>, conn: Box<dyn Connection>) {
+    let mut shutdown = state.shutdown_signal();
+    let svc_state = state.clone();
+    let service = hyper::service::service_fn(move |req| {
+        let state = svc_state.clone();
+        async move { Ok::<_, std::convert::Infallible>(handle(state, req).await) }
+    });
+    let conn = hyper::server::conn::http1::Builder::new()
+        .keep_alive(true)
+        .max_buf_size(64 << 10)
+        .serve_connection(hyper_util::rt::TokioIo::new(conn), service);
+    tokio::pin!(conn);
+    if *shutdown.borrow() {
+        conn.as_mut().graceful_shutdown();
+    }
+    loop {
+        tokio::select! {
+            r = conn.as_mut() => {
+                if let Err(e) = r {
+                    tracing::debug!("connection: {e}");
+                }
+                return;
+            }
+            _ = shutdown.changed() => conn.as_mut().graceful_shutdown(),
+        }
+    }
+}
+
+fn json_response(status: StatusCode, v: Value) -> Response<OutBody> {
+    let mut r = Response::new(OutBody::from(Bytes::from(v.to_string())));
+    *r.status_mut() = status;
+    r.headers_mut().insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r
+}
+
+fn error(status: StatusCode, message: impl Into<String>) -> Response<OutBody> {
+    json_response(status, json!({ "error": message.into() }))
+}
+
+fn empty(status: StatusCode) -> Response<OutBody> {
+    let mut r = Response::new(OutBody::empty());
+    *r.status_mut() = status;
+    r
+}
+
+async fn handle(state: Rc<ThreadState>, req: Request<Incoming>) -> Response<OutBody> {
+    let shared = state.shared.clone();
+    shared.inflight.fetch_add(1, Ordering::SeqCst);
+    let resp = route(&state, req).await;
+    shared.inflight.fetch_sub(1, Ordering::SeqCst);
+    resp
+}
+
+async fn route(state: &Rc<ThreadState>, req: Request<Incoming>) -> Response<OutBody> {
+    let path = req.uri().path().to_string();
+    let method = req.method().clone();
+    let segments: Vec<&str> = path.trim_start_matches('/').splitn(4, '/').collect();
+    match (&method, segments.as_slice()) {
+        (&Method::GET, ["health"]) => json_response(
+            StatusCode::OK,
+            json!({ "status": if state.shared.draining.load(Ordering::Relaxed) { "draining" } else { "ok" },
+                    "workers": state.shared.registry.all().len() }),
+        ),
+        (&Method::GET, ["stats"]) => json_response(StatusCode::OK, stats(state)),
+        (&Method::POST, [""]) => match create(state, req).await {
+            Ok(_) => empty(StatusCode::NO_CONTENT),
+            Err(r) => r,
+        },
+        (&Method::POST, ["workers"]) => match create(state, req).await {
+            Ok(w) => json_response(StatusCode::CREATED, w.summary()),
+            Err(r) => r,
+        },
+        (&Method::GET, ["workers"]) => {
+            let list: Vec<Value> = state.shared.registry.all().iter().map(|w| w.summary()).collect();
+            json_response(StatusCode::OK, json!({ "workers": list }))
+        }
+        (_, ["workers", key, rest @ ..]) => {
+            let Some(worker) = state.shared.registry.get(key) else {
+                return error(StatusCode::NOT_FOUND, format!("no worker with id or name {key:?}"));
+            };
+            match (&method, rest) {
+                (&Method::GET, []) => json_response(StatusCode::OK, worker.details()),
+                (&Method::DELETE, []) => {
+                    state.shared.registry.remove(&worker.id);
+                    state.pool.stop_worker(&worker.id);
+                    empty(StatusCode::NO_CONTENT)
+                }
+                (&Method::GET, ["logs"]) => logs(&worker),
+                (_, ["fetch"]) | (_, ["fetch", _]) => {
+                    let sub = rest.get(1).copied().unwrap_or("");
+                    worker_fetch(state, worker, sub, req).await
+                }
+                (_, []) | (_, ["logs"]) => error(StatusCode::METHOD_NOT_ALLOWED, format!("{method} is not allowed on {path}")),
+                _ => error(StatusCode::NOT_FOUND, format!("no route for {method} {path}")),
+            }
+        }
+        (_, [""]) | (_, ["workers"]) | (_, ["health"]) | (_, ["stats"]) => {
+            error(StatusCode::METHOD_NOT_ALLOWED, format!("{method} is not allowed on {path}"))
+        }
+        _ => error(StatusCode::NOT_FOUND, format!("no route for {method} {path}")),
+    }
+}
+
+async fn read_body(req: Request<Incoming>, limit: usize) -> Result<(http::request::Parts, Bytes), Response<OutBody>> {
+    let (parts, body) = req.into_parts();
+    if let Some(len) = parts.headers.get(http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok()) {
+        if len > limit as u64 {
+            return Err(error(StatusCode::PAYLOAD_TOO_LARGE, format!("request body exceeds the limit of {limit} bytes")));
+        }
+    }
+    match Limited::new(body, limit).collect().await {
+        Ok(c) => Ok((parts, c.to_bytes())),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+            Err(error(StatusCode::PAYLOAD_TOO_LARGE, format!("request body exceeds the limit of {limit} bytes")))
+        }
+        Err(e) => Err(error(StatusCode::BAD_REQUEST, format!("cannot read request body: {e}"))),
+    }
+}
+
+async fn create(state: &Rc<ThreadState>, req: Request<Incoming>) -> Result<Arc<Worker>, Response<OutBody>> {
+    if state.shared.draining.load(Ordering::Relaxed) {
+        return Err(error(StatusCode::SERVICE_UNAVAILABLE, "runner is shutting down"));
+    }
+    let (parts, body) = read_body(req, state.shared.limits.request_body_bytes).await?;
+    let ct = parts.headers.get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    let spec = parse_create(ct, body).await.map_err(|e: ApiError| {
+        let mut v = json!({ "error": e.to_string() });
+        if let Some(f) = e.field() {
+            v["field"] = json!(f);
+        }
+        json_response(StatusCode::BAD_REQUEST, v)
+    })?;
+    deploy(&state.pool, spec).await.map_err(|e| match e {
+        DeployError::Registry(e @ RegistryError::Full(_)) => error(StatusCode::TOO_MANY_REQUESTS, e.to_string()),
+        DeployError::Registry(e @ RegistryError::NameTaken(_)) => {
+            json_response(StatusCode::CONFLICT, json!({ "error": e.to_string(), "field": "name" }))
+        }
+        DeployError::Start(msg) => json_response(
+            StatusCode::BAD_REQUEST,
+            json!({ "error": format!("worker failed to start: {msg}"), "field": "code" }),
+        ),
+    })
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DeployError {
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+    #[error("worker failed to start: {0}")]
+    Start(String),
+}
+
+/// Starts a worker on every thread, registers it, and (as Escrin does) runs
+/// its scheduled handler once right away.
+pub async fn deploy(pool: &Pool, spec: WorkerSpec) -> Result<Arc<Worker>, DeployError> {
+    let shared = &pool.shared;
+    shared.registry.check(spec.name.as_deref(), shared.limits.max_workers)?;
+    let mut raw = [0u8; 8];
+    getrandom::fill(&mut raw).map_err(|e| DeployError::Start(format!("random source failed: {e}")))?;
+    let worker = Arc::new(Worker::new(hex::encode(raw), spec, pool.threads(), shared.limits.log_bytes));
+    let handlers = pool.start_worker(worker.clone()).await.map_err(DeployError::Start)?;
+    if let Err(e) = shared.registry.insert(worker.clone(), shared.limits.max_workers) {
+        pool.stop_worker(&worker.id);
+        return Err(e.into());
+    }
+    if handlers.scheduled {
+        let pool = pool.clone();
+        let w = worker.clone();
+        tokio::spawn(async move {
+            let _ = pool.run_scheduled(w, String::new()).await;
+        });
+    }
+    Ok(worker)
+}
+
+fn logs(worker: &Worker) -> Response<OutBody> {
+    let ring = match worker.logs.lock() {
+        Ok(r) => r,
+        Err(e) => e.into_inner(),
+    };
+    let lines: Vec<_> = ring.lines().cloned().collect();
+    json_response(StatusCode::OK, json!({ "lines": lines, "dropped": ring.dropped() }))
+}
+
+fn stats(state: &ThreadState) -> Value {
+    let workers = state.shared.registry.all();
+    let uptime = state.shared.started.elapsed().as_millis() as u64;
+    let mut active = 0;
+    let mut total = 0;
+    let mut ok = 0;
+    let mut failed = 0;
+    let mut micros = 0;
+    let mut per = serde_json::Map::new();
+    for w in &workers {
+        active += w.stats.active.load(Ordering::Relaxed);
+        total += w.stats.total.load(Ordering::Relaxed);
+        ok += w.stats.ok.load(Ordering::Relaxed);
+        failed += w.stats.failed.load(Ordering::Relaxed);
+        micros += w.stats.total_micros.load(Ordering::Relaxed);
+        let mut s = w.stats.to_json(w.memory_usage(), w.created.elapsed().as_millis() as u64);
+        s["name"] = json!(w.name);
+        per.insert(w.id.clone(), s);
+    }
+    json!({
+        "activeSessions": active,
+        "totalExecutions": total,
+        "successfulExecutions": ok,
+        "failedExecutions": failed,
+        "averageExecutionTime": if total == 0 { 0.0 } else { micros as f64 / total as f64 / 1000.0 },
+        "memoryUsage": resident_bytes(),
+        "uptime": uptime,
+        "workers": per,
+    })
+}
+
+/// Resident set size of the whole runner.
+fn resident_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .map(|pages| pages * 4096)
+        .unwrap_or(0)
+}
+
+/// Hop-by-hop headers a worker may not set on its response.
+fn hop_by_hop(name: &str) -> bool {
+    matches!(
+        name,
+        "connection" | "keep-alive" | "transfer-encoding" | "upgrade" | "te" | "trailer" | "proxy-connection" | "content-length"
+    )
+}
+
+async fn worker_fetch(state: &Rc<ThreadState>, worker: Arc<Worker>, sub: &str, req: Request<Incoming>) -> Response<OutBody> {
+    let limits = state.shared.limits.clone();
+    let active = worker.stats.active.fetch_add(1, Ordering::Relaxed);
+    if active >= limits.concurrent_requests as u64 {
+        worker.stats.active.fetch_sub(1, Ordering::Relaxed);
+        let e = RequestError::Busy(worker.name.clone(), limits.concurrent_requests);
+        return error(StatusCode::SERVICE_UNAVAILABLE, e.to_string());
+    }
+    let started = Instant::now();
+    let resp = worker_fetch_inner(state, &worker, sub, req).await;
+    worker.stats.active.fetch_sub(1, Ordering::Relaxed);
+    let micros = started.elapsed().as_micros() as u64;
+    match resp {
+        Ok(r) => {
+            worker.stats.record(true, micros);
+            r
+        }
+        Err((status, e)) => {
+            worker.stats.record(false, micros);
+            worker.set_error(e.clone());
+            error(status, e)
+        }
+    }
+}
+
+async fn worker_fetch_inner(
+    state: &Rc<ThreadState>,
+    worker: &Arc<Worker>,
+    sub: &str,
+    req: Request<Incoming>,
+) -> Result<Response<OutBody>, (StatusCode, String)> {
+    let limits = state.shared.limits.clone();
+    let (parts, body) = match read_body(req, limits.request_body_bytes).await {
+        Ok(x) => x,
+        Err(r) => return Ok(r),
+    };
+    let host = parts
+        .headers
+        .get(http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| url::Host::parse(h.split(':').next().unwrap_or("")).is_ok())
+        .unwrap_or("localhost");
+    let query = parts.uri.query().map(|q| format!("?{q}")).unwrap_or_default();
+    let url = format!("http://{host}/{sub}{query}");
+    let mut headers = Vec::with_capacity(parts.headers.len() * 2);
+    for (k, v) in parts.headers.iter() {
+        headers.push(k.as_str().to_string());
+        headers.push(String::from_utf8_lossy(v.as_bytes()).into_owned());
+    }
+    let body = if parts.method == Method::GET || parts.method == Method::HEAD { None } else { Some(body) };
+    let instance = state
+        .instance(worker)
+        .map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, format!("worker failed to start: {e}")))?;
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let id = state.next_request_id();
+    instance.fetch(id, parts.method.as_str(), &url, headers, body, tx);
+    let outcome = match tokio::time::timeout(limits.request_timeout, rx).await {
+        Ok(Ok(r)) => r,
+        Ok(Err(_)) => Err(RequestError::Reset),
+        Err(_) => {
+            instance.host.fail(id, RequestError::Timeout(limits.request_timeout));
+            Err(RequestError::Timeout(limits.request_timeout))
+        }
+    };
+    let wr = outcome.map_err(|e| {
+        let status = match e {
+            RequestError::Threw(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            RequestError::NoHandler(_) => StatusCode::NOT_IMPLEMENTED,
+            RequestError::ResponseTooLarge(_) => StatusCode::BAD_GATEWAY,
+            RequestError::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
+            RequestError::CpuLimit(_) | RequestError::MemoryLimit(_) | RequestError::Reset | RequestError::Busy(..) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+        };
+        (status, e.to_string())
+    })?;
+    let status = StatusCode::from_u16(wr.status)
+        .map_err(|_| (StatusCode::INTERNAL_SERVER_ERROR, format!("worker returned invalid status {}", wr.status)))?;
+    let body = match wr.body {
+        WorkerBody::Full(b) => OutBody::from(b),
+        WorkerBody::Stream(rx) => OutBody::Stream(rx),
+    };
+    let mut resp = Response::new(body);
+    *resp.status_mut() = status;
+    for (k, v) in wr.headers {
+        let lower = k.to_ascii_lowercase();
+        if hop_by_hop(&lower) {
+            continue;
+        }
+        let name = HeaderName::from_bytes(lower.as_bytes())
+            .map_err(|_| (StatusCode::INTERNAL_SERVER_ERROR, format!("worker returned invalid header name {k:?}")))?;
+        let value = HeaderValue::from_str(&v)
+            .map_err(|_| (StatusCode::INTERNAL_SERVER_ERROR, format!("worker returned invalid value for header {k:?}")))?;
+        resp.headers_mut().append(name, value);
+    }
+    Ok(resp)
+}

@@ -1,0 +1,197 @@
+//! Hostile workers get a clean error for their request; the runner and other
+//! workers keep serving.
+
+mod common;
+
+use common::{test_limits, TestRunner};
+
+const GOOD: &str = "export default { fetch() { return new Response('fine') } }";
+
+async fn assert_healthy(r: &TestRunner) {
+    let ok = r.fetch("good", "").await;
+    assert_eq!(ok.status, 200, "{}", ok.text());
+    assert_eq!(ok.text(), "fine");
+    assert_eq!(r.get("/health").await.status, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn infinite_loop_hits_the_cpu_limit() {
+    let r = TestRunner::start(test_limits()).await;
+    r.deploy("good", "module", GOOD).await;
+    r.deploy("spin", "module", "export default { fetch(req) { if (new URL(req.url).pathname === '/ok') return new Response('ok'); for(;;){} } }").await;
+    let resp = r.fetch("spin", "").await;
+    assert_eq!(resp.status, 503, "{}", resp.text());
+    assert!(resp.text().contains("CPU time limit"), "{}", resp.text());
+    assert_healthy(&r).await;
+    // The instance is replaced: the same worker serves again.
+    let again = r.fetch("spin", "ok").await;
+    assert_eq!(again.status, 200, "{}", again.text());
+    let details = r.get("/workers/spin").await.json();
+    assert_eq!(details["stats"]["failedExecutions"], 1);
+    assert!(details["lastError"].as_str().unwrap_or("").contains("CPU"), "{details}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cpu_limit_also_applies_to_async_continuations() {
+    let r = TestRunner::start(test_limits()).await;
+    r.deploy("good", "module", GOOD).await;
+    r.deploy("spin", "module", "export default { async fetch() { await new Promise(r => setTimeout(r, 5)); for(;;){} } }").await;
+    let resp = r.fetch("spin", "").await;
+    assert_eq!(resp.status, 503, "{}", resp.text());
+    assert!(resp.text().contains("CPU time limit"), "{}", resp.text());
+    assert_healthy(&r).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn memory_bomb_hits_the_memory_limit() {
+    let r = TestRunner::start(test_limits()).await;
+    r.deploy("good", "module", GOOD).await;
+    r.deploy(
+        "bomb",
+        "module",
+        "const keep = []; export default { fetch() { for(;;) keep.push(new Array(100000).fill('x' + keep.length)); } }",
+    )
+    .await;
+    let resp = r.fetch("bomb", "").await;
+    assert_eq!(resp.status, 503, "{}", resp.text());
+    assert!(resp.text().contains("memory limit"), "{}", resp.text());
+    assert_healthy(&r).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deep_recursion_is_a_catchable_range_error() {
+    let r = TestRunner::start(test_limits()).await;
+    r.deploy("good", "module", GOOD).await;
+    r.deploy(
+        "deep",
+        "module",
+        "function f(n) { return f(n + 1) + 1 }
+         export default { fetch(req) {
+           if (req.url.endsWith('/catch')) { try { f(0) } catch (e) { return new Response(e.constructor.name) } }
+           return f(0);
+         } }",
+    )
+    .await;
+    let caught = r.fetch("deep", "catch").await;
+    assert_eq!(caught.text(), "RangeError");
+    let thrown = r.fetch("deep", "").await;
+    assert_eq!(thrown.status, 500);
+    assert!(thrown.text().contains("RangeError"), "{}", thrown.text());
+    assert_healthy(&r).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn huge_output_is_bounded() {
+    let mut limits = test_limits();
+    limits.response_body_bytes = 1 << 20;
+    limits.log_bytes = 4096;
+    let r = TestRunner::start(limits).await;
+    r.deploy("good", "module", GOOD).await;
+    r.deploy(
+        "huge",
+        "module",
+        "export default { fetch(req) {
+           const p = new URL(req.url).pathname;
+           if (p === '/log') { for (let i = 0; i < 2000; i++) console.log('line ' + i + ' ' + 'y'.repeat(1000)); return new Response('logged'); }
+           if (p === '/stream') return new Response(new ReadableStream({ pull(c) { c.enqueue(new Uint8Array(65536)); } }));
+           return new Response('x'.repeat(2 << 20));
+         } }",
+    )
+    .await;
+    let big = r.fetch("huge", "").await;
+    assert_eq!(big.status, 502, "{}", big.text());
+    assert!(big.text().contains("limit of 1048576 bytes"), "{}", big.text());
+    let logged = r.fetch("huge", "log").await;
+    assert_eq!(logged.text(), "logged");
+    let logs = r.get("/workers/huge/logs").await.json();
+    let total: usize = logs["lines"].as_array().unwrap().iter().map(|l| l["message"].as_str().unwrap().len()).sum();
+    assert!(total <= 4096, "log ring holds {total} bytes");
+    assert!(logs["dropped"].as_u64().unwrap() > 1900);
+    // An endless stream is cut at the limit: the client sees a broken body,
+    // never a complete one.
+    let streamed = r.fetch("huge", "stream").await;
+    assert!(streamed.body.len() <= 1 << 20, "got {} bytes", streamed.body.len());
+    assert_healthy(&r).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unhandled_rejection_is_logged_and_request_fails_cleanly() {
+    let r = TestRunner::start(test_limits()).await;
+    r.deploy("good", "module", GOOD).await;
+    r.deploy(
+        "reject",
+        "module",
+        "export default { async fetch(req) {
+           if (req.url.endsWith('/bg')) { Promise.reject(new Error('background boom')); return new Response('ok') }
+           throw new TypeError('handler boom');
+         } }",
+    )
+    .await;
+    let thrown = r.fetch("reject", "").await;
+    assert_eq!(thrown.status, 500);
+    assert!(thrown.text().contains("TypeError: handler boom"), "{}", thrown.text());
+    let bg = r.fetch("reject", "bg").await;
+    assert_eq!(bg.text(), "ok");
+    let logs = r.get("/workers/reject/logs").await.text();
+    assert!(logs.contains("Uncaught (in promise) Error: background boom"), "{logs}");
+    assert_healthy(&r).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn worker_that_never_responds_times_out() {
+    let r = TestRunner::start(test_limits()).await;
+    r.deploy("good", "module", GOOD).await;
+    r.deploy("never", "module", "export default { fetch() { return new Promise(() => {}) } }").await;
+    let resp = r.fetch("never", "").await;
+    assert_eq!(resp.status, 504, "{}", resp.text());
+    assert!(resp.text().contains("did not respond"), "{}", resp.text());
+    assert_healthy(&r).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_handler_results_are_errors() {
+    let r = TestRunner::start(test_limits()).await;
+    r.deploy("odd", "module", "export default { fetch(req) { return req.url.endsWith('/s') ? 'just a string' : undefined } }").await;
+    let s = r.fetch("odd", "s").await;
+    assert_eq!(s.status, 500);
+    assert!(s.text().contains("not a Response"), "{}", s.text());
+    r.deploy("cronly", "module", "export default { scheduled() {} }").await;
+    let none = r.fetch("cronly", "").await;
+    assert_eq!(none.status, 501, "{}", none.text());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_start_up_code_is_rejected_at_deploy() {
+    let r = TestRunner::start(test_limits()).await;
+    for (code, needle) in [
+        ("for(;;){}", "CPU time limit"),
+        ("const a = []; for(;;) a.push('x'.repeat(1e5) + a.length);", "memory limit"),
+        ("export default {", "SyntaxError"),
+        ("throw new Error('nope')", "nope"),
+    ] {
+        let body = serde_json::json!({ "code": code, "type": "module" }).to_string();
+        let resp = r.request("POST", "/workers", &[("content-type", "application/json")], body).await;
+        assert_eq!(resp.status, 400, "{code}: {}", resp.text());
+        assert!(resp.text().contains(needle), "{code}: {}", resp.text());
+    }
+    assert_eq!(r.get("/workers").await.json()["workers"].as_array().unwrap().len(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_request_limit() {
+    let mut limits = test_limits();
+    limits.concurrent_requests = 2;
+    let r = std::sync::Arc::new(TestRunner::start(limits).await);
+    r.deploy("slow", "module", "export default { async fetch() { await new Promise(r => setTimeout(r, 500)); return new Response('done') } }").await;
+    let mut handles = Vec::new();
+    for _ in 0..4 {
+        let r = r.clone();
+        handles.push(tokio::spawn(async move { r.fetch("slow", "").await.status }));
+    }
+    let mut statuses = Vec::new();
+    for h in handles {
+        statuses.push(h.await.unwrap());
+    }
+    statuses.sort();
+    assert_eq!(statuses, [200, 200, 503, 503]);
+}
