@@ -582,7 +582,7 @@
       hidden(this, "_parts", parts);
       hidden(this, QP, null);
     }
-    static canParse(url, base) { return (base === undefined ? host.urlParse(toUSV(url)) : host.urlParse(toUSV(url), toUSV(base))) !== null; }
+    static canParse(url, base) { return (base === undefined ? host.urlParse(toUSV(url)) : host.urlParse(toUSV(url), toUSV(base))) != null; }
     static parse(url, base) { try { return new URL(url, base); } catch { return null; } }
     get searchParams() {
       if (!this[QP]) {
@@ -1215,7 +1215,7 @@
   }
 
   // ----------------------------------------------------------- Request
-  const METHODS = ["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH"];
+  const METHODS = ["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"];
   class Request extends Body {
     constructor(input, init = {}) {
       super();

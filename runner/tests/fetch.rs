@@ -1,0 +1,86 @@
+//! Outbound fetch through the direct client against a loopback server.
+
+mod common;
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::{Request, Response};
+
+use common::{test_limits, TestRunner};
+
+async fn serve(req: Request<hyper::body::Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+    let path = req.uri().path().to_string();
+    let query = req.uri().query().unwrap_or("").to_string();
+    let to = query.strip_prefix("to=").unwrap_or("/").to_string();
+    let resp = |status: u16, body: Bytes| Response::builder().status(status).body(Full::new(body)).unwrap();
+    Ok(match path.as_str() {
+        "/echo" => {
+            let method = req.method().to_string();
+            let full = req.uri().to_string();
+            let headers: serde_json::Map<String, serde_json::Value> = req
+                .headers()
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").into()))
+                .collect();
+            let body = req.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+            let v = serde_json::json!({ "method": method, "path": full, "headers": headers, "body": String::from_utf8_lossy(&body) });
+            resp(200, v.to_string().into())
+        }
+        "/redirect" => Response::builder().status(302).header("location", to).body(Full::new(Bytes::new())).unwrap(),
+        "/redirect303" => Response::builder().status(303).header("location", to).body(Full::new(Bytes::new())).unwrap(),
+        "/loop" => Response::builder().status(307).header("location", "/loop").body(Full::new(Bytes::new())).unwrap(),
+        "/slow" => {
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            resp(200, "late".into())
+        }
+        "/big" => resp(200, Bytes::from(vec![b'x'; 300_000])),
+        p if p.starts_with("/status/") => resp(p[8..].parse().unwrap_or(500), Bytes::new()),
+        _ => resp(404, Bytes::new()),
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fetch_through_direct_client() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else { return };
+            tokio::spawn(async move {
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), hyper::service::service_fn(serve))
+                    .await;
+            });
+        }
+    });
+    let mut limits = test_limits();
+    limits.response_body_bytes = 100_000;
+    let client = sworn_runner::http_client::DirectClient::new().expect("client");
+    let r = TestRunner::start_with(limits, Arc::new(client), Arc::new(Vec::new())).await;
+    let harness = include_str!("wpt/harness.js");
+    let code = format!("{harness}\n{}", include_str!("wpt/fetch.js"));
+    let body = serde_json::json!({ "code": code, "type": "module", "name": "f", "config": { "base": format!("http://{addr}") } });
+    let created = r.request("POST", "/workers", &[("content-type", "application/json")], body.to_string()).await;
+    assert_eq!(created.status, 201, "{}", created.text());
+    let resp = r.fetch("f", "").await;
+    let results = resp.json();
+    let failed: Vec<String> = results
+        .as_array()
+        .expect("results")
+        .iter()
+        .filter(|t| t["status"] != "PASS")
+        .map(|t| format!("  {}: {}", t["name"], t["message"]))
+        .collect();
+    assert!(failed.is_empty(), "{}", failed.join("\n"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fetch_can_be_disabled() {
+    let r = TestRunner::start(test_limits()).await;
+    r.deploy("f", "module", "export default { async fetch() { try { await fetch('http://127.0.0.1:9/'); return new Response('reached') } catch (e) { return new Response(e.message) } } }").await;
+    assert_eq!(r.fetch("f", "").await.text(), "fetch failed: fetch is disabled in this runner");
+}

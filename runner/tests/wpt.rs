@@ -1,0 +1,48 @@
+//! Web platform API tests modelled on the Web Platform Tests: each file in
+//! tests/wpt runs inside a worker under a small testharness subset.
+
+mod common;
+
+use common::{test_limits, TestRunner};
+
+const HARNESS: &str = include_str!("wpt/harness.js");
+
+async fn run(name: &str, source: &str) {
+    let r = TestRunner::start(test_limits()).await;
+    let code = format!("{HARNESS}\n{source}");
+    r.deploy(name, "module", &code).await;
+    let resp = r.fetch(name, "").await;
+    assert_eq!(resp.status, 200, "{name}: {}", resp.text());
+    let results = resp.json();
+    let results = results.as_array().expect("results array");
+    assert!(!results.is_empty(), "{name}: no tests ran");
+    let failed: Vec<String> = results
+        .iter()
+        .filter(|t| t["status"] != "PASS")
+        .map(|t| format!("  {}: {}", t["name"], t["message"]))
+        .collect();
+    assert!(failed.is_empty(), "{name}: {} of {} failed\n{}", failed.len(), results.len(), failed.join("\n"));
+}
+
+macro_rules! wpt {
+    ($($test:ident => $file:literal),* $(,)?) => {$(
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $test() {
+            run(stringify!($test), include_str!(concat!("wpt/", $file))).await;
+        }
+    )*};
+}
+
+wpt! {
+    url => "url.js",
+    urlsearchparams => "urlsearchparams.js",
+    encoding => "encoding.js",
+    base64 => "base64.js",
+    headers => "headers.js",
+    request_response => "request_response.js",
+    events_and_abort => "events.js",
+    timers => "timers.js",
+    structured_clone => "structured_clone.js",
+    streams => "streams.js",
+    blob_formdata_crypto => "blob_crypto.js",
+}

@@ -1,0 +1,72 @@
+// Modelled on WPT dom/events/*.any.js and dom/abort/*.any.js.
+test(() => {
+  const t = new EventTarget();
+  const seen = [];
+  const l = (e) => seen.push(e.type + ":" + (e.target === t));
+  t.addEventListener("x", l);
+  t.addEventListener("x", l);
+  t.addEventListener("x", { handleEvent: (e) => seen.push("obj") });
+  t.addEventListener("x", () => seen.push("once"), { once: true });
+  assert_true(t.dispatchEvent(new Event("x")));
+  t.dispatchEvent(new Event("x"));
+  assert_array_equals(seen, ["x:true", "obj", "once", "x:true", "obj"]);
+  t.removeEventListener("x", l);
+  seen.length = 0;
+  t.dispatchEvent(new Event("x"));
+  assert_array_equals(seen, ["obj"]);
+}, "EventTarget add/remove/once/handleEvent/dedupe");
+test(() => {
+  const t = new EventTarget();
+  t.addEventListener("c", (e) => e.preventDefault());
+  assert_false(t.dispatchEvent(new Event("c", { cancelable: true })));
+  assert_true(t.dispatchEvent(new Event("c")));
+  const seen = [];
+  t.addEventListener("s", (e) => { seen.push(1); e.stopImmediatePropagation(); });
+  t.addEventListener("s", () => seen.push(2));
+  t.dispatchEvent(new Event("s"));
+  assert_array_equals(seen, [1]);
+  const ce = new CustomEvent("d", { detail: { k: 1 } });
+  assert_equals(ce.detail.k, 1);
+  assert_throws_js(TypeError, () => t.dispatchEvent({ type: "x" }));
+  assert_throws_js(TypeError, () => new Event());
+}, "Event cancel, stopImmediatePropagation, CustomEvent");
+test(() => {
+  const c = new AbortController();
+  const s = c.signal;
+  let fired = 0;
+  s.addEventListener("abort", () => fired++);
+  s.onabort = () => fired++;
+  assert_false(s.aborted);
+  c.abort();
+  c.abort();
+  assert_true(s.aborted);
+  assert_equals(fired, 2);
+  assert_true(s.reason instanceof DOMException);
+  assert_equals(s.reason.name, "AbortError");
+  assert_throws_dom("AbortError", () => s.throwIfAborted());
+  const c2 = new AbortController();
+  c2.abort("why");
+  assert_equals(c2.signal.reason, "why");
+  assert_true(AbortSignal.abort().aborted);
+  assert_throws_js(TypeError, () => new AbortSignal());
+}, "AbortController and AbortSignal");
+promise_test(async () => {
+  const s = AbortSignal.timeout(5);
+  await new Promise((r) => s.addEventListener("abort", r));
+  assert_equals(s.reason.name, "TimeoutError");
+  const a = new AbortController();
+  const any = AbortSignal.any([a.signal, new AbortController().signal]);
+  a.abort("r");
+  assert_true(any.aborted);
+  assert_equals(any.reason, "r");
+}, "AbortSignal.timeout and AbortSignal.any");
+test(() => {
+  const t = new EventTarget();
+  const c = new AbortController();
+  let n = 0;
+  t.addEventListener("e", () => n++, { signal: c.signal });
+  t.dispatchEvent(new Event("e"));
+  c.abort();
+  t.dispatchEvent(new Event("e"));
+  assert_equals(n, 1);
+}, "addEventListener signal option removes the listener");
