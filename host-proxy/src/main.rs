@@ -18,6 +18,7 @@ fn main() -> std::process::ExitCode {
     }
     let builder = tracing_subscriber::fmt()
         .with_max_level(cfg.log_level)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
     match cfg.log_format {
         LogFormat::Json => builder.json().init(),

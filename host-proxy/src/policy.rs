@@ -434,7 +434,7 @@ impl Policy {
         let range = special_range(ip);
         let host_own = self.own_addrs.contains(&ip);
         if range.is_some() || host_own {
-            let class = if host_own { Special::HostOwn } else { range.map(|r| r.1).unwrap_or(Special::Reserved) };
+            let class = range.map(|r| r.1).unwrap_or(Special::HostOwn);
             return match self
                 .allow
                 .iter()

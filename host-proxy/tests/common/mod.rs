@@ -20,6 +20,10 @@ impl Daemon {
     pub fn start(args: &[String], ready: impl Fn() -> bool) -> Daemon {
         let dir = tempfile::tempdir().unwrap();
         let log = dir.path().join("log");
+        Daemon::start_in(dir, log, args, ready)
+    }
+
+    fn start_in(dir: tempfile::TempDir, log: PathBuf, args: &[String], ready: impl Fn() -> bool) -> Daemon {
         let child = Command::new(env!("CARGO_BIN_EXE_host-proxy"))
             .args(args)
             .stdout(Stdio::null())
@@ -33,6 +37,17 @@ impl Daemon {
             std::thread::sleep(Duration::from_millis(20));
         }
         d
+    }
+
+    /// Starts host-proxy and waits for its "ready" log line, without
+    /// touching its listeners (a probe would be forwarded like a client).
+    pub fn start_quiet(args: &[String]) -> Daemon {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("log");
+        let log2 = log.clone();
+        Daemon::start_in(dir, log, args, move || {
+            std::fs::read_to_string(&log2).unwrap_or_default().contains("host-proxy ready")
+        })
     }
 
     pub fn log(&self) -> String {
