@@ -74,54 +74,83 @@ pub struct Parts {
     pub ramdisks: Vec<Vec<u8>>,
 }
 
-/// A sink that hashes what it forwards.
-struct HashingWriter<W> {
-    inner: W,
-    hasher: Sha256,
+/// SHA-256 of the file `w` writes, without writing it.
+fn file_sha256(w: &EifWriter<'_>) -> [u8; 32] {
+    struct Hashing(Sha256);
+    impl Write for Hashing {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.update(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut h = Hashing(Sha256::new());
+    // Hashing into memory cannot fail.
+    let _ = w.write_to(&mut h);
+    h.0.finalize().into()
 }
 
-impl<W: Write> Write for HashingWriter<W> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.hasher.update(&buf[..n]);
-        Ok(n)
+fn layout<'a>(parts: &'a Parts, signature: Option<&'a [u8]>) -> Result<EifWriter<'a>, EifError> {
+    let mut sections = vec![
+        (SectionType::Kernel, parts.kernel.as_slice()),
+        (SectionType::Cmdline, parts.cmdline.as_slice()),
+        (SectionType::Metadata, parts.metadata.as_slice()),
+    ];
+    sections.extend(parts.ramdisks.iter().map(|r| (SectionType::Ramdisk, r.as_slice())));
+    if let Some(sig) = signature {
+        sections.push((SectionType::Signature, sig));
     }
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.inner.flush()
-    }
+    EifWriter::new(0, sections)
 }
 
 /// Measures, signs and writes `parts` to `out` (via a temporary file in the
 /// same directory, renamed into place), then writes `out.json`.
+///
+/// Work is spread over threads: PCR0/PCR1 (one pass, cloned hasher) on
+/// this thread, PCR2 on a second one, and, for unsigned images whose header
+/// does not depend on the PCRs, the CRC and the file's SHA-256 on a third.
 pub fn write_image(parts: &Parts, signer: Option<&Signer>, out: &Path) -> Result<Built, BuildError> {
     if parts.ramdisks.is_empty() {
         return Err(BuildError::NoRamdisk);
     }
     let ramdisks: Vec<&[u8]> = parts.ramdisks.iter().map(Vec::as_slice).collect();
     let cert_der = signer.map(Signer::certificate_der);
-    let pcrs = Pcrs::compute(&parts.kernel, &parts.cmdline, &ramdisks, cert_der);
-    let signature = signer.map(|s| s.signature_section(&pcrs.pcr0)).transpose()?;
+    let measure = || Pcrs::compute(&parts.kernel, &parts.cmdline, &ramdisks, cert_der);
 
-    let mut sections = vec![
-        (SectionType::Kernel, parts.kernel.as_slice()),
-        (SectionType::Cmdline, parts.cmdline.as_slice()),
-        (SectionType::Metadata, parts.metadata.as_slice()),
-    ];
-    sections.extend(ramdisks.iter().map(|r| (SectionType::Ramdisk, *r)));
-    if let Some(sig) = &signature {
-        sections.push((SectionType::Signature, sig.as_slice()));
-    }
-    let writer = EifWriter::new(0, sections)?;
+    let signature;
+    let (pcrs, writer, sha256) = match signer {
+        None => {
+            let digest_job = || {
+                layout(parts, None).map(|w| {
+                    let h = file_sha256(&w);
+                    (w, h)
+                })
+            };
+            std::thread::scope(|s| {
+                let digest = s.spawn(digest_job);
+                let pcrs = measure();
+                // The job cannot panic; recompute here rather than propagate one.
+                let joined = digest.join().unwrap_or_else(|_| digest_job());
+                joined.map(|(w, h)| (pcrs, w, h))
+            })?
+        }
+        Some(signer) => {
+            let pcrs = measure();
+            signature = signer.signature_section(&pcrs.pcr0)?;
+            let w = layout(parts, Some(&signature))?;
+            let h = file_sha256(&w);
+            (pcrs, w, h)
+        }
+    };
 
     let tmp = tmp_path(out);
-    let file = fs::File::create(&tmp).map_err(io_err(&tmp))?;
-    let mut hw = HashingWriter { inner: file, hasher: Sha256::new() };
-    let written = writer.write_to(&mut hw).and_then(|_| hw.flush());
+    let written = fs::File::create(&tmp).and_then(|mut f| writer.write_to(&mut f));
     if let Err(e) = written {
         let _ = fs::remove_file(&tmp);
         return Err(io_err(&tmp)(e));
     }
-    let sha256: [u8; 32] = hw.hasher.finalize().into();
     fs::rename(&tmp, out).map_err(io_err(out))?;
 
     let measurements = MeasurementsFile::new(&pcrs, Some(sha256));
