@@ -129,3 +129,63 @@ pub fn verify(d: &Description, expected: &Expected) -> Verdict {
         mismatches: measurements::compare(expected, &measurements::pcr_map(&d.pcrs)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::eif::{EifWriter, SectionType};
+    use crate::sign::{encode_section, PcrSignature};
+
+    fn image_with_signature(section: &[u8]) -> Vec<u8> {
+        let w = EifWriter::new(
+            0,
+            vec![
+                (SectionType::Kernel, b"k".as_slice()),
+                (SectionType::Cmdline, b"c"),
+                (SectionType::Metadata, b"{}"),
+                (SectionType::Ramdisk, b"r"),
+                (SectionType::Signature, section),
+            ],
+        )
+        .unwrap();
+        let mut v = Vec::new();
+        w.write_to(&mut v).unwrap();
+        v
+    }
+
+    fn err(section: &[u8]) -> String {
+        describe(&image_with_signature(section), 0).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn bad_signature_sections_name_the_field() {
+        assert!(err(&[0xff, 0x00]).starts_with("signature section"), "{}", err(&[0xff]));
+        let bad_pem = encode_section(&[PcrSignature { signing_certificate: b"not a pem".to_vec(), signature: vec![] }]);
+        assert!(err(&bad_pem).contains("signing certificate: certificate PEM"), "{}", err(&bad_pem));
+        let bad_der = encode_section(&[PcrSignature {
+            signing_certificate: b"-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n".to_vec(),
+            signature: vec![],
+        }]);
+        assert!(err(&bad_der).contains("signing certificate: certificate"), "{}", err(&bad_der));
+        let cert = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/signing-cert.pem")).unwrap();
+        let bad_cose = encode_section(&[PcrSignature { signing_certificate: cert, signature: vec![0x84, 0x40] }]);
+        assert!(err(&bad_cose).contains("COSE_Sign1"), "{}", err(&bad_cose));
+    }
+
+    #[test]
+    fn metadata_must_be_json() {
+        let w = EifWriter::new(
+            0,
+            vec![
+                (SectionType::Kernel, b"k".as_slice()),
+                (SectionType::Cmdline, b"c"),
+                (SectionType::Metadata, b"{not json"),
+                (SectionType::Ramdisk, b"r"),
+            ],
+        )
+        .unwrap();
+        let mut v = Vec::new();
+        w.write_to(&mut v).unwrap();
+        assert!(describe(&v, 0).unwrap_err().to_string().starts_with("metadata section"));
+    }
+}
