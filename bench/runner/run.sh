@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Runner vs workerd, side by side: hello-world throughput and p99 under wrk,
+# RSS under load, and process start to first response.
+# Usage: bench/runner/run.sh   (RUNNER_BIN, DURATION, CONNECTIONS, THREADS)
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+cache="${SWORN_CACHE:-$HOME/.cache/sworn}"
+command -v wrk >/dev/null || { echo "bench-runner: wrk missing (make deps installs it)" >&2; exit 1; }
+# workerd from the npm registry, pinned, cached outside the clone.
+WORKERD_VERSION="${WORKERD_VERSION:-1.20261117.1}"
+npm_dir="$cache/npm/workerd-$WORKERD_VERSION"
+workerd="$npm_dir/node_modules/@cloudflare/workerd-linux-64/bin/workerd"
+if [ ! -x "$workerd" ]; then
+  mkdir -p "$npm_dir"
+  (cd "$npm_dir" && npm install --no-audit --no-fund --silent "workerd@$WORKERD_VERSION" >&2)
+fi
+RUNNER_BIN="${RUNNER_BIN:-$root/target/release/runner}"
+exec python3 "$here/bench.py" --runner "$RUNNER_BIN" --workerd "$workerd" --dir "$here" \
+  --duration "${DURATION:-10}" --connections "${CONNECTIONS:-50}" --threads "${THREADS:-2}"
