@@ -83,6 +83,8 @@ emulator: ## build QEMU with the nitro-enclave machine and install vhost-device-
 test-e2e: emulator eif ## boot build/runner.eif under QEMU (TCG) and test it end to end
 	SWORN_QEMU="$$(scripts/build-qemu)" SWORN_VHOST_DEVICE_VSOCK=$(VHOST_DEVICE_VSOCK) \
 	SWORN_EIF=$(CURDIR)/$(EIF) SWORN_QEMU_FIRMWARE=/usr/share/qemu \
+	SWORN_EIF_TOOL=$(EIF_TOOL) SWORN_KERNEL=$(abspath $(ENCLAVE_KERNEL)) SWORN_EIF_CMDLINE="$(EIF_CMDLINE)" \
+	SWORN_ENCLAVE_STAGE=$(CURDIR)/$(ENCLAVE_STAGE) \
 	  $(CARGO) test --locked -p sworn-e2e -- --ignored --nocapture --test-threads=1
 
 test-init: ## unit tests of init

@@ -30,6 +30,64 @@ pub struct Tools {
     pub eif: PathBuf,
 }
 
+/// What it takes to build a variant of the image (same kernel and bootstrap
+/// ramdisk, another application ramdisk), from `make test-e2e`'s environment.
+#[derive(Debug, Clone)]
+pub struct ImageInputs {
+    pub eif_tool: PathBuf,
+    pub kernel: PathBuf,
+    pub cmdline: String,
+    /// `make eif`'s staging directory with `bootstrap/` and `app/`.
+    pub stage: PathBuf,
+}
+
+impl ImageInputs {
+    pub fn from_env() -> Result<Self> {
+        Ok(Self {
+            eif_tool: env_path("SWORN_EIF_TOOL", "eif tool")?,
+            kernel: env_path("SWORN_KERNEL", "kernel")?,
+            cmdline: std::env::var("SWORN_EIF_CMDLINE").map_err(|_| E2eError::MissingEnv("SWORN_EIF_CMDLINE"))?,
+            stage: env_path("SWORN_ENCLAVE_STAGE", "ramdisk staging directory (make eif)")?,
+        })
+    }
+
+    /// Builds `dir/variant.eif` whose application ramdisk is the reference one
+    /// with `/cmd` replaced by `cmd`.
+    pub fn build_with_cmd(&self, dir: &Path, cmd: &str) -> Result<PathBuf> {
+        let app = dir.join("app");
+        let status = std::process::Command::new("cp")
+            .arg("-a")
+            .arg(self.stage.join("app"))
+            .arg(&app)
+            .status()
+            .map_err(io_err("run cp"))?;
+        if !status.success() {
+            return Err(E2eError::Protocol(format!("cp -a {}/app failed: {status}", self.stage.display())));
+        }
+        std::fs::write(app.join("cmd"), cmd).map_err(io_err("write variant /cmd"))?;
+        let out = dir.join("variant.eif");
+        let status = std::process::Command::new(&self.eif_tool)
+            .arg("build")
+            .arg("--kernel")
+            .arg(&self.kernel)
+            .arg("--cmdline")
+            .arg(&self.cmdline)
+            .arg("--ramdisk")
+            .arg(self.stage.join("bootstrap"))
+            .arg("--ramdisk")
+            .arg(&app)
+            .arg("--output")
+            .arg(&out)
+            .stdout(Stdio::null())
+            .status()
+            .map_err(io_err(format!("run {}", self.eif_tool.display())))?;
+        if !status.success() {
+            return Err(E2eError::Protocol(format!("eif build of the variant image failed: {status}")));
+        }
+        Ok(out)
+    }
+}
+
 fn env_path(name: &'static str, what: &'static str) -> Result<PathBuf> {
     let p = PathBuf::from(std::env::var_os(name).ok_or(E2eError::MissingEnv(name))?);
     if !p.exists() {
@@ -119,6 +177,7 @@ impl Drop for HeartbeatListener {
     }
 }
 
+/// A running emulator. Dropping it kills QEMU and the backend.
 pub struct Enclave {
     // Field order = drop order: QEMU first, then its backend, then files.
     qemu: Guarded,

@@ -12,7 +12,8 @@ pub mod http;
 pub mod process;
 pub mod tempdir;
 
-pub use emulator::{BootOptions, Enclave, Tools};
+pub use emulator::{BootOptions, Enclave, ImageInputs, Tools};
+pub use tempdir::TempDir;
 
 use std::time::Duration;
 

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use sworn_e2e::{BootOptions, Enclave, Tools};
+use sworn_e2e::{BootOptions, Enclave, ImageInputs, TempDir, Tools};
 
 const RUNNER_PORT: u32 = 1057;
 // TCG on a shared 2-core machine: generous, but bounded.
@@ -110,4 +110,36 @@ fn pcr_lookup_accepts_the_usual_shapes() {
         }
     }
     assert_eq!(reported_pcr(&serde_json::json!({"pcrs": {"3": hex}}), 0), None);
+}
+
+/// init's supervision in the real guest: a child that keeps crashing is
+/// restarted with doubling delays until the limit, then init reboots.
+#[test]
+#[ignore = "boots a variant of build/runner.eif under QEMU: run `make test-e2e`"]
+fn init_restarts_a_crashing_child_with_backoff_then_reboots() {
+    let tools = Tools::from_env().unwrap_or_else(|e| panic!("{e}"));
+    let inputs = ImageInputs::from_env().unwrap_or_else(|e| panic!("{e}"));
+    let dir = TempDir::new("sworn-e2e-variant").unwrap_or_else(|e| panic!("temporary directory: {e}"));
+    // The runner rejects an unknown flag and exits with status 2.
+    let eif = inputs
+        .build_with_cmd(dir.path(), "/usr/bin/runner\n--no-such-flag\n")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let tools = Tools { eif, ..tools };
+    let opts = BootOptions {
+        append: "sworn.parent_cid=2 sworn.restart_max=2 sworn.backoff_initial_ms=300".into(),
+        ..BootOptions::default()
+    };
+    let mut enclave = Enclave::boot(&tools, &opts).unwrap_or_else(|e| panic!("boot: {e}"));
+    enclave.wait_heartbeat(HEARTBEAT_TIMEOUT).unwrap_or_else(|e| panic!("{e}"));
+    let c = &enclave.console;
+    let wait = |needle: &str| c.wait_for(needle, Duration::from_secs(120)).unwrap_or_else(|e| panic!("{e}"));
+    wait("init: boot timings:");
+    assert!(wait("ended after").contains("exit status 2"));
+    wait("init: restart 1 in 300 ms");
+    wait("init: restart 2 in 600 ms");
+    wait("gave up after 2 consecutive restarts");
+    wait("init: rebooting");
+    assert_eq!(c.grep("init: child restarted as pid").len(), 2, "two restarts");
+    assert!(c.grep("init: fatal").is_empty(), "no fatal error expected");
+    drop(enclave);
 }

@@ -70,6 +70,8 @@ fn mount_tolerant(root: &Path, spec: &mounts::MountSpec) -> Result<(), InitError
 fn boot(kernel_to_init: Duration) -> Result<Outcome, InitError> {
     // Block the handled signals before anything can send them.
     let sigfd = supervise::signal_fd()?;
+    // Ctrl-Alt-Del becomes SIGINT to init (a clean stop) instead of an instant reboot.
+    let _ = nix::sys::reboot::set_cad_enabled(false);
 
     let initramfs = Path::new("/");
     mount_tolerant(initramfs, &mounts::DEV)?;
