@@ -68,14 +68,18 @@ fn mount_tolerant(root: &Path, spec: &mounts::MountSpec) -> Result<(), InitError
 }
 
 fn boot(kernel_to_init: Duration) -> Result<Outcome, InitError> {
-    // Block the handled signals before anything can send them.
-    let sigfd = supervise::signal_fd()?;
-    // Ctrl-Alt-Del becomes SIGINT to init (a clean stop) instead of an instant reboot.
-    let _ = nix::sys::reboot::set_cad_enabled(false);
-
+    // The console first: without a /dev/console node in the ramdisk, the
+    // kernel starts init with fds 0-2 closed, and any fd opened before this
+    // would land there and be overwritten.
     let initramfs = Path::new("/");
     mount_tolerant(initramfs, &mounts::DEV)?;
     console::attach("/dev/console").map_err(|source| InitError::Console { path: "/dev/console", source })?;
+
+    // No child exists yet, and init ignores signals it has no handler for, so
+    // nothing is lost before this point.
+    let sigfd = supervise::signal_fd()?;
+    // Ctrl-Alt-Del becomes SIGINT to init (a clean stop) instead of an instant reboot.
+    let _ = nix::sys::reboot::set_cad_enabled(false);
     say!("sworn-init {} started ({:.3}s after kernel start)", env!("CARGO_PKG_VERSION"), kernel_to_init.as_secs_f64());
 
     let cmd = read_file(Path::new("/cmd"))?;
