@@ -144,6 +144,40 @@ impl Host {
     }
 }
 
+/// The prelude compiled once per process: parsing it is most of the cost of
+/// a new instance. Only bytes are shared between threads.
+fn prelude_bytecode() -> Result<&'static [u8], String> {
+    static BYTECODE: std::sync::OnceLock<Result<Vec<u8>, String>> = std::sync::OnceLock::new();
+    BYTECODE
+        .get_or_init(|| {
+            let rt = Runtime::new().map_err(|e| e.to_string())?;
+            let ctx = Context::full(&rt).map_err(|e| e.to_string())?;
+            ctx.with(|ctx| {
+                Module::declare(ctx.clone(), "sworn:prelude", PRELUDE)
+                    .and_then(|m| m.write(rquickjs::WriteOptions::default()))
+                    .map_err(|e| describe(&ctx, e))
+            })
+        })
+        .as_ref()
+        .map(|v| v.as_slice())
+        .map_err(|e| e.clone())
+}
+
+/// Evaluates the prelude in `ctx` and returns its `dispatch` function.
+fn load_prelude<'js>(ctx: &Ctx<'js>) -> Result<Function<'js>, String> {
+    let bytes = prelude_bytecode()?;
+    let run = || -> rquickjs::Result<Function<'js>> {
+        // SAFETY: the bytes were produced by `Module::write` of this same
+        // QuickJS build in this process.
+        let module = unsafe { Module::load(ctx.clone(), bytes) }?;
+        let (module, promise) = module.eval()?;
+        while ctx.execute_pending_job() {}
+        promise.finish::<()>()?;
+        module.get("dispatch")
+    };
+    run().map_err(|e| describe(ctx, e))
+}
+
 /// CPU time consumed by the calling thread.
 fn thread_cpu_time() -> Duration {
     let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
@@ -259,8 +293,7 @@ impl Instance {
         let setup = ctx.with(|ctx| -> Result<(Persistent<Function<'static>>, Persistent<Object<'static>>, Option<Persistent<rquickjs::Promise<'static>>>), String> {
             let host_obj = super::host::install(&ctx, &host).map_err(|e| describe(&ctx, e))?;
             ctx.globals().set("__host", host_obj).map_err(|e| describe(&ctx, e))?;
-            let api: Object = ctx.eval(PRELUDE).map_err(|e| format!("prelude: {}", describe(&ctx, e)))?;
-            let dispatch: Function = api.get("dispatch").map_err(|e| describe(&ctx, e))?;
+            let dispatch = load_prelude(&ctx).map_err(|e| format!("prelude: {e}"))?;
             // The worker's own start-up code runs under the CPU limit.
             host.budget.set(Some(CpuBudget::start(limits.cpu_time)));
             let (module_ns, promise) = match kind {

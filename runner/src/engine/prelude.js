@@ -1,8 +1,9 @@
 // Sworn runner prelude: the web platform APIs of Cloudflare Workers (the
 // WinterTC minimum common API) written over a small set of native functions
 // (`__host`). Evaluated once in every new QuickJS context, before the
-// worker's code. Its completion value is the runner's entry point.
-(function (host) {
+// worker's code. It is an ES module, compiled to bytecode once per process;
+// its `dispatch` export is the runner's entry point.
+const api = (function (host) {
   "use strict";
   const G = globalThis;
   delete G.__host;
@@ -1250,14 +1251,15 @@
       hidden(this, "_h", headers);
       hidden(this, "_redirect", init.redirect || (src ? src.redirect : "follow"));
       if (!["follow", "error", "manual"].includes(this._redirect)) throw new TypeError(`Invalid redirect mode: ${this._redirect}`);
-      hidden(this, "_signal", init.signal || (src ? src.signal : new AbortController().signal));
+      // Created on first use: most requests never look at their signal.
+      hidden(this, "_signal", init.signal || (src ? src.signal : null));
       hidden(this, "_cf", init.cf !== undefined ? init.cf : src ? src.cf : undefined);
     }
     get method() { return this._m; }
     get url() { return this._u; }
     get headers() { return this._h; }
     get redirect() { return this._redirect; }
-    get signal() { return this._signal; }
+    get signal() { return this._signal || (this._signal = new AbortController().signal); }
     get cf() { return this._cf; }
     get keepalive() { return false; }
     get integrity() { return ""; }
@@ -1268,7 +1270,7 @@
     get referrer() { return "about:client"; }
     get duplex() { return "half"; }
     clone() {
-      const r = new Request(this._u, { method: this._m, headers: this._h, redirect: this._redirect, signal: this._signal, cf: this._cf });
+      const r = new Request(this._u, { method: this._m, headers: this._h, redirect: this._redirect, signal: this._signal || undefined, cf: this._cf });
       r[BODY].body = cloneBody(this);
       return r;
     }
@@ -1364,8 +1366,8 @@
   }
   async function fetch(input, init) {
     let req = new Request(input, init);
-    const signal = req.signal;
-    if (signal.aborted) throw signal.reason;
+    const signal = req._signal;
+    if (signal && signal.aborted) throw signal.reason;
     let bytes = req[BODY].body === null ? null : await consume(req);
     let method = req.method;
     let url = req.url;
@@ -1577,3 +1579,4 @@
   };
   return { dispatch };
 })(globalThis.__host);
+export const dispatch = api.dispatch;
