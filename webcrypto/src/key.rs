@@ -198,6 +198,8 @@ impl KeyFormat {
 }
 
 /// Key data for `importKey`: bytes for raw/pkcs8/spki, a JWK for jwk.
+// Short-lived argument values: boxing the JWK would only cost an allocation.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone)]
 pub enum KeyData {
     Bytes(Zeroizing<Vec<u8>>),
@@ -211,6 +213,7 @@ impl KeyData {
 }
 
 /// What `exportKey` returns.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone)]
 pub enum ExportedKey {
     Bytes(Zeroizing<Vec<u8>>),

@@ -116,7 +116,7 @@ pub fn generate_key(alg: &GenerateKeyAlgorithm, extractable: bool, usages: KeyUs
     }
 }
 
-fn expect_bytes<'a>(format: KeyFormat, key_data: &'a KeyData) -> Result<&'a [u8]> {
+fn expect_bytes(format: KeyFormat, key_data: &KeyData) -> Result<&[u8]> {
     match key_data {
         KeyData::Bytes(b) => Ok(b),
         KeyData::Jwk(_) => Err(type_error(format!("importKey: '{}' key data must be a BufferSource", format.name()))),

@@ -1,6 +1,7 @@
 //! Published test vectors (FIPS 180, RFC 4231, RFC 5869, RFC 6070,
 //! RFC 7914, NIST SP 800-38A, the GCM specification, RFC 8032, RFC 7748,
 //! RFC 6979) run through the WebCrypto API.
+#![allow(clippy::type_complexity)]
 
 mod common;
 

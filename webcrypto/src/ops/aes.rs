@@ -172,7 +172,7 @@ pub(crate) fn cbc_encrypt(key: &[u8], iv: &[u8], plaintext: &[u8]) -> Result<Vec
 
 pub(crate) fn cbc_decrypt(key: &[u8], iv: &[u8], ciphertext: &[u8]) -> Result<Vec<u8>> {
     check_cbc_iv(iv)?;
-    if ciphertext.is_empty() || ciphertext.len() % 16 != 0 {
+    if ciphertext.is_empty() || !ciphertext.len().is_multiple_of(16) {
         return Err(operation(format!(
             "AES-CBC: ciphertext of {} bytes is not a non-zero multiple of 16",
             ciphertext.len()
