@@ -79,6 +79,9 @@ impl std::fmt::Debug for EgressClient {
 /// Headers that only make sense with the body they describe.
 const BODY_HEADERS: [HeaderName; 4] =
     [header::CONTENT_TYPE, header::CONTENT_LENGTH, header::CONTENT_ENCODING, header::CONTENT_LANGUAGE];
+/// Connection-level headers: hyper manages them, and HTTP/2 forbids them.
+const HOP_BY_HOP: [&str; 7] =
+    ["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te", "host"];
 /// Credentials that must not follow a redirect to another origin.
 const CREDENTIAL_HEADERS: [HeaderName; 3] = [header::AUTHORIZATION, header::COOKIE, header::PROXY_AUTHORIZATION];
 
@@ -114,6 +117,12 @@ impl EgressClient {
         let FetchRequest { mut method, url, mut headers, mut body, redirect } = request;
         if matches!(method.as_str(), "CONNECT" | "TRACE" | "TRACK") {
             return Err(FetchError::InvalidRequest(format!("method {method} is forbidden")));
+        }
+        if body.len() as u64 > self.config.max_request_bytes {
+            return Err(FetchError::RequestTooLarge { len: body.len() as u64, limit: self.config.max_request_bytes });
+        }
+        for h in HOP_BY_HOP {
+            headers.remove(h);
         }
         let mut url = Url::parse(&url).map_err(|e| FetchError::InvalidUrl { url: url.clone(), reason: e.to_string() })?;
         let mut redirects = 0u32;
@@ -220,10 +229,10 @@ impl EgressClient {
             .uri(uri)
             .body(Full::new(body.clone()))
             .map_err(|e| FetchError::InvalidRequest(e.to_string()))?;
+        // Host was removed with the hop-by-hop headers: hyper sets Host
+        // (HTTP/1) or :authority (HTTP/2) from the URI, so it always matches
+        // the TLS server name.
         *req.headers_mut() = headers.clone();
-        // hyper sets Host (HTTP/1) or :authority (HTTP/2) from the URI; a
-        // caller-supplied Host could disagree with the TLS server name.
-        req.headers_mut().remove(header::HOST);
         self.client.request(req).await.map_err(|e| {
             connect_failure(&e).unwrap_or_else(|| FetchError::Http { url: url.to_string(), reason: chain(&e) })
         })

@@ -31,6 +31,8 @@ pub struct EgressConfig {
     pub max_redirects: u32,
     /// Response body bytes a fetch may read (default 32 MiB).
     pub max_response_bytes: u64,
+    /// Request body bytes a fetch may send (default 32 MiB).
+    pub max_request_bytes: u64,
     /// Allow `http://` URLs. Over the proxy their bytes are visible to the
     /// host, so an enclave that must hide traffic sets this false.
     pub allow_http: bool,
@@ -51,6 +53,7 @@ impl EgressConfig {
             total_timeout: Duration::from_secs(60),
             max_redirects: 20,
             max_response_bytes: 32 * 1024 * 1024,
+            max_request_bytes: 32 * 1024 * 1024,
             allow_http: true,
             pool_max_idle_per_host: 8,
             pool_idle_timeout: Duration::from_secs(90),

@@ -49,6 +49,8 @@ pub enum FetchError {
     RedirectRefused { url: String },
     #[error("redirect from {url}: {reason}")]
     BadRedirect { url: String, reason: String },
+    #[error("request body is {len} bytes, over the limit of {limit} bytes")]
+    RequestTooLarge { len: u64, limit: u64 },
     #[error("response body of {url} exceeds the limit of {limit} bytes")]
     ResponseTooLarge { url: String, limit: u64 },
     #[error("HTTP exchange with {url}: {reason}")]

@@ -164,6 +164,12 @@ async fn plain_http_can_be_disabled() {
     assert!(matches!(client.fetch(FetchRequest::get("not a url")).await, Err(FetchError::InvalidUrl { .. })));
     let err = client.fetch(FetchRequest::new(Method::CONNECT, "https://127.0.0.1/")).await.unwrap_err();
     assert!(matches!(err, FetchError::InvalidRequest(_)));
+    let mut cfg = EgressConfig::new(Route::Direct);
+    cfg.max_request_bytes = 10;
+    let client = EgressClient::new(cfg).unwrap();
+    let mut big = FetchRequest::new(Method::POST, format!("http://127.0.0.1:{}/echo", plain.addr.port()));
+    big.body = Bytes::from_static(b"eleven byte");
+    assert_eq!(client.fetch(big).await.unwrap_err(), FetchError::RequestTooLarge { len: 11, limit: 10 });
 }
 
 #[tokio::test]
@@ -209,6 +215,9 @@ async fn redirects_rewrite_methods_and_drop_credentials_across_origins() {
         r.body = Bytes::from_static(b"payload");
         r.headers.insert("content-type", "text/plain".parse().unwrap());
         r.headers.insert("authorization", "Bearer t".parse().unwrap());
+        // Connection-level headers are dropped, not sent (HTTP/2 forbids them).
+        r.headers.insert("connection", "keep-alive".parse().unwrap());
+        r.headers.insert("host", "evil.example".parse().unwrap());
         r
     };
     // 303: becomes a GET without body or body headers.

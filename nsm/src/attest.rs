@@ -22,8 +22,6 @@
 //! NitroEnclavePermitter); it is an operator setting, never a worker's
 //! choice, and is only safe when the image (PCR2) pins the one worker.
 
-use sha2::{Digest, Sha384};
-
 use crate::client::{AttestationInputs, Nsm};
 use crate::document::SignedDocument;
 use crate::error::{NsmError, RequestError};
@@ -40,7 +38,12 @@ pub struct WorkerMeasurement(pub [u8; MEASUREMENT_LEN]);
 
 impl WorkerMeasurement {
     pub fn of_code(code: &[u8]) -> Self {
-        Self(Sha384::digest(code).into())
+        // ring's assembly SHA-384: several times faster than the portable
+        // code on large bundles.
+        let digest = ring::digest::digest(&ring::digest::SHA384, code);
+        let mut out = [0u8; MEASUREMENT_LEN];
+        out.copy_from_slice(digest.as_ref());
+        Self(out)
     }
 
     pub fn to_hex(&self) -> String {

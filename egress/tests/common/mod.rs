@@ -94,6 +94,7 @@ pub async fn start_server(ca: Option<&TestCa>, alpn: &[&[u8]]) -> TestServer {
     tokio::spawn(async move {
         loop {
             let Ok((tcp, _)) = listener.accept().await else { return };
+            let _ = tcp.set_nodelay(true);
             log2.connections.fetch_add(1, Ordering::SeqCst);
             let acceptor = acceptor.clone();
             let log = log2.clone();
@@ -259,6 +260,7 @@ pub async fn start_socks(deny: &[&str], behaviour: SocksBehaviour, unix: Option<
             let log = log.clone();
             tokio::spawn(async move {
                 while let Ok((s, _)) = listener.accept().await {
+                    let _ = s.set_nodelay(true);
                     tokio::spawn(socks_session(s, deny.clone(), behaviour, log.clone()));
                 }
             });
@@ -333,6 +335,7 @@ async fn socks_session<S: AsyncRead + AsyncWrite + Unpin>(
         let _ = s.write_all(&reply(5)).await;
         return;
     };
+    let _ = upstream.set_nodelay(true);
     let _ = s.write_all(&reply(0)).await;
     let (mut cr, mut cw) = tokio::io::split(s);
     let (mut ur, mut uw) = upstream.split();
