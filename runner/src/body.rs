@@ -5,11 +5,11 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use hyper::body::{Body, Frame, SizeHint};
-use tokio::sync::mpsc;
+use crate::engine::instance::{ChunkReceiver, StreamGauge};
 
 pub enum OutBody {
     Full(Option<Bytes>),
-    Stream(mpsc::UnboundedReceiver<Result<Bytes, String>>),
+    Stream(ChunkReceiver, std::sync::Arc<StreamGauge>),
 }
 
 impl OutBody {
@@ -35,8 +35,11 @@ impl Body for OutBody {
     fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
         match self.get_mut() {
             OutBody::Full(b) => Poll::Ready(b.take().map(|b| Ok(Frame::data(b)))),
-            OutBody::Stream(rx) => match rx.poll_recv(cx) {
-                Poll::Ready(Some(Ok(b))) => Poll::Ready(Some(Ok(Frame::data(b)))),
+            OutBody::Stream(rx, gauge) => match rx.poll_recv(cx) {
+                Poll::Ready(Some(Ok(b))) => {
+                    gauge.taken(b.len());
+                    Poll::Ready(Some(Ok(Frame::data(b))))
+                }
                 // Cuts the connection: the client must not take a truncated
                 // body for a complete one.
                 Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(std::io::Error::other(e)))),
@@ -54,7 +57,7 @@ impl Body for OutBody {
         match self {
             OutBody::Full(Some(b)) => SizeHint::with_exact(b.len() as u64),
             OutBody::Full(None) => SizeHint::with_exact(0),
-            OutBody::Stream(_) => SizeHint::default(),
+            OutBody::Stream(..) => SizeHint::default(),
         }
     }
 }

@@ -331,7 +331,7 @@ async fn worker_fetch_inner(
         .map_err(|_| (StatusCode::INTERNAL_SERVER_ERROR, format!("worker returned invalid status {}", wr.status)))?;
     let body = match wr.body {
         WorkerBody::Full(b) => OutBody::from(b),
-        WorkerBody::Stream(rx) => OutBody::Stream(rx),
+        WorkerBody::Stream(rx, gauge) => OutBody::Stream(rx, gauge),
     };
     let mut resp = Response::new(body);
     *resp.status_mut() = status;

@@ -229,3 +229,52 @@ async fn env_bindings_are_installed_per_worker() {
     r.deploy("s", "sw", "addEventListener('fetch', e => e.respondWith(new Response(answer)))").await;
     assert_eq!(r.fetch("s", "").await.text(), "42 for s");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streamed_response_waits_for_a_slow_client() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut limits = test_limits();
+    limits.response_body_bytes = 256 << 20;
+    let r = TestRunner::start(limits).await;
+    r.deploy(
+        "firehose",
+        "module",
+        r#"export default { fetch() {
+            let mib = 0, chunks = 0;
+            return new Response(new ReadableStream({ pull(c) {
+                c.enqueue(new Uint8Array(65536));
+                if (++chunks % 16 === 0) console.log(`produced ${++mib}`);
+                if (mib === 256) c.close();
+            } }));
+        } }"#,
+    )
+    .await;
+    let addr = r.base.trim_start_matches("http://").to_string();
+    let mut conn = tokio::net::TcpStream::connect(&addr).await.expect("connect");
+    conn.write_all(b"GET /workers/firehose/fetch/ HTTP/1.1\r\nhost: x\r\n\r\n").await.expect("send");
+    let mut head = [0u8; 512];
+    let n = conn.read(&mut head).await.expect("read head");
+    assert!(head[..n].starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&head[..n]));
+    // Read nothing more for a while: the worker must stop producing.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let logs = r.get("/workers/firehose/logs").await.json();
+    let produced = logs["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|l| l["message"].as_str()?.strip_prefix("produced ")?.parse::<u64>().ok())
+        .max()
+        .unwrap_or(0);
+    assert!(produced < 64, "worker produced {produced} MiB for a client that read none");
+    // Reading on lets it finish.
+    let mut total = 0usize;
+    let mut buf = vec![0u8; 1 << 16];
+    while total < 256 << 20 {
+        let n = tokio::time::timeout(Duration::from_secs(20), conn.read(&mut buf)).await.expect("read").expect("read");
+        if n == 0 {
+            break;
+        }
+        total += n;
+    }
+    assert!(total >= 256 << 20, "read {total} bytes");
+}

@@ -9,7 +9,7 @@ use bytes::Bytes;
 use rquickjs::function::Opt;
 use rquickjs::{Ctx, Exception, Function, Object, TypedArray};
 
-use super::instance::{Event, Host, Pending, RequestError, WorkerBody, WorkerResponse};
+use super::instance::{Event, Host, Pending, RequestError, StreamGauge, WorkerBody, WorkerResponse};
 use crate::http_client::OutboundRequest;
 
 /// Timers one instance may have pending; each is a task outside the JS heap.
@@ -197,32 +197,56 @@ pub fn install<'js>(ctx: &Ctx<'js>, host: &Rc<Host>) -> rquickjs::Result<Object<
         let mut pending = h.pending.borrow_mut();
         let Some(Pending::Http(tx)) = pending.remove(&id) else { return false };
         let (chunk_tx, chunk_rx) = tokio::sync::mpsc::unbounded_channel();
-        let response = WorkerResponse { status: status as u16, headers: pairs(headers), body: WorkerBody::Stream(chunk_rx) };
+        let gauge = std::sync::Arc::new(StreamGauge::default());
+        let response = WorkerResponse { status: status as u16, headers: pairs(headers), body: WorkerBody::Stream(chunk_rx, gauge.clone()) };
         if tx.send(Ok(response)).is_err() {
             return false;
         }
-        pending.insert(id, Pending::Streaming { tx: chunk_tx, sent: 0 });
+        pending.insert(id, Pending::Streaming { tx: chunk_tx, sent: 0, gauge });
         true
     });
 
     let h = host.clone();
-    set!(o, "chunk", ctx, move |id: f64, bytes: TypedArray<'js, u8>| -> bool {
+    // Queues a chunk; answers the bytes now queued, or -1 when the response
+    // is over its limit or its client is gone.
+    set!(o, "chunk", ctx, move |id: f64, bytes: TypedArray<'js, u8>| -> f64 {
         let id = id as u64;
         let limit = h.limits.response_body_bytes;
         let mut pending = h.pending.borrow_mut();
-        let Some(Pending::Streaming { tx, sent }) = pending.get_mut(&id) else { return false };
+        let Some(Pending::Streaming { tx, sent, gauge }) = pending.get_mut(&id) else { return -1.0 };
         let data = bytes_of(&bytes);
         *sent += data.len();
         if *sent > limit {
             let _ = tx.send(Err(RequestError::ResponseTooLarge(limit).to_string()));
             pending.remove(&id);
-            return false;
+            return -1.0;
         }
+        let queued = gauge.put(data.len());
         if tx.send(Ok(data.into())).is_err() {
             pending.remove(&id);
-            return false;
+            return -1.0;
         }
-        true
+        queued as f64
+    });
+
+    // Resolves operation `op` once response `id` has less than the high mark
+    // queued, or its client has gone away.
+    let h = host.clone();
+    set!(o, "drain", ctx, move |op: f64, id: f64| {
+        let target = match h.pending.borrow().get(&(id as u64)) {
+            Some(Pending::Streaming { tx, gauge, .. }) => Some((tx.clone(), gauge.clone())),
+            _ => None,
+        };
+        let tag = h.tag.get();
+        let host = h.clone();
+        tokio::task::spawn_local(async move {
+            if let Some((tx, gauge)) = target {
+                while gauge.queued() >= StreamGauge::HIGH && !tx.is_closed() {
+                    let _ = tokio::time::timeout(Duration::from_millis(100), gauge.wait_taken()).await;
+                }
+            }
+            host.push(Event::Drained { tag, id: op });
+        });
     });
 
     let h = host.clone();

@@ -41,11 +41,43 @@ pub enum RequestError {
     Busy(String, u32),
 }
 
+pub type ChunkReceiver = mpsc::UnboundedReceiver<Result<Bytes, String>>;
+
+/// Bytes a streamed response has queued but the client has not taken yet.
+/// The worker waits (see `host.drain`) while this is above the high mark, so
+/// a fast producer and a slow client cannot pile memory up in the runner.
+#[derive(Debug, Default)]
+pub struct StreamGauge {
+    queued: std::sync::atomic::AtomicUsize,
+    taken: Notify,
+}
+
+impl StreamGauge {
+    pub const HIGH: usize = 1 << 20;
+
+    pub fn queued(&self) -> usize {
+        self.queued.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn put(&self, n: usize) -> usize {
+        self.queued.fetch_add(n, Ordering::Relaxed) + n
+    }
+
+    pub fn taken(&self, n: usize) {
+        self.queued.fetch_sub(n, Ordering::Relaxed);
+        self.taken.notify_one();
+    }
+
+    pub(crate) async fn wait_taken(&self) {
+        self.taken.notified().await
+    }
+}
+
 /// A body the worker produced: whole, or streamed chunk by chunk.
 #[derive(Debug)]
 pub enum WorkerBody {
     Full(Bytes),
-    Stream(mpsc::UnboundedReceiver<Result<Bytes, String>>),
+    Stream(ChunkReceiver, Arc<StreamGauge>),
 }
 
 #[derive(Debug)]
@@ -61,7 +93,7 @@ pub type ScheduledSender = oneshot::Sender<Result<(), RequestError>>;
 /// Where the outcome of a request goes once JavaScript settles it.
 pub(crate) enum Pending {
     Http(ResponseSender),
-    Streaming { tx: mpsc::UnboundedSender<Result<Bytes, String>>, sent: usize },
+    Streaming { tx: mpsc::UnboundedSender<Result<Bytes, String>>, sent: usize, gauge: Arc<StreamGauge> },
     Scheduled(ScheduledSender),
 }
 
@@ -69,6 +101,9 @@ pub(crate) enum Pending {
 pub(crate) enum Event {
     Timer { tag: u64, id: f64 },
     FetchDone { tag: u64, id: f64, result: Result<OutboundResponse, String>, url: String },
+    /// A streamed response's queue went below the high mark (or its client
+    /// left).
+    Drained { tag: u64, id: f64 },
 }
 
 /// State shared between an instance, its native functions and its tasks.
@@ -410,6 +445,7 @@ impl Instance {
                 }
                 Err(message) => dispatch.call::<_, ()>((5, id, message)),
             }),
+            Event::Drained { tag, id } => self.turn(tag, |_ctx, dispatch| dispatch.call::<_, ()>((6, id))),
         }
     }
 

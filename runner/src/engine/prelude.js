@@ -1481,6 +1481,15 @@ const api = (function (host) {
     if (!host.respondStart(id, res.status, flat)) return;
     pump(id, b.body.stream);
   }
+  // Mirrors StreamGauge::HIGH: above it, wait for the client to catch up.
+  const STREAM_HIGH_WATER = 1 << 20;
+  function drained(id) {
+    const op = ++opSeq;
+    const d = deferred();
+    ops.set(op, d);
+    host.drain(op, id);
+    return d.promise;
+  }
   async function pump(id, stream) {
     let reader;
     try {
@@ -1490,7 +1499,9 @@ const api = (function (host) {
         if (done) break;
         const bytes = typeof value === "string" ? encodeUtf8(value) : plainBytes(asBytes(value, "response stream chunk"));
         if (bytes.length === 0) continue;
-        if (!host.chunk(id, bytes)) { reader.cancel().catch(() => {}); return; }
+        const queued = host.chunk(id, bytes);
+        if (queued < 0) { reader.cancel().catch(() => {}); return; }
+        if (queued >= STREAM_HIGH_WATER) await drained(id);
       }
       host.end(id);
     } catch (e) {
@@ -1552,6 +1563,7 @@ const api = (function (host) {
       case 3: return onTimer(id);
       case 4: return onFetchDone(id, a, b, c, d, e);
       case 5: return onFetchFailed(id, a);
+      case 6: { const d = ops.get(id); if (d) { ops.delete(id); d.resolve(); } return; }
     }
   }
 
