@@ -22,6 +22,13 @@ const AES_USAGES: KeyUsages = KeyUsages::ENCRYPT
     .union(KeyUsages::UNWRAP_KEY);
 const DERIVE: KeyUsages = KeyUsages::DERIVE_KEY.union(KeyUsages::DERIVE_BITS);
 
+/// Upper bound on key material this crate allocates on a script's say-so
+/// (HMAC `generateKey` length, PBKDF2 `deriveBits` length): 2^20 bits,
+/// 128 KiB. The specification sets none; without one a script could make
+/// the enclave allocate 512 MiB in one call, and an allocation failure
+/// aborts the process. No real key comes near it.
+pub const MAX_DERIVED_BITS: u32 = 1 << 20;
+
 /// `digest(algorithm, data)`.
 pub fn digest(alg: HashAlg, data: &[u8]) -> Vec<u8> {
     hash::digest(alg, data)
@@ -41,6 +48,9 @@ pub fn generate_key(alg: &GenerateKeyAlgorithm, extractable: bool, usages: KeyUs
             let length = match length {
                 None => hash.block_bits(),
                 Some(0) => return Err(operation("HMAC: length must not be zero")),
+                Some(l) if l > MAX_DERIVED_BITS => {
+                    return Err(operation(format!("HMAC: length {l} exceeds this implementation's limit of {MAX_DERIVED_BITS} bits")))
+                }
                 Some(l) => l,
             };
             let mut secret = random_secret(length.div_ceil(8) as usize)?;
@@ -605,6 +615,9 @@ fn kdf_length(name: &str, length: Option<u32>) -> Result<usize> {
     match length {
         None => Err(operation(format!("{name}: deriveBits length must not be null"))),
         Some(l) if l % 8 != 0 => Err(operation(format!("{name}: length {l} is not a multiple of 8"))),
+        Some(l) if l > MAX_DERIVED_BITS => Err(operation(format!(
+            "{name}: length {l} exceeds this implementation's limit of {MAX_DERIVED_BITS} bits"
+        ))),
         Some(l) => Ok((l / 8) as usize),
     }
 }

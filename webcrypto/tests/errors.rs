@@ -49,6 +49,9 @@ fn generate_key_failures() {
     assert_eq!(name(dynamic::generate_key(&aes("AES-GCM", 64.0), true, &["encrypt"])), "OperationError");
     let hmac0 = obj(AlgorithmInput::new("HMAC").with_str("hash", "SHA-256").with_number("length", 0.0));
     assert_eq!(name(dynamic::generate_key(&hmac0, true, &["sign"])), "OperationError");
+    // Beyond the allocation cap (2^20 bits): OperationError rather than a 512 MiB allocation.
+    let huge = obj(AlgorithmInput::new("HMAC").with_str("hash", "SHA-256").with_number("length", 4294967295.0));
+    assert_eq!(name(dynamic::generate_key(&huge, true, &["sign"])), "OperationError");
     // Unknown algorithm, curve or hash: NotSupportedError; bad usage string: TypeError.
     assert_eq!(name(dynamic::generate_key(&alg("RSA-OAEP"), true, &["encrypt"])), "NotSupportedError");
     assert_eq!(name(dynamic::generate_key(&ec("ECDSA", "P-521"), true, &["sign"])), "NotSupportedError");
@@ -285,6 +288,7 @@ fn derive_failures() {
     let pk = dynamic::import_key("raw", &KeyData::bytes(b"pw".to_vec()), &alg("PBKDF2"), false, &["deriveBits", "deriveKey"]).unwrap();
     assert_eq!(name(dynamic::derive_bits(&pbkdf2_params("SHA-256", b"s", 0), &pk, Some(256))), "OperationError");
     assert_eq!(name(dynamic::derive_bits(&pbkdf2_params("SHA-256", b"s", 1), &pk, None)), "OperationError");
+    assert_eq!(name(dynamic::derive_bits(&pbkdf2_params("SHA-256", b"s", 1), &pk, Some(u32::MAX - 7))), "OperationError");
     assert_eq!(name(dynamic::derive_bits(&p, &pk, Some(256))), "InvalidAccessError", "HKDF params on a PBKDF2 key");
     // Derived key type lengths: AES must be 128/192/256 (OperationError); HMAC 0 is a TypeError.
     let pp = pbkdf2_params("SHA-256", b"s", 1);
