@@ -80,17 +80,25 @@ async fn cron_loop(pool: Pool) {
         if pool.shared.draining.load(Ordering::Relaxed) {
             return;
         }
-        let minute = crate::cron::minute_of(next_minute_ms / 1000);
-        for worker in pool.shared.registry.all() {
-            let Some(schedule) = worker.spec.schedule.as_ref() else { continue };
-            if schedule.matches(minute) {
-                let cron = schedule.source().to_string();
-                let pool = pool.clone();
-                let w: Arc<_> = worker.clone();
-                tokio::spawn(async move {
-                    let _ = pool.run_scheduled(w, cron).await;
-                });
-            }
+        fire_due(&pool, crate::cron::minute_of(next_minute_ms / 1000));
+    }
+}
+
+/// Starts the scheduled handler of every worker whose schedule matches
+/// `minute`; returns how many were started.
+pub fn fire_due(pool: &Pool, minute: crate::cron::Minute) -> usize {
+    let mut fired = 0;
+    for worker in pool.shared.registry.all() {
+        let Some(schedule) = worker.spec.schedule.as_ref() else { continue };
+        if schedule.matches(minute) {
+            let cron = schedule.source().to_string();
+            let pool = pool.clone();
+            let w: Arc<_> = worker.clone();
+            tokio::spawn(async move {
+                let _ = pool.run_scheduled(w, cron).await;
+            });
+            fired += 1;
         }
     }
+    fired
 }

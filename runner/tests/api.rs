@@ -278,3 +278,46 @@ async fn streamed_response_waits_for_a_slow_client() {
     }
     assert!(total >= 256 << 20, "read {total} bytes");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cron_schedule_fires_matching_minutes() {
+    let r = TestRunner::start(test_limits()).await;
+    let code = "export default { scheduled(event) { console.log('fired ' + event.cron) } }";
+    let body = serde_json::json!({ "code": code, "type": "module", "name": "cron", "schedule": "30 12 * * mon" });
+    let created = r.request("POST", "/workers", &[("content-type", "application/json")], body.to_string()).await;
+    assert_eq!(created.status, 201, "{}", created.text());
+    let details = r.get("/workers/cron").await.json();
+    assert_eq!(details["schedule"], "30 12 * * mon");
+    assert!(details["nextScheduled"].as_u64().unwrap() > 0);
+    let pool = &r.running.as_ref().unwrap().pool;
+    let monday_1230 = sworn_runner::cron::Minute { minute: 30, hour: 12, day: 6, month: 5, weekday: 1 };
+    let tuesday = sworn_runner::cron::Minute { weekday: 2, ..monday_1230 };
+    assert_eq!(sworn_runner::runner::fire_due(pool, tuesday), 0);
+    assert_eq!(sworn_runner::runner::fire_due(pool, monday_1230), 1);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let logs = r.get("/workers/cron/logs").await.text();
+    // Once at creation (empty cron), once for the matching minute.
+    assert!(logs.contains("fired \""), "{logs}");
+    assert!(logs.contains("fired 30 12 * * mon"), "{logs}");
+    let stats = r.get("/workers/cron").await.json()["stats"].clone();
+    assert_eq!(stats["successfulExecutions"], 2, "{stats}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_spread_over_both_threads_with_separate_heaps() {
+    let r = std::sync::Arc::new(TestRunner::start(test_limits()).await);
+    r.deploy("who", "module", "const me = crypto.randomUUID(); let n = 0; export default { fetch() { n++; return new Response(me) } }").await;
+    let mut handles = Vec::new();
+    for _ in 0..8 {
+        let r = r.clone();
+        // Each request on a fresh connection: connections go round robin.
+        handles.push(tokio::spawn(async move {
+            r.request("GET", "/workers/who/fetch/", &[("connection", "close")], "").await.text()
+        }));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for h in handles {
+        seen.insert(h.await.unwrap());
+    }
+    assert_eq!(seen.len(), 2, "instances seen: {seen:?}");
+}
