@@ -155,3 +155,13 @@ fn help_shows_the_socat_microsocks_equivalent_and_check_validates() {
     let e = String::from_utf8(out.stderr).unwrap();
     assert!(e.contains("c.toml") && e.contains("policy.allow") && e.contains("99999"), "{e}");
 }
+
+#[test]
+fn shipped_example_config_is_valid() {
+    let cfg = concat!(env!("CARGO_MANIFEST_DIR"), "/../deploy/host-proxy.toml");
+    let out = Command::new(env!("CARGO_BIN_EXE_host-proxy")).args(["--check", "--config", cfg]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let s = String::from_utf8(out.stdout).unwrap();
+    assert!(s.contains("ingress tcp:0.0.0.0:1057 -> vsock:16:1057"), "{s}");
+    assert!(s.contains("egress socks5 vsock:-1:1057"), "{s}");
+}
