@@ -249,3 +249,26 @@ impl AsyncWrite for Conn {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(uri: &str) -> Result<Target, FetchError> {
+        Target::from_uri(&uri.parse::<Uri>().unwrap())
+    }
+
+    #[test]
+    fn targets_keep_names_and_split_ip_literals() {
+        let t = target("https://example.com/x").unwrap();
+        assert_eq!((t.host.clone(), t.port, t.tls), (TargetHost::Domain("example.com".into()), 443, true));
+        assert_eq!(t.display(), "example.com:443");
+        let t = target("http://10.0.0.1:8080/").unwrap();
+        assert_eq!((t.host.clone(), t.port, t.tls), (TargetHost::Ipv4("10.0.0.1".parse().unwrap()), 8080, false));
+        let t = target("https://[::1]:8443/").unwrap();
+        assert_eq!(t.host, TargetHost::Ipv6(std::net::Ipv6Addr::LOCALHOST));
+        assert_eq!(t.bare, "::1");
+        assert_eq!(t.display(), "[::1]:8443");
+        assert!(matches!(target("ftp://example.com/"), Err(FetchError::UnsupportedScheme(s)) if s == "ftp"));
+    }
+}
