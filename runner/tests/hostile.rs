@@ -139,7 +139,9 @@ async fn unhandled_rejection_is_logged_and_request_fails_cleanly() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn worker_that_never_responds_times_out() {
-    let r = TestRunner::start(test_limits()).await;
+    let mut limits = test_limits();
+    limits.request_timeout = std::time::Duration::from_secs(2);
+    let r = TestRunner::start(limits).await;
     r.deploy("good", "module", GOOD).await;
     r.deploy("never", "module", "export default { fetch() { return new Promise(() => {}) } }").await;
     let resp = r.fetch("never", "").await;
@@ -194,4 +196,40 @@ async fn concurrent_request_limit() {
     }
     statuses.sort();
     assert_eq!(statuses, [200, 200, 503, 503]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn background_work_draws_on_its_request_budget() {
+    let r = TestRunner::start(test_limits()).await;
+    r.deploy("good", "module", GOOD).await;
+    r.deploy(
+        "bg",
+        "module",
+        "export default { fetch(req, env, ctx) {
+           if (req.url.endsWith('/ok')) return new Response('ok');
+           setInterval(() => { const end = Date.now() + 20; while (Date.now() < end) {} console.log('tick'); }, 1);
+           return new Response('started');
+         } }",
+    )
+    .await;
+    assert_eq!(r.fetch("bg", "").await.text(), "started");
+    // 300 ms of CPU at up to 20 ms a tick: the instance is reset after a
+    // few dozen ticks. Poll: on a busy machine CPU time accrues slowly.
+    let mut details = serde_json::Value::Null;
+    for _ in 0..100 {
+        details = r.get("/workers/bg").await.json();
+        if details["lastError"].as_str().unwrap_or("").contains("CPU time limit") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(details["lastError"].as_str().unwrap_or("").contains("CPU time limit"), "{details}");
+    let ticks = |logs: &serde_json::Value| logs["lines"].as_array().unwrap().iter().filter(|l| l["message"] == "tick").count();
+    let before = ticks(&r.get("/workers/bg/logs").await.json());
+    assert!(before > 0);
+    // The reset instance is fresh and serves; the interval is gone.
+    assert_eq!(r.fetch("bg", "ok").await.text(), "ok");
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert_eq!(ticks(&r.get("/workers/bg/logs").await.json()), before);
+    assert_healthy(&r).await;
 }

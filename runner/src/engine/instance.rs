@@ -119,7 +119,7 @@ pub struct Host {
     pub(crate) wake: Notify,
     /// Request whose JavaScript is running now; ops it starts inherit it.
     pub(crate) tag: Cell<u64>,
-    cpu: RefCell<HashMap<u64, Duration>>,
+    cpu: RefCell<CpuLedger>,
     budget: Cell<Option<CpuBudget>>,
     interrupted: Cell<bool>,
     /// Set when the instance must be replaced (CPU or memory limit hit).
@@ -137,7 +137,6 @@ impl Host {
     /// Settles request `id` with an error, if it is still waiting.
     pub(crate) fn fail(&self, id: u64, error: RequestError) {
         let pending = self.pending.borrow_mut().remove(&id);
-        self.cpu.borrow_mut().remove(&id);
         match pending {
             Some(Pending::Http(tx)) => {
                 let _ = tx.send(Err(error));
@@ -152,9 +151,9 @@ impl Host {
         }
     }
 
-    pub(crate) fn finished(&self, id: u64) {
-        self.cpu.borrow_mut().remove(&id);
-    }
+    /// Request `id` got its answer. Its CPU account stays open: work it
+    /// left behind (`waitUntil`, timers, fetches) keeps drawing on it.
+    pub(crate) fn finished(&self, _id: u64) {}
 
     pub(crate) fn poison(&self, error: RequestError) {
         let mut p = self.poisoned.borrow_mut();
@@ -211,6 +210,41 @@ fn load_prelude<'js>(ctx: &Ctx<'js>) -> Result<Function<'js>, String> {
         module.get("dispatch")
     };
     run().map_err(|e| describe(ctx, e))
+}
+
+/// CPU time used per request, including the background work the request
+/// started. Tag 0 (start-up code and what it scheduled) gets a fresh budget
+/// every turn. Bounded: the oldest accounts are forgotten first.
+#[derive(Default)]
+struct CpuLedger {
+    used: HashMap<u64, Duration>,
+    order: VecDeque<u64>,
+}
+
+impl CpuLedger {
+    const MAX_ACCOUNTS: usize = 4096;
+
+    fn used(&self, tag: u64) -> Duration {
+        self.used.get(&tag).copied().unwrap_or_default()
+    }
+
+    fn charge(&mut self, tag: u64, spent: Duration) {
+        if tag == 0 {
+            return;
+        }
+        match self.used.get_mut(&tag) {
+            Some(u) => *u += spent,
+            None => {
+                if self.order.len() >= Self::MAX_ACCOUNTS {
+                    if let Some(old) = self.order.pop_front() {
+                        self.used.remove(&old);
+                    }
+                }
+                self.used.insert(tag, spent);
+                self.order.push_back(tag);
+            }
+        }
+    }
 }
 
 /// CPU time consumed by the calling thread.
@@ -296,7 +330,7 @@ impl Instance {
             queue: RefCell::new(VecDeque::new()),
             wake: Notify::new(),
             tag: Cell::new(0),
-            cpu: RefCell::new(HashMap::new()),
+            cpu: RefCell::new(CpuLedger::default()),
             budget: Cell::new(None),
             interrupted: Cell::new(false),
             poisoned: RefCell::new(None),
@@ -459,7 +493,7 @@ impl Instance {
             self.host.fail(tag, RequestError::Reset);
             return;
         }
-        let used = self.host.cpu.borrow().get(&tag).copied().unwrap_or_default();
+        let used = self.host.cpu.borrow().used(tag);
         let budget = self.host.limits.cpu_time.saturating_sub(used);
         let cpu_start = thread_cpu_time();
         self.host.budget.set(Some(CpuBudget::start(budget)));
@@ -478,15 +512,7 @@ impl Instance {
         self.host.budget.set(None);
         self.host.tag.set(0);
         let spent = thread_cpu_time().saturating_sub(cpu_start);
-        let still_pending = self.host.pending.borrow().contains_key(&tag);
-        {
-            let mut cpu = self.host.cpu.borrow_mut();
-            if let Some(used) = cpu.get_mut(&tag) {
-                *used += spent;
-            } else if still_pending {
-                cpu.insert(tag, spent);
-            }
-        }
+        self.host.cpu.borrow_mut().charge(tag, spent);
         if self.host.interrupted.get() {
             // The uncatchable interrupt may have cut any request's microtasks:
             // this runtime is no longer trustworthy.
