@@ -3,9 +3,9 @@
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use crate::engine::instance::{ChunkReceiver, StreamGauge};
 use bytes::Bytes;
 use hyper::body::{Body, Frame, SizeHint};
-use crate::engine::instance::{ChunkReceiver, StreamGauge};
 
 pub enum OutBody {
     Full(Option<Bytes>),
@@ -32,7 +32,10 @@ impl Body for OutBody {
     type Data = Bytes;
     type Error = std::io::Error;
 
-    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
         match self.get_mut() {
             OutBody::Full(b) => Poll::Ready(b.take().map(|b| Ok(Frame::data(b)))),
             OutBody::Stream(rx, gauge) => match rx.poll_recv(cx) {

@@ -81,8 +81,9 @@ impl DirectClient {
             .https_or_http()
             .enable_http1()
             .build();
-        let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-            .build(connector);
+        let client =
+            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .build(connector);
         Ok(DirectClient { client })
     }
 }
@@ -91,7 +92,10 @@ impl HttpClient for DirectClient {
     fn send(&self, req: OutboundRequest, body_limit: usize, timeout: Duration) -> FetchFuture {
         let client = self.client.clone();
         Box::pin(async move {
-            let uri: http::Uri = req.url.parse().map_err(|e| FetchError::Invalid(format!("url: {e}")))?;
+            let uri: http::Uri = req
+                .url
+                .parse()
+                .map_err(|e| FetchError::Invalid(format!("url: {e}")))?;
             match uri.scheme_str() {
                 Some("http") | Some("https") => {}
                 other => return Err(FetchError::Invalid(format!("unsupported scheme {other:?}"))),
@@ -106,12 +110,20 @@ impl HttpClient for DirectClient {
                 .body(Full::new(req.body))
                 .map_err(|e| FetchError::Invalid(e.to_string()))?;
             let work = async {
-                let resp = client.request(request).await.map_err(|e| FetchError::Network(error_chain(&e)))?;
+                let resp = client
+                    .request(request)
+                    .await
+                    .map_err(|e| FetchError::Network(error_chain(&e)))?;
                 let status = resp.status();
                 let headers = resp
                     .headers()
                     .iter()
-                    .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+                    .map(|(k, v)| {
+                        (
+                            k.as_str().to_string(),
+                            String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                        )
+                    })
                     .collect();
                 let body = Limited::new(resp.into_body(), body_limit)
                     .collect()
@@ -131,7 +143,9 @@ impl HttpClient for DirectClient {
                     body,
                 })
             };
-            tokio::time::timeout(timeout, work).await.map_err(|_| FetchError::Timeout(timeout))?
+            tokio::time::timeout(timeout, work)
+                .await
+                .map_err(|_| FetchError::Timeout(timeout))?
         })
     }
 }

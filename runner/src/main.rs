@@ -15,7 +15,11 @@ use sworn_runner::registry::{WorkerKind, WorkerSpec};
 use sworn_runner::runner::{start, RunnerConfig};
 
 #[derive(Parser, Debug)]
-#[command(name = "runner", version, about = "Cloudflare-Workers-compatible JavaScript runner on QuickJS")]
+#[command(
+    name = "runner",
+    version,
+    about = "Cloudflare-Workers-compatible JavaScript runner on QuickJS"
+)]
 struct Args {
     /// Where to serve HTTP: vsock:CID:PORT (CID -1 = any), tcp:HOST:PORT or unix:PATH.
     #[arg(long, default_value = "vsock:-1:1057")]
@@ -69,31 +73,44 @@ fn boot_worker(arg: &str, config: &str) -> anyhow::Result<WorkerSpec> {
         Some((n, p)) => (n.to_string(), PathBuf::from(p)),
         None => {
             let p = PathBuf::from(arg);
-            let stem = p.file_stem().and_then(|s| s.to_str()).unwrap_or("worker").to_string();
+            let stem = p
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or("worker")
+                .to_string();
             (stem, p)
         }
     };
-    let code = std::fs::read_to_string(&path).with_context(|| format!("--worker {}", path.display()))?;
-    let kind = if path.extension().is_some_and(|e| e == "mjs") { WorkerKind::Module } else { detect_kind(&code) };
+    let code =
+        std::fs::read_to_string(&path).with_context(|| format!("--worker {}", path.display()))?;
+    let kind = if path.extension().is_some_and(|e| e == "mjs") {
+        WorkerKind::Module
+    } else {
+        detect_kind(&code)
+    };
     let mut fields = serde_json::Map::new();
     fields.insert("code".into(), code.into());
     fields.insert("name".into(), name.into());
     fields.insert("type".into(), kind.as_str().into());
     fields.insert("config".into(), config.into());
-    sworn_runner::api::spec_from_fields(fields).with_context(|| format!("--worker {}", path.display()))
+    sworn_runner::api::spec_from_fields(fields)
+        .with_context(|| format!("--worker {}", path.display()))
 }
 
 fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("RUNNER_LOG").unwrap_or_else(|_| "info".into()),
+            tracing_subscriber::EnvFilter::try_from_env("RUNNER_LOG")
+                .unwrap_or_else(|_| "info".into()),
         )
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let args = Args::parse();
     let threads = if args.threads == 0 {
-        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
     } else {
         args.threads
     };
@@ -118,16 +135,26 @@ fn main() -> anyhow::Result<()> {
         .iter()
         .map(|w| boot_worker(w, &args.worker_config))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     rt.block_on(async move {
         let running = start(RunnerConfig {
             listen: args.listen,
-            pool: PoolConfig { threads, limits, http, bindings: Arc::new(Vec::new()) },
+            pool: PoolConfig {
+                threads,
+                limits,
+                http,
+                bindings: Arc::new(Vec::new()),
+            },
             workers,
             drain_timeout: Duration::from_millis(args.drain_timeout_ms),
         })
         .await?;
-        tracing::info!("runner listening on {} with {threads} JavaScript threads", running.local);
+        tracing::info!(
+            "runner listening on {} with {threads} JavaScript threads",
+            running.local
+        );
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
         tokio::select! {
             _ = term.recv() => {}

@@ -181,7 +181,10 @@ impl Registry {
         if map.len() >= max {
             return Err(RegistryError::Full(max));
         }
-        if map.values().any(|w| w.name == worker.name || w.id == worker.name) {
+        if map
+            .values()
+            .any(|w| w.name == worker.name || w.id == worker.name)
+        {
             return Err(RegistryError::NameTaken(worker.name.clone()));
         }
         map.insert(worker.id.clone(), worker);
@@ -205,15 +208,25 @@ impl Registry {
     /// Finds a worker by id or by name.
     pub fn get(&self, key: &str) -> Option<Arc<Worker>> {
         let map = self.workers.read().unwrap_or_else(|e| e.into_inner());
-        map.get(key).cloned().or_else(|| map.values().find(|w| w.name == key).cloned())
+        map.get(key)
+            .cloned()
+            .or_else(|| map.values().find(|w| w.name == key).cloned())
     }
 
     pub fn remove(&self, id: &str) -> Option<Arc<Worker>> {
-        self.workers.write().unwrap_or_else(|e| e.into_inner()).remove(id)
+        self.workers
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(id)
     }
 
     pub fn all(&self) -> Vec<Arc<Worker>> {
-        self.workers.read().unwrap_or_else(|e| e.into_inner()).values().cloned().collect()
+        self.workers
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .cloned()
+            .collect()
     }
 }
 

@@ -25,7 +25,14 @@ async fn esbuild_bundles_run_unchanged() {
         ("minified", include_str!("fixtures/router.min.js")),
     ] {
         let body = serde_json::json!({ "code": code, "name": name });
-        let created = r.request("POST", "/workers", &[("content-type", "application/json")], body.to_string()).await;
+        let created = r
+            .request(
+                "POST",
+                "/workers",
+                &[("content-type", "application/json")],
+                body.to_string(),
+            )
+            .await;
         assert_eq!(created.status, 201, "{name}: {}", created.text());
         check_router(&r, name).await;
     }
@@ -34,8 +41,19 @@ async fn esbuild_bundles_run_unchanged() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn example_service_worker() {
     let r = TestRunner::start(test_limits()).await;
-    let body = serde_json::json!({ "code": include_str!("../../examples/sw-hello.js"), "name": "sw" });
-    let created = r.request("POST", "/", &[("content-type", "application/json")], body.to_string()).await;
+    let body =
+        serde_json::json!({ "code": include_str!("../../examples/sw-hello.js"), "name": "sw" });
+    let created = r
+        .request(
+            "POST",
+            "/",
+            &[("content-type", "application/json")],
+            body.to_string(),
+        )
+        .await;
     assert_eq!(created.status, 204, "{}", created.text());
-    assert_eq!(r.fetch("sw", "x/y").await.text(), "Hello from a service worker at /x/y\n");
+    assert_eq!(
+        r.fetch("sw", "x/y").await.text(),
+        "Hello from a service worker at /x/y\n"
+    );
 }

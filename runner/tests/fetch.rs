@@ -16,7 +16,12 @@ async fn serve(req: Request<hyper::body::Incoming>) -> Result<Response<Full<Byte
     let path = req.uri().path().to_string();
     let query = req.uri().query().unwrap_or("").to_string();
     let to = query.strip_prefix("to=").unwrap_or("/").to_string();
-    let resp = |status: u16, body: Bytes| Response::builder().status(status).body(Full::new(body)).unwrap();
+    let resp = |status: u16, body: Bytes| {
+        Response::builder()
+            .status(status)
+            .body(Full::new(body))
+            .unwrap()
+    };
     Ok(match path.as_str() {
         "/echo" => {
             let method = req.method().to_string();
@@ -26,13 +31,30 @@ async fn serve(req: Request<hyper::body::Incoming>) -> Result<Response<Full<Byte
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").into()))
                 .collect();
-            let body = req.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+            let body = req
+                .into_body()
+                .collect()
+                .await
+                .map(|b| b.to_bytes())
+                .unwrap_or_default();
             let v = serde_json::json!({ "method": method, "path": full, "headers": headers, "body": String::from_utf8_lossy(&body) });
             resp(200, v.to_string().into())
         }
-        "/redirect" => Response::builder().status(302).header("location", to).body(Full::new(Bytes::new())).unwrap(),
-        "/redirect303" => Response::builder().status(303).header("location", to).body(Full::new(Bytes::new())).unwrap(),
-        "/loop" => Response::builder().status(307).header("location", "/loop").body(Full::new(Bytes::new())).unwrap(),
+        "/redirect" => Response::builder()
+            .status(302)
+            .header("location", to)
+            .body(Full::new(Bytes::new()))
+            .unwrap(),
+        "/redirect303" => Response::builder()
+            .status(303)
+            .header("location", to)
+            .body(Full::new(Bytes::new()))
+            .unwrap(),
+        "/loop" => Response::builder()
+            .status(307)
+            .header("location", "/loop")
+            .body(Full::new(Bytes::new()))
+            .unwrap(),
         "/slow" => {
             tokio::time::sleep(Duration::from_secs(2)).await;
             resp(200, "late".into())
@@ -49,10 +71,15 @@ async fn fetch_through_direct_client() {
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
         loop {
-            let Ok((stream, _)) = listener.accept().await else { return };
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
             tokio::spawn(async move {
                 let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(hyper_util::rt::TokioIo::new(stream), hyper::service::service_fn(serve))
+                    .serve_connection(
+                        hyper_util::rt::TokioIo::new(stream),
+                        hyper::service::service_fn(serve),
+                    )
                     .await;
             });
         }
@@ -64,7 +91,14 @@ async fn fetch_through_direct_client() {
     let harness = include_str!("wpt/harness.js");
     let code = format!("{harness}\n{}", include_str!("wpt/fetch.js"));
     let body = serde_json::json!({ "code": code, "type": "module", "name": "f", "config": { "base": format!("http://{addr}") } });
-    let created = r.request("POST", "/workers", &[("content-type", "application/json")], body.to_string()).await;
+    let created = r
+        .request(
+            "POST",
+            "/workers",
+            &[("content-type", "application/json")],
+            body.to_string(),
+        )
+        .await;
     assert_eq!(created.status, 201, "{}", created.text());
     let resp = r.fetch("f", "").await;
     let results = resp.json();
@@ -82,5 +116,8 @@ async fn fetch_through_direct_client() {
 async fn fetch_can_be_disabled() {
     let r = TestRunner::start(test_limits()).await;
     r.deploy("f", "module", "export default { async fetch() { try { await fetch('http://127.0.0.1:9/'); return new Response('reached') } catch (e) { return new Response(e.message) } } }").await;
-    assert_eq!(r.fetch("f", "").await.text(), "fetch failed: fetch is disabled in this runner");
+    assert_eq!(
+        r.fetch("f", "").await.text(),
+        "fetch failed: fetch is disabled in this runner"
+    );
 }

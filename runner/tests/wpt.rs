@@ -21,7 +21,13 @@ async fn run(name: &str, source: &str) {
         .filter(|t| t["status"] != "PASS")
         .map(|t| format!("  {}: {}", t["name"], t["message"]))
         .collect();
-    assert!(failed.is_empty(), "{name}: {} of {} failed\n{}", failed.len(), results.len(), failed.join("\n"));
+    assert!(
+        failed.is_empty(),
+        "{name}: {} of {} failed\n{}",
+        failed.len(),
+        results.len(),
+        failed.join("\n")
+    );
 }
 
 macro_rules! wpt {

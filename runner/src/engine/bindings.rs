@@ -15,7 +15,12 @@ pub trait EnvBinding: Send + Sync + 'static {
     /// Property name on `env`.
     fn name(&self) -> &str;
     /// Builds the value for one instance of `worker`.
-    fn install<'js>(&self, ctx: &Ctx<'js>, env: &Object<'js>, worker: &Worker) -> rquickjs::Result<()>;
+    fn install<'js>(
+        &self,
+        ctx: &Ctx<'js>,
+        env: &Object<'js>,
+        worker: &Worker,
+    ) -> rquickjs::Result<()>;
 }
 
 /// The bindings every worker gets.

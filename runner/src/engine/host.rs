@@ -9,7 +9,9 @@ use bytes::Bytes;
 use rquickjs::function::Opt;
 use rquickjs::{Ctx, Exception, Function, Object, TypedArray};
 
-use super::instance::{Event, Host, Pending, RequestError, StreamGauge, WorkerBody, WorkerResponse};
+use super::instance::{
+    Event, Host, Pending, RequestError, StreamGauge, WorkerBody, WorkerResponse,
+};
 use crate::http_client::OutboundRequest;
 
 /// Timers one instance may have pending; each is a task outside the JS heap.
@@ -20,7 +22,9 @@ const MAX_FETCHES: usize = 256;
 fn bytes_of(array: &TypedArray<'_, u8>) -> Vec<u8> {
     // SAFETY: the slice is copied at once, before any JavaScript can run and
     // detach or resize the buffer.
-    unsafe { array.as_bytes() }.map(|b| b.to_vec()).unwrap_or_default()
+    unsafe { array.as_bytes() }
+        .map(|b| b.to_vec())
+        .unwrap_or_default()
 }
 
 fn pairs(flat: Vec<String>) -> Vec<(String, String)> {
@@ -71,29 +75,45 @@ pub fn install<'js>(ctx: &Ctx<'js>, host: &Rc<Host>) -> rquickjs::Result<Object<
     });
 
     let h = host.clone();
-    set!(o, "reportError", ctx, move |message: String| h.worker.set_error(message));
+    set!(o, "reportError", ctx, move |message: String| h
+        .worker
+        .set_error(message));
 
     let h = host.clone();
-    set!(o, "now", ctx, move || h.started.elapsed().as_secs_f64() * 1000.0);
+    set!(o, "now", ctx, move || h.started.elapsed().as_secs_f64()
+        * 1000.0);
 
-    set!(o, "random", ctx, move |ctx: Ctx<'js>, n: usize| -> rquickjs::Result<TypedArray<'js, u8>> {
+    set!(o, "random", ctx, move |ctx: Ctx<'js>,
+                                 n: usize|
+          -> rquickjs::Result<
+        TypedArray<'js, u8>,
+    > {
         let mut buf = vec![0u8; n];
-        getrandom::fill(&mut buf).map_err(|e| Exception::throw_internal(&ctx, &format!("random source failed: {e}")))?;
+        getrandom::fill(&mut buf)
+            .map_err(|e| Exception::throw_internal(&ctx, &format!("random source failed: {e}")))?;
         TypedArray::new(ctx, buf)
     });
 
-    set!(o, "utf8Decode", ctx, move |ctx: Ctx<'js>, bytes: TypedArray<'js, u8>, fatal: bool| -> rquickjs::Result<String> {
+    set!(o, "utf8Decode", ctx, move |ctx: Ctx<'js>,
+                                     bytes: TypedArray<'js, u8>,
+                                     fatal: bool|
+          -> rquickjs::Result<String> {
         let raw = bytes_of(&bytes);
         if fatal {
-            String::from_utf8(raw).map_err(|_| Exception::throw_type(&ctx, "The encoded data was not valid utf-8"))
+            String::from_utf8(raw)
+                .map_err(|_| Exception::throw_type(&ctx, "The encoded data was not valid utf-8"))
         } else {
             Ok(String::from_utf8_lossy(&raw).into_owned())
         }
     });
 
-    set!(o, "utf8Encode", ctx, move |ctx: Ctx<'js>, s: String| TypedArray::<u8>::new(ctx, s.into_bytes()));
+    set!(o, "utf8Encode", ctx, move |ctx: Ctx<'js>, s: String| {
+        TypedArray::<u8>::new(ctx, s.into_bytes())
+    });
 
-    set!(o, "urlParse", ctx, move |input: String, base: Opt<String>| -> Option<Vec<String>> {
+    set!(o, "urlParse", ctx, move |input: String,
+                                   base: Opt<String>|
+          -> Option<Vec<String>> {
         let parsed = match base.0 {
             Some(base) => url::Url::parse(&base).ok()?.join(&input).ok()?,
             None => url::Url::parse(&input).ok()?,
@@ -101,16 +121,31 @@ pub fn install<'js>(ctx: &Ctx<'js>, host: &Rc<Host>) -> rquickjs::Result<Object<
         Some(url_parts(&parsed))
     });
 
-    set!(o, "urlSet", ctx, move |href: String, part: String, value: String| -> Option<Vec<String>> {
+    set!(o, "urlSet", ctx, move |href: String,
+                                 part: String,
+                                 value: String|
+          -> Option<Vec<String>> {
         let mut u = url::Url::parse(&href).ok()?;
         match part.as_str() {
             "href" => u = url::Url::parse(&value).ok()?,
-            "protocol" => { let _ = url::quirks::set_protocol(&mut u, &value); }
-            "username" => { let _ = url::quirks::set_username(&mut u, &value); }
-            "password" => { let _ = url::quirks::set_password(&mut u, &value); }
-            "host" => { let _ = url::quirks::set_host(&mut u, &value); }
-            "hostname" => { let _ = url::quirks::set_hostname(&mut u, &value); }
-            "port" => { let _ = url::quirks::set_port(&mut u, &value); }
+            "protocol" => {
+                let _ = url::quirks::set_protocol(&mut u, &value);
+            }
+            "username" => {
+                let _ = url::quirks::set_username(&mut u, &value);
+            }
+            "password" => {
+                let _ = url::quirks::set_password(&mut u, &value);
+            }
+            "host" => {
+                let _ = url::quirks::set_host(&mut u, &value);
+            }
+            "hostname" => {
+                let _ = url::quirks::set_hostname(&mut u, &value);
+            }
+            "port" => {
+                let _ = url::quirks::set_port(&mut u, &value);
+            }
             "pathname" => url::quirks::set_pathname(&mut u, &value),
             "search" => url::quirks::set_search(&mut u, &value),
             "hash" => url::quirks::set_hash(&mut u, &value),
@@ -120,23 +155,38 @@ pub fn install<'js>(ctx: &Ctx<'js>, host: &Rc<Host>) -> rquickjs::Result<Object<
     });
 
     set!(o, "formParse", ctx, move |s: String| -> Vec<String> {
-        url::form_urlencoded::parse(s.as_bytes()).flat_map(|(k, v)| [k.into_owned(), v.into_owned()]).collect()
+        url::form_urlencoded::parse(s.as_bytes())
+            .flat_map(|(k, v)| [k.into_owned(), v.into_owned()])
+            .collect()
     });
 
-    set!(o, "formSerialize", ctx, move |flat: Vec<String>| -> String {
-        let mut ser = url::form_urlencoded::Serializer::new(String::new());
-        for (k, v) in pairs(flat) {
-            ser.append_pair(&k, &v);
+    set!(
+        o,
+        "formSerialize",
+        ctx,
+        move |flat: Vec<String>| -> String {
+            let mut ser = url::form_urlencoded::Serializer::new(String::new());
+            for (k, v) in pairs(flat) {
+                ser.append_pair(&k, &v);
+            }
+            ser.finish()
         }
-        ser.finish()
-    });
+    );
 
     let h = host.clone();
-    set!(o, "timerStart", ctx, move |ctx: Ctx<'js>, id: f64, ms: f64| -> rquickjs::Result<()> {
+    set!(o, "timerStart", ctx, move |ctx: Ctx<'js>,
+                                     id: f64,
+                                     ms: f64|
+          -> rquickjs::Result<()> {
         if h.timers.borrow().len() >= MAX_TIMERS {
-            return Err(Exception::throw_range(&ctx, &format!("too many pending timers (limit {MAX_TIMERS})")));
+            return Err(Exception::throw_range(
+                &ctx,
+                &format!("too many pending timers (limit {MAX_TIMERS})"),
+            ));
         }
-        let delay = Duration::from_secs_f64((if ms.is_finite() { ms } else { 0.0 }).clamp(0.0, 1e9) / 1000.0);
+        let delay = Duration::from_secs_f64(
+            (if ms.is_finite() { ms } else { 0.0 }).clamp(0.0, 1e9) / 1000.0,
+        );
         let tag = h.tag.get();
         let host = h.clone();
         let task = tokio::task::spawn_local(async move {
@@ -155,65 +205,125 @@ pub fn install<'js>(ctx: &Ctx<'js>, host: &Rc<Host>) -> rquickjs::Result<Object<
     });
 
     let h = host.clone();
-    set!(o, "fetch", ctx, move |ctx: Ctx<'js>, id: f64, method: String, url: String, headers: Vec<String>, body: Opt<TypedArray<'js, u8>>| -> rquickjs::Result<()> {
+    set!(o, "fetch", ctx, move |ctx: Ctx<'js>,
+                                id: f64,
+                                method: String,
+                                url: String,
+                                headers: Vec<String>,
+                                body: Opt<TypedArray<'js, u8>>|
+          -> rquickjs::Result<()> {
         if h.fetches.get() >= MAX_FETCHES {
-            return Err(Exception::throw_range(&ctx, "too many outbound requests in flight"));
+            return Err(Exception::throw_range(
+                &ctx,
+                "too many outbound requests in flight",
+            ));
         }
-        let body = body.0.map(|b| Bytes::from(bytes_of(&b))).unwrap_or_default();
+        let body = body
+            .0
+            .map(|b| Bytes::from(bytes_of(&b)))
+            .unwrap_or_default();
         if body.len() > h.limits.request_body_bytes {
-            return Err(Exception::throw_range(&ctx, &format!("fetch body exceeds the limit of {} bytes", h.limits.request_body_bytes)));
+            return Err(Exception::throw_range(
+                &ctx,
+                &format!(
+                    "fetch body exceeds the limit of {} bytes",
+                    h.limits.request_body_bytes
+                ),
+            ));
         }
-        let req = OutboundRequest { method, url: url.clone(), headers: pairs(headers), body };
-        let fut = h.http.send(req, h.limits.response_body_bytes, h.limits.request_timeout);
+        let req = OutboundRequest {
+            method,
+            url: url.clone(),
+            headers: pairs(headers),
+            body,
+        };
+        let fut = h
+            .http
+            .send(req, h.limits.response_body_bytes, h.limits.request_timeout);
         let tag = h.tag.get();
         let host = h.clone();
         h.fetches.set(h.fetches.get() + 1);
         tokio::task::spawn_local(async move {
             let result = fut.await.map_err(|e| e.to_string());
             host.fetches.set(host.fetches.get() - 1);
-            host.push(Event::FetchDone { tag, id, result, url });
+            host.push(Event::FetchDone {
+                tag,
+                id,
+                result,
+                url,
+            });
         });
         Ok(())
     });
 
     let h = host.clone();
-    set!(o, "respond", ctx, move |id: f64, status: i32, headers: Vec<String>, body: Opt<TypedArray<'js, u8>>| -> bool {
+    set!(o, "respond", ctx, move |id: f64,
+                                  status: i32,
+                                  headers: Vec<String>,
+                                  body: Opt<TypedArray<'js, u8>>|
+          -> bool {
         let id = id as u64;
-        let Some(Pending::Http(tx)) = h.pending.borrow_mut().remove(&id) else { return false };
+        let Some(Pending::Http(tx)) = h.pending.borrow_mut().remove(&id) else {
+            return false;
+        };
         h.finished(id);
         let body = body.0.map(|b| bytes_of(&b)).unwrap_or_default();
         let limit = h.limits.response_body_bytes;
         let result = if body.len() > limit {
             Err(RequestError::ResponseTooLarge(limit))
         } else {
-            Ok(WorkerResponse { status: status as u16, headers: pairs(headers), body: WorkerBody::Full(body.into()) })
+            Ok(WorkerResponse {
+                status: status as u16,
+                headers: pairs(headers),
+                body: WorkerBody::Full(body.into()),
+            })
         };
         tx.send(result).is_ok()
     });
 
     let h = host.clone();
-    set!(o, "respondStart", ctx, move |id: f64, status: i32, headers: Vec<String>| -> bool {
+    set!(o, "respondStart", ctx, move |id: f64,
+                                       status: i32,
+                                       headers: Vec<String>|
+          -> bool {
         let id = id as u64;
         let mut pending = h.pending.borrow_mut();
-        let Some(Pending::Http(tx)) = pending.remove(&id) else { return false };
+        let Some(Pending::Http(tx)) = pending.remove(&id) else {
+            return false;
+        };
         let (chunk_tx, chunk_rx) = tokio::sync::mpsc::unbounded_channel();
         let gauge = std::sync::Arc::new(StreamGauge::default());
-        let response = WorkerResponse { status: status as u16, headers: pairs(headers), body: WorkerBody::Stream(chunk_rx, gauge.clone()) };
+        let response = WorkerResponse {
+            status: status as u16,
+            headers: pairs(headers),
+            body: WorkerBody::Stream(chunk_rx, gauge.clone()),
+        };
         if tx.send(Ok(response)).is_err() {
             return false;
         }
-        pending.insert(id, Pending::Streaming { tx: chunk_tx, sent: 0, gauge });
+        pending.insert(
+            id,
+            Pending::Streaming {
+                tx: chunk_tx,
+                sent: 0,
+                gauge,
+            },
+        );
         true
     });
 
     let h = host.clone();
     // Queues a chunk; answers the bytes now queued, or -1 when the response
     // is over its limit or its client is gone.
-    set!(o, "chunk", ctx, move |id: f64, bytes: TypedArray<'js, u8>| -> f64 {
+    set!(o, "chunk", ctx, move |id: f64,
+                                bytes: TypedArray<'js, u8>|
+          -> f64 {
         let id = id as u64;
         let limit = h.limits.response_body_bytes;
         let mut pending = h.pending.borrow_mut();
-        let Some(Pending::Streaming { tx, sent, gauge }) = pending.get_mut(&id) else { return -1.0 };
+        let Some(Pending::Streaming { tx, sent, gauge }) = pending.get_mut(&id) else {
+            return -1.0;
+        };
         let data = bytes_of(&bytes);
         *sent += data.len();
         if *sent > limit {
@@ -242,7 +352,8 @@ pub fn install<'js>(ctx: &Ctx<'js>, host: &Rc<Host>) -> rquickjs::Result<Object<
         tokio::task::spawn_local(async move {
             if let Some((tx, gauge)) = target {
                 while gauge.queued() >= StreamGauge::HIGH && !tx.is_closed() {
-                    let _ = tokio::time::timeout(Duration::from_millis(100), gauge.wait_taken()).await;
+                    let _ =
+                        tokio::time::timeout(Duration::from_millis(100), gauge.wait_taken()).await;
                 }
             }
             host.push(Event::Drained { tag, id: op });

@@ -93,17 +93,32 @@ pub type ScheduledSender = oneshot::Sender<Result<(), RequestError>>;
 /// Where the outcome of a request goes once JavaScript settles it.
 pub(crate) enum Pending {
     Http(ResponseSender),
-    Streaming { tx: mpsc::UnboundedSender<Result<Bytes, String>>, sent: usize, gauge: Arc<StreamGauge> },
+    Streaming {
+        tx: mpsc::UnboundedSender<Result<Bytes, String>>,
+        sent: usize,
+        gauge: Arc<StreamGauge>,
+    },
     Scheduled(ScheduledSender),
 }
 
 /// Work for JavaScript, queued by timers and outbound fetches.
 pub(crate) enum Event {
-    Timer { tag: u64, id: f64 },
-    FetchDone { tag: u64, id: f64, result: Result<OutboundResponse, String>, url: String },
+    Timer {
+        tag: u64,
+        id: f64,
+    },
+    FetchDone {
+        tag: u64,
+        id: f64,
+        result: Result<OutboundResponse, String>,
+        url: String,
+    },
     /// A streamed response's queue went below the high mark (or its client
     /// left).
-    Drained { tag: u64, id: f64 },
+    Drained {
+        tag: u64,
+        id: f64,
+    },
 }
 
 /// State shared between an instance, its native functions and its tasks.
@@ -249,7 +264,10 @@ impl CpuLedger {
 
 /// CPU time consumed by the calling thread.
 fn thread_cpu_time() -> Duration {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
     // SAFETY: clock_gettime writes one timespec into valid memory.
     let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
     if rc != 0 {
@@ -270,7 +288,11 @@ struct CpuBudget {
 
 impl CpuBudget {
     fn start(budget: Duration) -> CpuBudget {
-        CpuBudget { cpu_start: thread_cpu_time(), budget, next_check: Instant::now() + budget }
+        CpuBudget {
+            cpu_start: thread_cpu_time(),
+            budget,
+            next_check: Instant::now() + budget,
+        }
     }
 
     fn exhausted(&mut self) -> bool {
@@ -318,7 +340,8 @@ impl Instance {
         let rt = Runtime::new().map_err(|e| format!("cannot create a QuickJS runtime: {e}"))?;
         rt.set_memory_limit(limits.memory_bytes);
         rt.set_max_stack_size(limits.stack_bytes);
-        let ctx = Context::full(&rt).map_err(|e| format!("cannot create a QuickJS context: {e}"))?;
+        let ctx =
+            Context::full(&rt).map_err(|e| format!("cannot create a QuickJS context: {e}"))?;
         let host = Rc::new(Host {
             worker: worker.clone(),
             limits: limits.clone(),
@@ -340,7 +363,9 @@ impl Instance {
         {
             let host = host.clone();
             rt.set_interrupt_handler(Some(Box::new(move || {
-                let Some(mut b) = host.budget.get() else { return false };
+                let Some(mut b) = host.budget.get() else {
+                    return false;
+                };
                 if b.exhausted() {
                     host.interrupted.set(true);
                     return true;
@@ -351,35 +376,63 @@ impl Instance {
         }
         {
             let worker = worker.clone();
-            rt.set_host_promise_rejection_tracker(Some(Box::new(move |_ctx, _promise, reason, handled| {
-                if !handled {
-                    worker.set_error(format!("Uncaught (in promise) {}", value_to_string(&reason)));
-                }
-            })));
+            rt.set_host_promise_rejection_tracker(Some(Box::new(
+                move |_ctx, _promise, reason, handled| {
+                    if !handled {
+                        worker.set_error(format!(
+                            "Uncaught (in promise) {}",
+                            value_to_string(&reason)
+                        ));
+                    }
+                },
+            )));
         }
 
         let kind = worker.spec.kind;
-        let setup = ctx.with(|ctx| -> Result<(Persistent<Function<'static>>, Persistent<Object<'static>>, Option<Persistent<rquickjs::Promise<'static>>>), String> {
-            let host_obj = super::host::install(&ctx, &host).map_err(|e| describe(&ctx, e))?;
-            ctx.globals().set("__host", host_obj).map_err(|e| describe(&ctx, e))?;
-            let dispatch = load_prelude(&ctx).map_err(|e| format!("prelude: {e}"))?;
-            // The worker's own start-up code runs under the CPU limit.
-            host.budget.set(Some(CpuBudget::start(limits.cpu_time)));
-            let (module_ns, promise) = match kind {
-                WorkerKind::Module => {
-                    let declared = Module::declare(ctx.clone(), worker.name.as_str(), worker.spec.code.as_str())
+        let setup = ctx.with(
+            |ctx| -> Result<
+                (
+                    Persistent<Function<'static>>,
+                    Persistent<Object<'static>>,
+                    Option<Persistent<rquickjs::Promise<'static>>>,
+                ),
+                String,
+            > {
+                let host_obj = super::host::install(&ctx, &host).map_err(|e| describe(&ctx, e))?;
+                ctx.globals()
+                    .set("__host", host_obj)
+                    .map_err(|e| describe(&ctx, e))?;
+                let dispatch = load_prelude(&ctx).map_err(|e| format!("prelude: {e}"))?;
+                // The worker's own start-up code runs under the CPU limit.
+                host.budget.set(Some(CpuBudget::start(limits.cpu_time)));
+                let (module_ns, promise) = match kind {
+                    WorkerKind::Module => {
+                        let declared = Module::declare(
+                            ctx.clone(),
+                            worker.name.as_str(),
+                            worker.spec.code.as_str(),
+                        )
                         .map_err(|e| describe(&ctx, e))?;
-                    let (module, promise) = declared.eval().map_err(|e| describe(&ctx, e))?;
-                    let ns = module.namespace().map_err(|e| describe(&ctx, e))?;
-                    (ns, Some(Persistent::save(&ctx, promise)))
-                }
-                WorkerKind::ServiceWorker => {
-                    ctx.eval::<(), _>(worker.spec.code.as_str()).map_err(|e| describe(&ctx, e))?;
-                    (Object::new(ctx.clone()).map_err(|e| describe(&ctx, e))?, None)
-                }
-            };
-            Ok((Persistent::save(&ctx, dispatch), Persistent::save(&ctx, module_ns), promise))
-        });
+                        let (module, promise) = declared.eval().map_err(|e| describe(&ctx, e))?;
+                        let ns = module.namespace().map_err(|e| describe(&ctx, e))?;
+                        (ns, Some(Persistent::save(&ctx, promise)))
+                    }
+                    WorkerKind::ServiceWorker => {
+                        ctx.eval::<(), _>(worker.spec.code.as_str())
+                            .map_err(|e| describe(&ctx, e))?;
+                        (
+                            Object::new(ctx.clone()).map_err(|e| describe(&ctx, e))?,
+                            None,
+                        )
+                    }
+                };
+                Ok((
+                    Persistent::save(&ctx, dispatch),
+                    Persistent::save(&ctx, module_ns),
+                    promise,
+                ))
+            },
+        );
         let (dispatch, namespace, promise) = match setup {
             Ok(s) => s,
             Err(e) => return Err(Self::init_error(&host, e)),
@@ -394,7 +447,10 @@ impl Instance {
                     None => return Err("module top-level await did not settle".into()),
                 }
             }
-            let api: Object = ctx.globals().get("__sworn").map_err(|e| describe(&ctx, e))?;
+            let api: Object = ctx
+                .globals()
+                .get("__sworn")
+                .map_err(|e| describe(&ctx, e))?;
             let make_env: Function = api.get("makeEnv").map_err(|e| describe(&ctx, e))?;
             let env: Object = make_env
                 .call((worker.spec.config.as_str(), worker.spec.args.as_str()))
@@ -409,7 +465,9 @@ impl Instance {
             let found: Vec<bool> = start
                 .call((kind.as_str(), ns, env))
                 .map_err(|e| describe(&ctx, e))?;
-            ctx.globals().remove("__sworn").map_err(|e| describe(&ctx, e))?;
+            ctx.globals()
+                .remove("__sworn")
+                .map_err(|e| describe(&ctx, e))?;
             while ctx.execute_pending_job() {}
             Ok(Handlers {
                 fetch: found.first().copied().unwrap_or(false),
@@ -437,16 +495,30 @@ impl Instance {
 
     fn init_error(host: &Host, e: String) -> String {
         if host.interrupted.get() {
-            format!("worker start-up exceeded the CPU time limit of {:?}", host.limits.cpu_time)
+            format!(
+                "worker start-up exceeded the CPU time limit of {:?}",
+                host.limits.cpu_time
+            )
         } else if e.contains("out of memory") {
-            format!("worker start-up exceeded the memory limit of {} bytes", host.limits.memory_bytes)
+            format!(
+                "worker start-up exceeded the memory limit of {} bytes",
+                host.limits.memory_bytes
+            )
         } else {
             e
         }
     }
 
     /// Starts a fetch event for request `id`; the answer goes to `tx`.
-    pub fn fetch(&self, id: u64, method: &str, url: &str, headers: Vec<String>, body: Option<Bytes>, tx: ResponseSender) {
+    pub fn fetch(
+        &self,
+        id: u64,
+        method: &str,
+        url: &str,
+        headers: Vec<String>,
+        body: Option<Bytes>,
+        tx: ResponseSender,
+    ) {
         self.host.pending.borrow_mut().insert(id, Pending::Http(tx));
         self.turn(id, |ctx, dispatch| {
             let body = match body {
@@ -459,8 +531,13 @@ impl Instance {
 
     /// Starts a scheduled event for run `id`.
     pub fn scheduled(&self, id: u64, cron: &str, time_ms: f64, tx: ScheduledSender) {
-        self.host.pending.borrow_mut().insert(id, Pending::Scheduled(tx));
-        self.turn(id, |_ctx, dispatch| dispatch.call::<_, ()>((2, id as f64, cron, time_ms)));
+        self.host
+            .pending
+            .borrow_mut()
+            .insert(id, Pending::Scheduled(tx));
+        self.turn(id, |_ctx, dispatch| {
+            dispatch.call::<_, ()>((2, id as f64, cron, time_ms))
+        });
     }
 
     /// Delivers a queued event.
@@ -470,16 +547,31 @@ impl Instance {
                 self.host.timers.borrow_mut().remove(&(id as u64));
                 self.turn(tag, |_ctx, dispatch| dispatch.call::<_, ()>((3, id)))
             }
-            Event::FetchDone { tag, id, result, url } => self.turn(tag, |ctx, dispatch| match result {
+            Event::FetchDone {
+                tag,
+                id,
+                result,
+                url,
+            } => self.turn(tag, |ctx, dispatch| match result {
                 Ok(resp) => {
                     let headers: Vec<String> =
                         resp.headers.into_iter().flat_map(|(k, v)| [k, v]).collect();
                     let body = TypedArray::<u8>::new_copy(ctx.clone(), &resp.body[..])?;
-                    dispatch.call::<_, ()>((4, id, resp.status as i32, resp.status_text, headers, body, url))
+                    dispatch.call::<_, ()>((
+                        4,
+                        id,
+                        resp.status as i32,
+                        resp.status_text,
+                        headers,
+                        body,
+                        url,
+                    ))
                 }
                 Err(message) => dispatch.call::<_, ()>((5, id, message)),
             }),
-            Event::Drained { tag, id } => self.turn(tag, |_ctx, dispatch| dispatch.call::<_, ()>((6, id))),
+            Event::Drained { tag, id } => {
+                self.turn(tag, |_ctx, dispatch| dispatch.call::<_, ()>((6, id)))
+            }
         }
     }
 
@@ -589,7 +681,10 @@ pub(crate) fn describe(ctx: &Ctx<'_>, e: rquickjs::Error) -> String {
 pub(crate) fn value_to_string(v: &Value<'_>) -> String {
     if let Some(exc) = v.as_exception() {
         let message = exc.message().unwrap_or_default();
-        let name: String = exc.get::<_, rquickjs::Coerced<String>>("name").map(|s| s.0).unwrap_or_else(|_| "Error".into());
+        let name: String = exc
+            .get::<_, rquickjs::Coerced<String>>("name")
+            .map(|s| s.0)
+            .unwrap_or_else(|_| "Error".into());
         let mut s = format!("{name}: {message}");
         if let Some(stack) = exc.stack() {
             let stack = stack.trim_end();
@@ -600,6 +695,8 @@ pub(crate) fn value_to_string(v: &Value<'_>) -> String {
         }
         s
     } else {
-        v.get::<rquickjs::Coerced<String>>().map(|s| s.0).unwrap_or_else(|_| "<unprintable value>".into())
+        v.get::<rquickjs::Coerced<String>>()
+            .map(|s| s.0)
+            .unwrap_or_else(|_| "<unprintable value>".into())
     }
 }

@@ -24,9 +24,18 @@ impl<T: AsyncRead + AsyncWrite + Send + Unpin + 'static> Connection for T {}
 
 pub(crate) enum Command {
     Serve(Box<dyn Connection>),
-    Create { worker: Arc<Worker>, reply: oneshot::Sender<Result<Handlers, String>> },
-    Remove { id: String },
-    Scheduled { worker: Arc<Worker>, cron: String, reply: oneshot::Sender<Result<(), RequestError>> },
+    Create {
+        worker: Arc<Worker>,
+        reply: oneshot::Sender<Result<Handlers, String>>,
+    },
+    Remove {
+        id: String,
+    },
+    Scheduled {
+        worker: Arc<Worker>,
+        cron: String,
+        reply: oneshot::Sender<Result<(), RequestError>>,
+    },
 }
 
 pub struct PoolConfig {
@@ -111,7 +120,10 @@ impl Pool {
         let mut replies = Vec::new();
         for tx in &self.shared.senders {
             let (reply, rx) = oneshot::channel();
-            let _ = tx.send(Command::Create { worker: worker.clone(), reply });
+            let _ = tx.send(Command::Create {
+                worker: worker.clone(),
+                reply,
+            });
             replies.push(rx);
         }
         let mut handlers = None;
@@ -125,7 +137,9 @@ impl Pool {
                     error.get_or_insert(e);
                 }
                 Err(_) => {
-                    error.get_or_insert_with(|| "runner is shutting down".to_string());
+                    error.get_or_insert_with(|| {
+                        "a runner thread failed or is shutting down".to_string()
+                    });
                 }
             }
         }
@@ -152,10 +166,18 @@ impl Pool {
     }
 
     /// Runs `worker`'s scheduled handler once and records the outcome.
-    pub async fn run_scheduled(&self, worker: Arc<Worker>, cron: String) -> Result<(), RequestError> {
+    pub async fn run_scheduled(
+        &self,
+        worker: Arc<Worker>,
+        cron: String,
+    ) -> Result<(), RequestError> {
         let (reply, rx) = oneshot::channel();
         let i = self.pick();
-        let _ = self.shared.senders[i].send(Command::Scheduled { worker: worker.clone(), cron, reply });
+        let _ = self.shared.senders[i].send(Command::Scheduled {
+            worker: worker.clone(),
+            cron,
+            reply,
+        });
         let started = Instant::now();
         worker.stats.active.fetch_add(1, Ordering::Relaxed);
         let outcome = match tokio::time::timeout(self.shared.limits.request_timeout, rx).await {
@@ -164,7 +186,9 @@ impl Pool {
             Err(_) => Err(RequestError::Timeout(self.shared.limits.request_timeout)),
         };
         worker.stats.active.fetch_sub(1, Ordering::Relaxed);
-        worker.stats.record(outcome.is_ok(), started.elapsed().as_micros() as u64);
+        worker
+            .stats
+            .record(outcome.is_ok(), started.elapsed().as_micros() as u64);
         if let Err(e) = &outcome {
             worker.set_error(format!("scheduled: {e}"));
         }
@@ -212,7 +236,9 @@ impl ThreadState {
             self.index,
         )?;
         tokio::task::spawn_local(inst.clone().run_events());
-        self.instances.borrow_mut().insert(worker.id.clone(), inst.clone());
+        self.instances
+            .borrow_mut()
+            .insert(worker.id.clone(), inst.clone());
         Ok(inst)
     }
 
@@ -222,7 +248,10 @@ impl ThreadState {
 }
 
 fn thread_main(index: usize, shared: Arc<Shared>, mut rx: mpsc::UnboundedReceiver<Command>) {
-    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             tracing::error!("js-{index}: cannot start tokio runtime: {e}");
@@ -232,50 +261,64 @@ fn thread_main(index: usize, shared: Arc<Shared>, mut rx: mpsc::UnboundedReceive
     let local = tokio::task::LocalSet::new();
     let state = Rc::new(ThreadState {
         index,
-        pool: Pool { shared: shared.clone() },
+        pool: Pool {
+            shared: shared.clone(),
+        },
         shared,
         instances: RefCell::new(HashMap::new()),
         next_request: Cell::new(0),
     });
     local.block_on(&rt, async move {
         while let Some(cmd) = rx.recv().await {
-            match cmd {
-                Command::Serve(conn) => {
-                    tokio::task::spawn_local(crate::server::serve_connection(state.clone(), conn));
-                }
-                Command::Create { worker, reply } => {
-                    let result = Instance::new(
-                        worker.clone(),
-                        state.shared.limits.clone(),
-                        state.shared.http.clone(),
-                        &state.shared.bindings,
-                        index,
-                    );
-                    let result = result.map(|(inst, handlers)| {
-                        tokio::task::spawn_local(inst.clone().run_events());
-                        if let Some(old) = state.instances.borrow_mut().insert(worker.id.clone(), inst) {
-                            old.close();
-                        }
-                        handlers
-                    });
-                    let _ = reply.send(result);
-                }
-                Command::Remove { id } => {
-                    if let Some(inst) = state.instances.borrow_mut().remove(&id) {
-                        inst.close();
-                    }
-                }
-                Command::Scheduled { worker, cron, reply } => match state.instance(&worker) {
-                    Ok(inst) => {
-                        let id = state.next_request_id();
-                        let time = crate::registry::unix_ms() as f64;
-                        inst.scheduled(id, &cron, time, reply);
-                    }
-                    Err(e) => {
-                        let _ = reply.send(Err(RequestError::Threw(e)));
-                    }
-                },
-            }
+            // Each command runs as its own task: a bug that panics in one
+            // costs that command, not the thread.
+            let state = state.clone();
+            tokio::task::spawn_local(async move { run_command(&state, cmd) });
         }
     });
+}
+
+fn run_command(state: &Rc<ThreadState>, cmd: Command) {
+    let index = state.index;
+    match cmd {
+        Command::Serve(conn) => {
+            tokio::task::spawn_local(crate::server::serve_connection(state.clone(), conn));
+        }
+        Command::Create { worker, reply } => {
+            let result = Instance::new(
+                worker.clone(),
+                state.shared.limits.clone(),
+                state.shared.http.clone(),
+                &state.shared.bindings,
+                index,
+            );
+            let result = result.map(|(inst, handlers)| {
+                tokio::task::spawn_local(inst.clone().run_events());
+                if let Some(old) = state.instances.borrow_mut().insert(worker.id.clone(), inst) {
+                    old.close();
+                }
+                handlers
+            });
+            let _ = reply.send(result);
+        }
+        Command::Remove { id } => {
+            if let Some(inst) = state.instances.borrow_mut().remove(&id) {
+                inst.close();
+            }
+        }
+        Command::Scheduled {
+            worker,
+            cron,
+            reply,
+        } => match state.instance(&worker) {
+            Ok(inst) => {
+                let id = state.next_request_id();
+                let time = crate::registry::unix_ms() as f64;
+                inst.scheduled(id, &cron, time, reply);
+            }
+            Err(e) => {
+                let _ = reply.send(Err(RequestError::Threw(e)));
+            }
+        },
+    }
 }

@@ -16,7 +16,10 @@ use sworn_runner::runner::{start, RunnerConfig, Running};
 pub struct TestRunner {
     pub base: String,
     pub running: Option<Running>,
-    client: hyper_util::client::legacy::Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>,
+    client: hyper_util::client::legacy::Client<
+        hyper_util::client::legacy::connect::HttpConnector,
+        Full<Bytes>,
+    >,
 }
 
 pub struct Reply {
@@ -30,7 +33,8 @@ impl Reply {
         String::from_utf8_lossy(&self.body).into_owned()
     }
     pub fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
     }
 }
 
@@ -57,7 +61,12 @@ impl TestRunner {
     ) -> TestRunner {
         let running = start(RunnerConfig {
             listen: "tcp:127.0.0.1:0".parse().expect("endpoint"),
-            pool: PoolConfig { threads: 2, limits, http, bindings },
+            pool: PoolConfig {
+                threads: 2,
+                limits,
+                http,
+                bindings,
+            },
             workers: Vec::new(),
             drain_timeout: Duration::from_secs(2),
         })
@@ -67,13 +76,26 @@ impl TestRunner {
             Some(addr) => format!("http://{addr}"),
             None => panic!("unexpected local endpoint {}", running.local),
         };
-        let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-            .build_http();
-        TestRunner { base, running: Some(running), client }
+        let client =
+            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .build_http();
+        TestRunner {
+            base,
+            running: Some(running),
+            client,
+        }
     }
 
-    pub async fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: impl Into<Bytes>) -> Reply {
-        let mut b = http::Request::builder().method(method).uri(format!("{}{}", self.base, path));
+    pub async fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: impl Into<Bytes>,
+    ) -> Reply {
+        let mut b = http::Request::builder()
+            .method(method)
+            .uri(format!("{}{}", self.base, path));
         for (k, v) in headers {
             b = b.header(*k, *v);
         }
@@ -84,8 +106,17 @@ impl TestRunner {
             .expect("HTTP exchange");
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
-        let body = resp.into_body().collect().await.map(|c| c.to_bytes()).unwrap_or_default();
-        Reply { status, headers, body }
+        let body = resp
+            .into_body()
+            .collect()
+            .await
+            .map(|c| c.to_bytes())
+            .unwrap_or_default();
+        Reply {
+            status,
+            headers,
+            body,
+        }
     }
 
     pub async fn get(&self, path: &str) -> Reply {
@@ -95,7 +126,14 @@ impl TestRunner {
     /// Deploys `code` through `POST /workers` and returns its id.
     pub async fn deploy(&self, name: &str, kind: &str, code: &str) -> String {
         let body = serde_json::json!({ "code": code, "type": kind, "name": name }).to_string();
-        let r = self.request("POST", "/workers", &[("content-type", "application/json")], body).await;
+        let r = self
+            .request(
+                "POST",
+                "/workers",
+                &[("content-type", "application/json")],
+                body,
+            )
+            .await;
         assert_eq!(r.status, 201, "deploy {name}: {}", r.text());
         r.json()["id"].as_str().expect("id").to_string()
     }
