@@ -44,19 +44,19 @@ pub async fn run(cli: Cli, cfg: Config) -> anyhow::Result<()> {
     // Bind everything first: a typo'd endpoint fails at start, not later.
     let mut ingress = Vec::new();
     for spec in &cfg.ingress {
-        let l = Listener::bind(&spec.listen).await.context("ingress listener")?;
+        let l = Listener::bind(&spec.listen).await.map_err(|e| anyhow::anyhow!("ingress listener: {e}"))?;
         ingress.push((l, Arc::new(Route::new(spec.clone()))));
     }
     let mut egress = Vec::new();
     for e in &cfg.egress {
-        egress.push(Listener::bind(e).await.context("egress listener")?);
+        egress.push(Listener::bind(e).await.map_err(|e| anyhow::anyhow!("egress listener: {e}"))?);
     }
     let mut heartbeat = Vec::new();
     for h in &cfg.heartbeat {
-        heartbeat.push(Listener::bind(h).await.context("heartbeat listener")?);
+        heartbeat.push(Listener::bind(h).await.map_err(|e| anyhow::anyhow!("heartbeat listener: {e}"))?);
     }
     let metrics_listener = match &cfg.metrics {
-        Some(m) => Some(Listener::bind(m).await.context("metrics listener")?),
+        Some(m) => Some(Listener::bind(m).await.map_err(|e| anyhow::anyhow!("metrics listener: {e}"))?),
         None => None,
     };
 
