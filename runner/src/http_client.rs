@@ -7,7 +7,7 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full};
 
 /// A request as the worker built it.
 #[derive(Debug)]
@@ -18,13 +18,16 @@ pub struct OutboundRequest {
     pub body: Bytes,
 }
 
-/// A complete response; bodies are read fully, within the response limit.
-#[derive(Debug)]
+/// A response body, read as the worker consumes it. The runner enforces the
+/// response size limit and a per-read timeout on it.
+pub type ResponseBody = http_body_util::combinators::BoxBody<Bytes, FetchError>;
+
+/// A response head with its body still to be read.
 pub struct OutboundResponse {
     pub status: u16,
     pub status_text: String,
     pub headers: Vec<(String, String)>,
-    pub body: Bytes,
+    pub body: ResponseBody,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -43,16 +46,17 @@ pub enum FetchError {
 
 pub type FetchFuture = Pin<Box<dyn Future<Output = Result<OutboundResponse, FetchError>> + Send>>;
 
-/// What `fetch` goes through.
+/// What `fetch` goes through. `send` resolves once the response head is in
+/// (within `timeout`); redirects are the caller's business.
 pub trait HttpClient: Send + Sync + 'static {
-    fn send(&self, req: OutboundRequest, body_limit: usize, timeout: Duration) -> FetchFuture;
+    fn send(&self, req: OutboundRequest, timeout: Duration) -> FetchFuture;
 }
 
 /// Refuses every request: for runners that must have no network at all.
 pub struct NoNetwork;
 
 impl HttpClient for NoNetwork {
-    fn send(&self, _: OutboundRequest, _: usize, _: Duration) -> FetchFuture {
+    fn send(&self, _: OutboundRequest, _: Duration) -> FetchFuture {
         Box::pin(async { Err(FetchError::Disabled) })
     }
 }
@@ -89,7 +93,7 @@ impl DirectClient {
 }
 
 impl HttpClient for DirectClient {
-    fn send(&self, req: OutboundRequest, body_limit: usize, timeout: Duration) -> FetchFuture {
+    fn send(&self, req: OutboundRequest, timeout: Duration) -> FetchFuture {
         let client = self.client.clone();
         Box::pin(async move {
             let uri: http::Uri = req
@@ -125,17 +129,10 @@ impl HttpClient for DirectClient {
                         )
                     })
                     .collect();
-                let body = Limited::new(resp.into_body(), body_limit)
-                    .collect()
-                    .await
-                    .map_err(|e| {
-                        if e.is::<http_body_util::LengthLimitError>() {
-                            FetchError::TooLarge(body_limit)
-                        } else {
-                            FetchError::Network(e.to_string())
-                        }
-                    })?
-                    .to_bytes();
+                let body = resp
+                    .into_body()
+                    .map_err(|e| FetchError::Network(error_chain(&e)))
+                    .boxed();
                 Ok(OutboundResponse {
                     status: status.as_u16(),
                     status_text: status.canonical_reason().unwrap_or("").to_string(),

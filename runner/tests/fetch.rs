@@ -7,12 +7,34 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full, StreamBody};
+use hyper::body::Frame;
 use hyper::{Request, Response};
 
 use common::{test_limits, TestRunner};
 
-async fn serve(req: Request<hyper::body::Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+async fn serve(
+    req: Request<hyper::body::Incoming>,
+) -> Result<Response<BoxBody<Bytes, Infallible>>, Infallible> {
+    if req.uri().path() == "/drip" {
+        // One chunk now, the next one much later.
+        let chunks = futures_util::stream::unfold(0, |i| async move {
+            match i {
+                0 => Some((Ok(Frame::data(Bytes::from_static(b"first"))), 1)),
+                1 => {
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                    Some((Ok(Frame::data(Bytes::from_static(b"second"))), 2))
+                }
+                _ => None,
+            }
+        });
+        return Ok(Response::new(BodyExt::boxed(StreamBody::new(chunks))));
+    }
+    Ok(serve_full(req).await.map(|b| b.boxed()))
+}
+
+async fn serve_full(req: Request<hyper::body::Incoming>) -> Response<Full<Bytes>> {
     let path = req.uri().path().to_string();
     let query = req.uri().query().unwrap_or("").to_string();
     let to = query.strip_prefix("to=").unwrap_or("/").to_string();
@@ -22,7 +44,7 @@ async fn serve(req: Request<hyper::body::Incoming>) -> Result<Response<Full<Byte
             .body(Full::new(body))
             .unwrap()
     };
-    Ok(match path.as_str() {
+    match path.as_str() {
         "/echo" => {
             let method = req.method().to_string();
             let full = req.uri().to_string();
@@ -62,7 +84,7 @@ async fn serve(req: Request<hyper::body::Incoming>) -> Result<Response<Full<Byte
         "/big" => resp(200, Bytes::from(vec![b'x'; 300_000])),
         p if p.starts_with("/status/") => resp(p[8..].parse().unwrap_or(500), Bytes::new()),
         _ => resp(404, Bytes::new()),
-    })
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -110,6 +132,23 @@ async fn fetch_through_direct_client() {
         .map(|t| format!("  {}: {}", t["name"], t["message"]))
         .collect();
     assert!(failed.is_empty(), "{}", failed.join("\n"));
+
+    // The proxy pattern: a fetched response returned as is streams through.
+    let proxy =
+        "export default { fetch(req, env) { return fetch(env.config.base + '/echo?via=proxy') } }";
+    let body = serde_json::json!({ "code": proxy, "type": "module", "name": "proxy", "config": { "base": format!("http://{addr}") } });
+    let created = r
+        .request(
+            "POST",
+            "/workers",
+            &[("content-type", "application/json")],
+            body.to_string(),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text());
+    let proxied = r.fetch("proxy", "").await;
+    assert_eq!(proxied.status, 200, "{}", proxied.text());
+    assert_eq!(proxied.json()["path"], "/echo?via=proxy");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

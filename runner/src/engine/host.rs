@@ -6,6 +6,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use http_body_util::BodyExt;
 use rquickjs::function::Opt;
 use rquickjs::{Ctx, Exception, Function, Object, TypedArray};
 
@@ -212,7 +213,7 @@ pub fn install<'js>(ctx: &Ctx<'js>, host: &Rc<Host>) -> rquickjs::Result<Object<
                                 headers: Vec<String>,
                                 body: Opt<TypedArray<'js, u8>>|
           -> rquickjs::Result<()> {
-        if h.fetches.get() >= MAX_FETCHES {
+        if h.fetches.get() + h.bodies.borrow().len() >= MAX_FETCHES {
             return Err(Exception::throw_range(
                 &ctx,
                 "too many outbound requests in flight",
@@ -237,9 +238,7 @@ pub fn install<'js>(ctx: &Ctx<'js>, host: &Rc<Host>) -> rquickjs::Result<Object<
             headers: pairs(headers),
             body,
         };
-        let fut = h
-            .http
-            .send(req, h.limits.response_body_bytes, h.limits.request_timeout);
+        let fut = h.http.send(req, h.limits.request_timeout);
         let tag = h.tag.get();
         let host = h.clone();
         h.fetches.set(h.fetches.get() + 1);
@@ -254,6 +253,67 @@ pub fn install<'js>(ctx: &Ctx<'js>, host: &Rc<Host>) -> rquickjs::Result<Object<
             });
         });
         Ok(())
+    });
+
+    // Reads the next chunk of fetch response body `body` for operation `op`.
+    let h = host.clone();
+    set!(o, "fetchRead", ctx, move |op: f64, body: f64| {
+        let key = body as u64;
+        let taken = h.bodies.borrow_mut().remove(&key);
+        let tag = h.tag.get();
+        let host = h.clone();
+        tokio::task::spawn_local(async move {
+            let Some((mut stream, mut read)) = taken else {
+                host.push(Event::FetchChunk {
+                    tag,
+                    id: op,
+                    result: Ok(None),
+                });
+                return;
+            };
+            let limit = host.limits.response_body_bytes;
+            let timeout = host.limits.request_timeout;
+            let result = loop {
+                match tokio::time::timeout(timeout, stream.frame()).await {
+                    Err(_) => break Err(format!("no body data within {timeout:?}")),
+                    Ok(None) => break Ok(None),
+                    Ok(Some(Err(e))) => break Err(e.to_string()),
+                    Ok(Some(Ok(frame))) => match frame.into_data() {
+                        Ok(data) if data.is_empty() => continue,
+                        Ok(data) => break Ok(Some(data)),
+                        Err(_trailers) => continue,
+                    },
+                }
+            };
+            let result = match result {
+                Ok(Some(data)) => {
+                    read += data.len();
+                    if read > limit {
+                        Err(format!("response body exceeds the limit of {limit} bytes"))
+                    } else {
+                        if !host.cancelled_bodies.borrow_mut().remove(&key) && !host.closed.get() {
+                            host.bodies.borrow_mut().insert(key, (stream, read));
+                        }
+                        Ok(Some(data))
+                    }
+                }
+                other => other,
+            };
+            host.push(Event::FetchChunk {
+                tag,
+                id: op,
+                result,
+            });
+        });
+    });
+
+    // Drops a fetch response body the worker will not read.
+    let h = host.clone();
+    set!(o, "fetchCancel", ctx, move |body: f64| {
+        let key = body as u64;
+        if h.bodies.borrow_mut().remove(&key).is_none() {
+            h.cancelled_bodies.borrow_mut().insert(key);
+        }
     });
 
     let h = host.clone();

@@ -113,6 +113,12 @@ pub(crate) enum Event {
         result: Result<OutboundResponse, String>,
         url: String,
     },
+    /// The next chunk of a fetch response body (None at its end).
+    FetchChunk {
+        tag: u64,
+        id: f64,
+        result: Result<Option<Bytes>, String>,
+    },
     /// A streamed response's queue went below the high mark (or its client
     /// left).
     Drained {
@@ -130,6 +136,10 @@ pub struct Host {
     pub(crate) pending: RefCell<HashMap<u64, Pending>>,
     pub(crate) timers: RefCell<HashMap<u64, tokio::task::AbortHandle>>,
     pub(crate) fetches: Cell<usize>,
+    /// Bodies of fetch responses not yet read to the end, with bytes read.
+    pub(crate) bodies: RefCell<HashMap<u64, (crate::http_client::ResponseBody, usize)>>,
+    /// Bodies cancelled while a read of them was in flight.
+    pub(crate) cancelled_bodies: RefCell<std::collections::HashSet<u64>>,
     pub(crate) queue: RefCell<VecDeque<Event>>,
     pub(crate) wake: Notify,
     /// Request whose JavaScript is running now; ops it starts inherit it.
@@ -350,6 +360,8 @@ impl Instance {
             pending: RefCell::new(HashMap::new()),
             timers: RefCell::new(HashMap::new()),
             fetches: Cell::new(0),
+            bodies: RefCell::new(HashMap::new()),
+            cancelled_bodies: RefCell::new(std::collections::HashSet::new()),
             queue: RefCell::new(VecDeque::new()),
             wake: Notify::new(),
             tag: Cell::new(0),
@@ -552,22 +564,30 @@ impl Instance {
                 id,
                 result,
                 url,
-            } => self.turn(tag, |ctx, dispatch| match result {
-                Ok(resp) => {
+            } => {
+                let head = result.map(|resp| {
+                    self.host
+                        .bodies
+                        .borrow_mut()
+                        .insert(id as u64, (resp.body, 0));
                     let headers: Vec<String> =
                         resp.headers.into_iter().flat_map(|(k, v)| [k, v]).collect();
-                    let body = TypedArray::<u8>::new_copy(ctx.clone(), &resp.body[..])?;
-                    dispatch.call::<_, ()>((
-                        4,
-                        id,
-                        resp.status as i32,
-                        resp.status_text,
-                        headers,
-                        body,
-                        url,
-                    ))
+                    (resp.status as i32, resp.status_text, headers)
+                });
+                self.turn(tag, |_ctx, dispatch| match head {
+                    Ok((status, status_text, headers)) => {
+                        dispatch.call::<_, ()>((4, id, status, status_text, headers, url))
+                    }
+                    Err(message) => dispatch.call::<_, ()>((5, id, message)),
+                })
+            }
+            Event::FetchChunk { tag, id, result } => self.turn(tag, |ctx, dispatch| match result {
+                Ok(Some(bytes)) => {
+                    let chunk = TypedArray::<u8>::new_copy(ctx.clone(), &bytes[..])?;
+                    dispatch.call::<_, ()>((7, id, chunk))
                 }
-                Err(message) => dispatch.call::<_, ()>((5, id, message)),
+                Ok(None) => dispatch.call::<_, ()>((7, id, rquickjs::Null)),
+                Err(message) => dispatch.call::<_, ()>((7, id, rquickjs::Null, message)),
             }),
             Event::Drained { tag, id } => {
                 self.turn(tag, |_ctx, dispatch| dispatch.call::<_, ()>((6, id)))
@@ -638,6 +658,7 @@ impl Instance {
         for (_, t) in self.host.timers.borrow_mut().drain() {
             t.abort();
         }
+        self.host.bodies.borrow_mut().clear();
         let ids: Vec<u64> = self.host.pending.borrow().keys().copied().collect();
         for id in ids {
             self.host.fail(id, RequestError::Reset);

@@ -1387,6 +1387,7 @@ const api = (function (host) {
       if (REDIRECTS.includes(r.status) && location !== null && req.redirect !== "manual") {
         if (req.redirect === "error") throw new TypeError(`fetch: redirect to ${location} with redirect mode "error"`);
         if (hops >= 20) throw new TypeError("fetch: too many redirects");
+        host.fetchCancel(r.bodyId);
         const next = host.urlParse(location, url);
         if (!next) throw new TypeError(`fetch: invalid redirect location ${JSON.stringify(location)}`);
         if (r.status === 303 && method !== "GET" && method !== "HEAD" || ((r.status === 301 || r.status === 302) && method === "POST")) {
@@ -1404,16 +1405,37 @@ const api = (function (host) {
       res._h = headersFromFlat(r.headers, true);
       res._url = url;
       res._redirected = hops > 0;
-      res[BODY].body = NULL_BODY.includes(r.status) || method === "HEAD" ? null : { bytes: r.body };
+      if (NULL_BODY.includes(r.status) || method === "HEAD") host.fetchCancel(r.bodyId);
+      else res[BODY].body = { stream: networkStream(r.bodyId) };
       return res;
     }
   }
   define("fetch", fetch);
-  function onFetchDone(id, status, statusText, headers, body, url) {
+  function onFetchDone(id, status, statusText, headers, url) {
     const d = ops.get(id);
-    if (!d) return;
+    if (!d) { host.fetchCancel(id); return; }
     ops.delete(id);
-    d.resolve({ status, statusText, headers, body, url });
+    d.resolve({ status, statusText, headers, url, bodyId: id });
+  }
+  // A fetch response body, pulled from the network as it is read.
+  function networkStream(bodyId) {
+    return new ReadableStream({
+      pull(c) {
+        const op = ++opSeq;
+        const d = deferred();
+        ops.set(op, d);
+        host.fetchRead(op, bodyId);
+        return d.promise.then((chunk) => { if (chunk === null) c.close(); else c.enqueue(chunk); });
+      },
+      cancel() { host.fetchCancel(bodyId); },
+    }, { highWaterMark: 0 });
+  }
+  function onFetchChunk(op, chunk, error) {
+    const d = ops.get(op);
+    if (!d) return;
+    ops.delete(op);
+    if (typeof error === "string") d.reject(new TypeError(`fetch body: ${error}`));
+    else d.resolve(chunk === undefined ? null : chunk);
   }
   function onFetchFailed(id, message) {
     const d = ops.get(id);
@@ -1561,9 +1583,10 @@ const api = (function (host) {
       case 1: return onFetch(id, a, b, c, d);
       case 2: return onScheduled(id, a, b);
       case 3: return onTimer(id);
-      case 4: return onFetchDone(id, a, b, c, d, e);
+      case 4: return onFetchDone(id, a, b, c, d);
       case 5: return onFetchFailed(id, a);
       case 6: { const d = ops.get(id); if (d) { ops.delete(id); d.resolve(); } return; }
+      case 7: return onFetchChunk(id, a, b);
     }
   }
 

@@ -54,5 +54,22 @@ promise_test(async () => {
   await promise_rejects_js(null, TypeError, fetch("http://127.0.0.1:1/refused"));
   await promise_rejects_js(null, TypeError, fetch("ftp://example.com/"));
   await promise_rejects_js(null, TypeError, fetch("not a url"));
-  await promise_rejects_js(null, TypeError, fetch(`${base()}/big`), "body over the response limit");
+  const big = await fetch(`${base()}/big`);
+  assert_equals(big.status, 200);
+  await promise_rejects_js(null, TypeError, big.text(), "body over the response limit");
 }, "fetch network errors are TypeErrors");
+promise_test(async () => {
+  const r = await fetch(`${base()}/drip`);
+  const reader = r.body.getReader();
+  const first = await Promise.race([reader.read(), new Promise((ok) => setTimeout(() => ok("timeout"), 2000))]);
+  assert_not_equals(first, "timeout", "first chunk arrived before the body ended");
+  assert_equals(new TextDecoder().decode(first.value), "first");
+  await reader.cancel();
+}, "fetch response bodies stream");
+promise_test(async () => {
+  const r = await fetch(`${base()}/echo`, { method: "POST", body: "x" });
+  const c = r.clone();
+  assert_equals((await r.json()).body, "x");
+  assert_equals((await c.json()).body, "x");
+  assert_true((await (await fetch(`${base()}/echo`)).blob()).size > 0);
+}, "fetch response clone and blob");
