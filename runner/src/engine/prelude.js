@@ -556,13 +556,8 @@ const api = (function (host) {
   function update(params) {
     const url = params[QP].url;
     if (!url) return;
-    const s = params.toString();
-    setUrlPart(url, "search", s, true);
-    if (s === "") {
-      // An empty query leaves no "?" behind (WHATWG "update steps").
-      const p = url[UP];
-      if (p[0].includes("?")) setUrlPart(url, "search", "", true);
-    }
+    // An empty list leaves no "?" behind (WHATWG URLSearchParams update steps).
+    setUrlPart(url, "search", params.toString(), true);
   }
   function setUrlPart(url, part, value, fromParams) {
     const parts = host.urlSet(url[UP], part, toUSV(value));
