@@ -535,3 +535,56 @@ async fn requests_spread_over_both_threads_with_separate_heaps() {
     }
     assert_eq!(seen.len(), 2, "instances seen: {seen:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn console_formats_values_and_levels() {
+    let r = TestRunner::start(test_limits()).await;
+    r.deploy(
+        "talk",
+        "module",
+        r#"export default { fetch() {
+            const cyc = { a: 1 }; cyc.self = cyc;
+            console.log("%s is %d years", "Ada", 36, { extra: [1, "two"] });
+            console.info(new Map([["k", 1]]), new Set([2]), null, undefined, 3n);
+            console.warn(cyc);
+            console.error(new TypeError("bad thing"));
+            console.debug(new Uint8Array([1, 2]), () => 1);
+            return new Response("ok");
+        } }"#,
+    )
+    .await;
+    assert_eq!(r.fetch("talk", "").await.text(), "ok");
+    let logs = r.get("/workers/talk/logs").await.json();
+    let lines: Vec<(String, String)> = logs["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["level"].as_str().unwrap().to_string(),
+                l["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let expect = [
+        ("log", "Ada is 36 years { extra: [ 1, \"two\" ] }"),
+        (
+            "info",
+            "Map(1) { \"k\" => 1 } Set(1) { 2 } null undefined 3n",
+        ),
+        ("warn", "{ a: 1, self: [Circular] }"),
+        ("debug", "Uint8Array(2) [ 1, 2 ] [Function: (anonymous)]"),
+    ];
+    for (level, message) in expect {
+        assert!(
+            lines.iter().any(|(l, m)| l == level && m == message),
+            "missing {level} {message:?} in {lines:?}"
+        );
+    }
+    assert!(
+        lines
+            .iter()
+            .any(|(l, m)| l == "error" && m.starts_with("TypeError: bad thing")),
+        "{lines:?}"
+    );
+}
