@@ -228,6 +228,11 @@ impl ThreadState {
         if let Some(old) = self.instances.borrow_mut().remove(&worker.id) {
             old.close();
         }
+        // A request that raced a DELETE must not bring the worker back.
+        let current = self.shared.registry.get(&worker.id);
+        if !current.is_some_and(|w| Arc::ptr_eq(&w, worker)) {
+            return Err("the worker was deleted".to_string());
+        }
         let (inst, _) = Instance::new(
             worker.clone(),
             self.shared.limits.clone(),
