@@ -9,6 +9,7 @@ import os
 import re
 import signal
 import socket
+import statistics
 import subprocess
 import threading
 import time
@@ -106,14 +107,32 @@ def main():
     ap.add_argument("--duration", type=int, default=10)
     ap.add_argument("--connections", type=int, default=50)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--rounds", type=int, default=3)
     args = ap.parse_args()
     worker = os.path.join(args.dir, "hello.js")
-    results = [
-        run("sworn runner", [args.runner, "--listen", f"tcp:127.0.0.1:{RUNNER_PORT}", "--fetch", "none", "--worker", worker],
-            RUNNER_PORT, "/workers/hello/fetch/", args.dir, args),
-        run("workerd", [args.workerd, "serve", "workerd.capnp"], WORKERD_PORT, "/", args.dir, args),
+    servers = [
+        ("sworn runner", [args.runner, "--listen", f"tcp:127.0.0.1:{RUNNER_PORT}", "--fetch", "none", "--worker", worker],
+         RUNNER_PORT, "/workers/hello/fetch/"),
+        ("workerd", [args.workerd, "serve", "workerd.capnp"], WORKERD_PORT, "/"),
     ]
-    print(f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s, hello world, {os.cpu_count()} cores, loopback TCP")
+    # Alternate the servers round by round and report medians, so a change
+    # in background load hits both alike.
+    rounds = {name: [] for name, *_ in servers}
+    for i in range(args.rounds):
+        for name, cmd, port, path in servers:
+            r = run(name, cmd, port, path, args.dir, args)
+            rounds[name].append(r)
+            print(f"round {i + 1}: {name}: {r['rps']:,.0f} req/s, p99 {r['p99_ms']:.2f} ms, "
+                  f"RSS {r['rss'] / 2**20:.1f} MiB, start {r['start_ms']:.1f} ms", flush=True)
+    results = []
+    for name, *_ in servers:
+        rs = rounds[name]
+        med = lambda key: statistics.median(r[key] for r in rs)
+        results.append({"name": name, "rps": med("rps"), "p99_ms": med("p99_ms"), "rss": med("rss"),
+                        "idle_rss": med("idle_rss"), "start_ms": med("start_ms")})
+    print()
+    print(f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s, hello world, {os.cpu_count()} cores, "
+          f"loopback TCP, median of {args.rounds} alternating rounds")
     print()
     print("| server | requests/s | p99 latency | RSS under load | RSS idle | start to first response |")
     print("|---|---:|---:|---:|---:|---:|")

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runner vs workerd, side by side: hello-world throughput and p99 under wrk,
 # RSS under load, and process start to first response.
-# Usage: bench/runner/run.sh   (RUNNER_BIN, DURATION, CONNECTIONS, THREADS)
+# Usage: bench/runner/run.sh   (RUNNER_BIN, DURATION, CONNECTIONS, THREADS, ROUNDS)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -17,4 +17,5 @@ if [ ! -x "$workerd" ]; then
 fi
 RUNNER_BIN="${RUNNER_BIN:-$root/target/release/runner}"
 exec python3 "$here/bench.py" --runner "$RUNNER_BIN" --workerd "$workerd" --dir "$here" \
-  --duration "${DURATION:-10}" --connections "${CONNECTIONS:-50}" --threads "${THREADS:-2}"
+  --duration "${DURATION:-10}" --connections "${CONNECTIONS:-50}" --threads "${THREADS:-2}" \
+  --rounds "${ROUNDS:-3}"
