@@ -28,7 +28,8 @@ pub enum FetchError {
     HttpNotAllowed(String),
     #[error("invalid request: {0}")]
     InvalidRequest(String),
-    #[error("cannot reach the egress proxy {proxy}: {reason}")]
+    /// `reason` already names the endpoint (sworn-net's error).
+    #[error("cannot reach the egress proxy: {reason}")]
     ProxyUnreachable { proxy: String, reason: String },
     /// The proxy answered CONNECT with a failure code.
     #[error("egress proxy refused {target}: {code}")]
