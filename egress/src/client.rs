@@ -37,11 +37,15 @@ pub struct FetchRequest {
     pub headers: HeaderMap,
     pub body: Bytes,
     pub redirect: RedirectMode,
+    /// A shorter deadline for this fetch (e.g. what is left of the worker
+    /// invocation's wall-clock budget); the configured total timeout still
+    /// caps it.
+    pub timeout: Option<std::time::Duration>,
 }
 
 impl FetchRequest {
     pub fn new(method: Method, url: impl Into<String>) -> Self {
-        Self { method, url: url.into(), headers: HeaderMap::new(), body: Bytes::new(), redirect: RedirectMode::Follow }
+        Self { method, url: url.into(), headers: HeaderMap::new(), body: Bytes::new(), redirect: RedirectMode::Follow, timeout: None }
     }
 
     pub fn get(url: impl Into<String>) -> Self {
@@ -104,7 +108,7 @@ impl EgressClient {
     /// the final response head has arrived. The total timeout also covers
     /// reading the body.
     pub async fn fetch(&self, request: FetchRequest) -> Result<FetchResponse, FetchError> {
-        let total = self.config.total_timeout;
+        let total = request.timeout.map_or(self.config.total_timeout, |t| t.min(self.config.total_timeout));
         let deadline = Instant::now() + total;
         let shown_url = request.url.clone();
         match tokio::time::timeout_at(deadline, self.fetch_head(request, deadline)).await {
@@ -114,7 +118,8 @@ impl EgressClient {
     }
 
     async fn fetch_head(&self, request: FetchRequest, deadline: Instant) -> Result<FetchResponse, FetchError> {
-        let FetchRequest { mut method, url, mut headers, mut body, redirect } = request;
+        let total = request.timeout.map_or(self.config.total_timeout, |t| t.min(self.config.total_timeout));
+        let FetchRequest { mut method, url, mut headers, mut body, redirect, timeout: _ } = request;
         if matches!(method.as_str(), "CONNECT" | "TRACE" | "TRACK") {
             return Err(FetchError::InvalidRequest(format!("method {method} is forbidden")));
         }
@@ -181,7 +186,7 @@ impl EgressClient {
                 incoming,
                 self.config.max_response_bytes,
                 deadline,
-                self.config.total_timeout,
+                total,
                 url.to_string(),
             );
             return Ok(FetchResponse {

@@ -291,6 +291,15 @@ async fn total_timeout_covers_headers_and_body() {
     assert_eq!(resp.status, StatusCode::OK);
     let err = resp.body.bytes().await.unwrap_err();
     assert!(matches!(err, FetchError::Timeout { .. }), "{err}");
+    // A per-request timeout shortens the deadline, never extends it.
+    let mut short = FetchRequest::get(format!("{base}/slow-head"));
+    short.timeout = Some(Duration::from_millis(100));
+    let err = client.fetch(short).await.unwrap_err();
+    assert!(matches!(err, FetchError::Timeout { after, .. } if after == Duration::from_millis(100)), "{err}");
+    let mut long = FetchRequest::get(format!("{base}/slow-head"));
+    long.timeout = Some(Duration::from_secs(60));
+    let err = client.fetch(long).await.unwrap_err();
+    assert!(matches!(err, FetchError::Timeout { after, .. } if after == Duration::from_millis(700)), "{err}");
 }
 
 #[tokio::test]
