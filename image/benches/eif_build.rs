@@ -33,10 +33,22 @@ fn random_file(path: &Path, len: usize, seed: u64) {
     std::fs::write(path, v).unwrap();
 }
 
-fn time(f: &mut dyn FnMut()) -> Duration {
+/// CPU time (user + system) of this process and its waited-for children,
+/// from /proc/self/stat, in clock ticks (10 ms).
+fn cpu_ticks() -> u64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the ")" that ends the command name: utime is field 14.
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    rest.split_whitespace().skip(11).take(4).filter_map(|f| f.parse::<u64>().ok()).sum()
+}
+
+fn time(f: &mut dyn FnMut(), cpu: &mut u64) -> Duration {
+    let c = cpu_ticks();
     let t = Instant::now();
     f();
-    t.elapsed()
+    let e = t.elapsed();
+    *cpu += cpu_ticks() - c;
+    e
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -97,19 +109,30 @@ fn main() {
     ours();
     aws();
     let (mut t_sha, mut t_ours, mut t_aws) = (vec![], vec![], vec![]);
+    let (mut c_sha, mut c_ours, mut c_aws) = (0u64, 0u64, 0u64);
     for _ in 0..ITERATIONS {
-        t_sha.push(time(&mut sha));
-        t_ours.push(time(&mut ours));
-        t_aws.push(time(&mut aws));
+        t_sha.push(time(&mut sha, &mut c_sha));
+        t_ours.push(time(&mut ours, &mut c_ours));
+        t_aws.push(time(&mut aws, &mut c_aws));
     }
     let (s, o, a) = (median(t_sha), median(t_ours), median(t_aws));
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    println!("eif build: {} MiB kernel + {} MiB ramdisks ({} iterations, median wall time)", KERNEL >> 20, RAMDISKS.iter().sum::<usize>() >> 20, ITERATIONS);
-    println!("| tool | median ms | eif build / tool |");
-    println!("|---|---:|---:|");
-    println!("| `sha384sum` over the same bytes | {:.1} | {:.2}x |", ms(s), ms(o) / ms(s));
-    println!("| `eif build` (this crate, process) | {:.1} | 1.00x |", ms(o));
-    println!("| AWS `EifBuilder::write_to` (in-process) | {:.1} | {:.2}x |", ms(a), ms(o) / ms(a));
+    // Ticks are 10 ms; mean CPU ms per run.
+    let cpu = |t: u64| t as f64 * 10.0 / ITERATIONS as f64;
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    println!(
+        "eif build: {} MiB kernel + {} MiB ramdisks ({} iterations, median wall time, mean CPU time; {} cores, loadavg {})",
+        KERNEL >> 20,
+        RAMDISKS.iter().sum::<usize>() >> 20,
+        ITERATIONS,
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        load.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
+    );
+    println!("| tool | wall ms | eif build / tool (wall) | CPU ms | eif build / tool (CPU) |");
+    println!("|---|---:|---:|---:|---:|");
+    println!("| `sha384sum` over the same bytes | {:.1} | {:.2}x | {:.0} | {:.2}x |", ms(s), ms(o) / ms(s), cpu(c_sha), cpu(c_ours) / cpu(c_sha).max(1.0));
+    println!("| `eif build` (this crate, process) | {:.1} | 1.00x | {:.0} | 1.00x |", ms(o), cpu(c_ours));
+    println!("| AWS `EifBuilder::write_to` (in-process) | {:.1} | {:.2}x | {:.0} | {:.2}x |", ms(a), ms(o) / ms(a), cpu(c_aws), cpu(c_ours) / cpu(c_aws).max(1.0));
     let same = std::fs::read(d.join("ours.eif")).unwrap() == std::fs::read(d.join("aws.eif")).unwrap();
     println!("identical output bytes (ours vs AWS): {same}");
     println!("goals: eif/sha384sum < 1.2 -> {}, eif/AWS < 0.5 -> {}", ms(o) / ms(s) < 1.2, ms(o) / ms(a) < 0.5);
