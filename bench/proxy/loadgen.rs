@@ -16,7 +16,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 fn usage() -> ! {
     eprintln!(
-        "usage:\n  proxy-loadgen server ENDPOINT\n  proxy-loadgen throughput VIA STREAMS MIB_PER_STREAM\n  \
+        "usage:\n  proxy-loadgen server ENDPOINT\n  proxy-loadgen throughput VIA STREAMS MIB_PER_STREAM [PID]\n  \
          proxy-loadgen connrate VIA CONCURRENCY SECONDS\n  proxy-loadgen hold VIA COUNT PID\n\
          VIA = direct:ENDPOINT | socks:ENDPOINT:TARGET_IP:TARGET_PORT"
     );
@@ -120,7 +120,20 @@ async fn transfer(via: &Via, bytes: u64) -> Result<()> {
     Ok(())
 }
 
-async fn throughput(via: Via, streams: usize, mib: u64) -> Result<()> {
+/// CPU seconds used by `pid` and its reaped children (utime, stime,
+/// cutime, cstime), so fork-per-connection proxies are charged in full.
+fn cpu_secs(pid: u32) -> f64 {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { return 0.0 };
+    let Some(after) = stat.rsplit_once(')').map(|x| x.1) else { return 0.0 };
+    let f: Vec<&str> = after.split_whitespace().collect();
+    // After the name: state is field 3, utime..cstime are fields 14..=17.
+    let ticks: u64 = (11..=14).filter_map(|i| f.get(i).and_then(|v| v.parse::<u64>().ok())).sum();
+    let hz = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK).ok().flatten().unwrap_or(100) as f64;
+    ticks as f64 / hz
+}
+
+async fn throughput(via: Via, streams: usize, mib: u64, pid: Option<u32>) -> Result<()> {
+    let cpu0 = pid.map(cpu_secs);
     let t = Instant::now();
     let mut set = tokio::task::JoinSet::new();
     for _ in 0..streams {
@@ -131,7 +144,14 @@ async fn throughput(via: Via, streams: usize, mib: u64) -> Result<()> {
         r??;
     }
     let secs = t.elapsed().as_secs_f64();
-    println!("throughput_mib_s {:.0}", (streams as u64 * mib) as f64 / secs);
+    print!("throughput_mib_s {:.0}", (streams as u64 * mib) as f64 / secs);
+    if let (Some(pid), Some(c0)) = (pid, cpu0) {
+        // Let a forking proxy reap its children so their time is counted.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let gib = (streams as u64 * mib) as f64 / 1024.0;
+        print!(" cpu_s_per_gib {:.2}", (cpu_secs(pid) - c0) / gib);
+    }
+    println!();
     Ok(())
 }
 
@@ -238,7 +258,10 @@ async fn main() -> Result<()> {
     let arg = |i: usize| a.get(i).map(String::as_str).unwrap_or_else(|| usage());
     match arg(0) {
         "server" => server(arg(1).parse()?).await,
-        "throughput" => throughput(parse_via(arg(1))?, arg(2).parse()?, arg(3).parse()?).await,
+        "throughput" => {
+            let pid = a.get(4).map(|p| p.parse()).transpose()?;
+            throughput(parse_via(arg(1))?, arg(2).parse()?, arg(3).parse()?, pid).await
+        }
         "connrate" => connrate(parse_via(arg(1))?, arg(2).parse()?, arg(3).parse()?).await,
         "hold" => hold(parse_via(arg(1))?, arg(2).parse()?, arg(3).parse()?).await,
         _ => usage(),
