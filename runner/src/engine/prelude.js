@@ -12,6 +12,9 @@ const api = (function (host) {
     Object.defineProperty(G, name, { value, writable: true, configurable: true, enumerable: false });
   const hidden = (obj, key, value) =>
     Object.defineProperty(obj, key, { value, writable: true, configurable: true, enumerable: false });
+  // Internal state lives under symbol keys, set by plain assignment: symbols
+  // are invisible to JSON, for-in and Object.keys, and this is the hot path.
+  const SLOT = (obj, key, value) => { obj[key] = value; };
   const tag = (cls, name) =>
     Object.defineProperty(cls.prototype, Symbol.toStringTag, { value: name, configurable: true });
 
@@ -143,7 +146,7 @@ const api = (function (host) {
   class Event {
     constructor(type, init = {}) {
       if (arguments.length === 0) throw new TypeError("Event: type is required");
-      hidden(this, EV, { stop: false, stopNow: false, dispatching: false });
+      SLOT(this, EV, { stop: false, stopNow: false, dispatching: false });
       this.type = String(type);
       this.bubbles = !!init.bubbles;
       this.cancelable = !!init.cancelable;
@@ -175,7 +178,7 @@ const api = (function (host) {
   }
   const LISTENERS = Symbol("listeners");
   class EventTarget {
-    constructor() { hidden(this, LISTENERS, new Map()); }
+    constructor() { SLOT(this, LISTENERS, new Map()); }
     addEventListener(type, callback, options) {
       if (callback == null) return;
       if (typeof callback !== "function" && typeof callback !== "object") throw new TypeError("listener must be a function or an object");
@@ -273,7 +276,7 @@ const api = (function (host) {
     constructor(key) {
       if (key !== SIG) throw new TypeError("Illegal constructor");
       super();
-      hidden(this, SIG, { aborted: false, reason: undefined });
+      SLOT(this, SIG, { aborted: false, reason: undefined });
       this.onabort = null;
     }
     get aborted() { return this[SIG].aborted; }
@@ -300,7 +303,7 @@ const api = (function (host) {
   }
   tag(AbortSignal, "AbortSignal");
   class AbortController {
-    constructor() { hidden(this, SIG, new AbortSignal(SIG)); }
+    constructor() { SLOT(this, SIG, new AbortSignal(SIG)); }
     get signal() { return this[SIG]; }
     abort(reason) { abortSignal(this[SIG], reason); }
   }
@@ -351,7 +354,7 @@ const api = (function (host) {
     constructor(label = "utf-8", options = {}) {
       const l = String(label).trim().toLowerCase();
       if (!UTF8_LABELS.includes(l)) throw new RangeError(`TextDecoder: unsupported encoding ${JSON.stringify(String(label))} (only utf-8)`);
-      hidden(this, TD, { fatal: !!options.fatal, ignoreBOM: !!options.ignoreBOM, pending: null, bomSeen: false });
+      SLOT(this, TD, { fatal: !!options.fatal, ignoreBOM: !!options.ignoreBOM, pending: null, bomSeen: false });
     }
     get encoding() { return "utf-8"; }
     get fatal() { return this[TD].fatal; }
@@ -494,10 +497,11 @@ const api = (function (host) {
   // -------------------------------------------------------------- URL
   const PARTS = ["href", "origin", "protocol", "username", "password", "host", "hostname", "port", "pathname", "search", "hash"];
   const UP = Symbol("url");
+  const UPARTS = Symbol("parts");
   const QP = Symbol("params");
   class URLSearchParams {
     constructor(init = "") {
-      hidden(this, QP, { list: [], url: null });
+      SLOT(this, QP, { list: [], url: null });
       const list = this[QP].list;
       if (init instanceof URLSearchParams) { for (const p of init[QP].list) list.push([p[0], p[1]]); }
       else if (init !== null && typeof init === "object" && typeof init[Symbol.iterator] === "function") {
@@ -566,7 +570,7 @@ const api = (function (host) {
       return;
     }
     url[UP] = parts[0];
-    hidden(url, "_parts", parts);
+    url[UPARTS] = parts;
     if (!fromParams && url[QP]) url[QP][QP].list = parseForm(parts[9].replace(/^\?/, ""));
   }
   class URL {
@@ -574,9 +578,9 @@ const api = (function (host) {
       if (arguments.length === 0) throw new TypeError("URL: 1 argument required");
       const parts = base === undefined ? host.urlParse(toUSV(url)) : host.urlParse(toUSV(url), toUSV(base));
       if (!parts) throw new TypeError(`Invalid URL: ${String(url)}${base === undefined ? "" : ` (base ${String(base)})`}`);
-      hidden(this, UP, parts[0]);
-      hidden(this, "_parts", parts);
-      hidden(this, QP, null);
+      SLOT(this, UP, parts[0]);
+      this[UPARTS] = parts;
+      SLOT(this, QP, null);
     }
     static canParse(url, base) { return (base === undefined ? host.urlParse(toUSV(url)) : host.urlParse(toUSV(url), toUSV(base))) != null; }
     static parse(url, base) { try { return new URL(url, base); } catch { return null; } }
@@ -592,7 +596,7 @@ const api = (function (host) {
     toJSON() { return this.href; }
   }
   PARTS.forEach((name, i) => {
-    const desc = { get() { return this._parts[i]; }, configurable: true, enumerable: true };
+    const desc = { get() { return this[UPARTS][i]; }, configurable: true, enumerable: true };
     if (name !== "origin") desc.set = function (v) { setUrlPart(this, name, v, false); };
     Object.defineProperty(URL.prototype, name, desc);
   });
@@ -620,7 +624,7 @@ const api = (function (host) {
         else chunks.push(encodeUtf8(String(p)));
       }
       const type = options.type === undefined ? "" : String(options.type);
-      hidden(this, BLOB, concatBytes(chunks));
+      SLOT(this, BLOB, concatBytes(chunks));
       hidden(this, "_type", /^[\x20-\x7e]*$/.test(type) ? type.toLowerCase() : "");
     }
     get size() { return this[BLOB].length; }
@@ -666,10 +670,10 @@ const api = (function (host) {
   class FormData {
     constructor(form) {
       if (form !== undefined) throw new TypeError("FormData: forms are not supported outside a browser");
-      hidden(this, FD, []);
+      SLOT(this, FD, []);
     }
     append(name, value, filename) { this[FD].push([toUSV(name), formValue(value, filename)]); }
-    delete(name) { name = toUSV(name); hidden(this, FD, this[FD].filter((e) => e[0] !== name)); }
+    delete(name) { name = toUSV(name); SLOT(this, FD, this[FD].filter((e) => e[0] !== name)); }
     get(name) { name = toUSV(name); const e = this[FD].find((e) => e[0] === name); return e ? e[1] : null; }
     getAll(name) { name = toUSV(name); return this[FD].filter((e) => e[0] === name).map((e) => e[1]); }
     has(name) { name = toUSV(name); return this[FD].some((e) => e[0] === name); }
@@ -678,7 +682,7 @@ const api = (function (host) {
       const v = formValue(value, filename);
       const i = this[FD].findIndex((e) => e[0] === name);
       if (i < 0) this[FD].push([name, v]);
-      else hidden(this, FD, this[FD].filter((e, j) => j <= i || e[0] !== name).map((e, j) => (j === i ? [name, v] : e)));
+      else SLOT(this, FD, this[FD].filter((e, j) => j <= i || e[0] !== name).map((e, j) => (j === i ? [name, v] : e)));
     }
     forEach(cb, thisArg) { for (const [k, v] of this[FD].slice()) cb.call(thisArg, v, k, this); }
     *entries() { for (const [k, v] of this[FD]) yield [k, v]; }
@@ -743,7 +747,7 @@ const api = (function (host) {
   class ReadableStreamDefaultController {
     constructor(key, stream) {
       if (key !== RS) throw new TypeError("Illegal constructor");
-      hidden(this, RS, stream);
+      SLOT(this, RS, stream);
     }
     get desiredSize() {
       const s = this[RS][RS];
@@ -805,7 +809,7 @@ const api = (function (host) {
     constructor(stream) {
       if (!(stream instanceof ReadableStream)) throw new TypeError("ReadableStreamDefaultReader: argument must be a ReadableStream");
       if (stream[RS].reader) throw new TypeError("ReadableStream is already locked to a reader");
-      hidden(this, RS, stream);
+      SLOT(this, RS, stream);
       hidden(this, "_closed", deferred());
       stream[RS].reader = this;
       if (stream[RS].state === "closed") this._closed.resolve(undefined);
@@ -855,7 +859,7 @@ const api = (function (host) {
       if (source === null) source = {};
       const hwm = strategy.highWaterMark === undefined ? (source.type === "bytes" ? 0 : 1) : Number(strategy.highWaterMark);
       if (isNaN(hwm) || hwm < 0) throw new RangeError("highWaterMark must be a non-negative number");
-      hidden(this, RS, { source, hwm, queue: [], reads: [], state: "readable", reader: null, started: false, pulling: false, pullAgain: false, closeRequested: false, disturbed: false, error: undefined, controller: null });
+      SLOT(this, RS, { source, hwm, queue: [], reads: [], state: "readable", reader: null, started: false, pulling: false, pullAgain: false, closeRequested: false, disturbed: false, error: undefined, controller: null });
       const controller = new ReadableStreamDefaultController(RS, this);
       this[RS].controller = controller;
       const r = source.start ? source.start.call(source, controller) : undefined;
@@ -949,7 +953,7 @@ const api = (function (host) {
   class WritableStreamDefaultWriter {
     constructor(stream) {
       if (stream[WS].writer) throw new TypeError("WritableStream is already locked to a writer");
-      hidden(this, WS, stream);
+      SLOT(this, WS, stream);
       stream[WS].writer = this;
     }
     get closed() { return this[WS][WS].closed.promise; }
@@ -988,7 +992,7 @@ const api = (function (host) {
     constructor(sink = {}) {
       const closed = deferred();
       const controller = { error: (e) => { const st = this[WS]; if (st.state === "writable") { st.state = "errored"; st.error = e; closed.reject(e); closed.promise.catch(() => {}); } }, signal: new AbortController().signal };
-      hidden(this, WS, { sink, state: "writable", writer: null, last: Promise.resolve(), closed, error: undefined, controller });
+      SLOT(this, WS, { sink, state: "writable", writer: null, last: Promise.resolve(), closed, error: undefined, controller });
       if (sink.start) this[WS].last = Promise.resolve(sink.start.call(sink, controller));
     }
     get locked() { return this[WS].writer !== null; }
@@ -1056,7 +1060,7 @@ const api = (function (host) {
   }
   class Headers {
     constructor(init) {
-      hidden(this, HL, { list: [], immutable: false });
+      SLOT(this, HL, { list: [], immutable: false });
       if (init === undefined || init === null) return;
       if (init instanceof Headers) { for (const [k, v] of init[HL].list) this[HL].list.push([k, v]); return; }
       if (typeof init !== "object") throw new TypeError("Headers: init must be an object or a sequence of pairs");
@@ -1137,6 +1141,7 @@ const api = (function (host) {
   // ------------------------------------------------------- bodies
   // A body is null, { bytes } or { stream }.
   const BODY = Symbol("body");
+  const R = Symbol("state");
   function extractBody(init) {
     if (init === null || init === undefined) return { body: null, type: null };
     if (typeof init === "string") return { body: { bytes: encodeUtf8(init) }, type: "text/plain;charset=UTF-8" };
@@ -1240,22 +1245,23 @@ const api = (function (host) {
         body = cloneBody(src);
         if (body !== null && (method === "GET" || method === "HEAD")) throw new TypeError("Request with GET/HEAD method cannot have body.");
       }
-      hidden(this, BODY, { body, used: false });
-      hidden(this, "_m", method);
-      hidden(this, "_u", url);
-      hidden(this, "_h", headers);
-      hidden(this, "_redirect", init.redirect || (src ? src.redirect : "follow"));
-      if (!["follow", "error", "manual"].includes(this._redirect)) throw new TypeError(`Invalid redirect mode: ${this._redirect}`);
+      SLOT(this, R, {});
+      SLOT(this, BODY, { body, used: false });
+      SLOT(this[R], "m", method);
+      SLOT(this[R], "u", url);
+      SLOT(this[R], "h", headers);
+      SLOT(this[R], "redirect", init.redirect || (src ? src.redirect : "follow"));
+      if (!["follow", "error", "manual"].includes(this[R].redirect)) throw new TypeError(`Invalid redirect mode: ${this[R].redirect}`);
       // Created on first use: most requests never look at their signal.
-      hidden(this, "_signal", init.signal || (src ? src.signal : null));
-      hidden(this, "_cf", init.cf !== undefined ? init.cf : src ? src.cf : undefined);
+      SLOT(this[R], "signal", init.signal || (src ? src.signal : null));
+      SLOT(this[R], "cf", init.cf !== undefined ? init.cf : src ? src.cf : undefined);
     }
-    get method() { return this._m; }
-    get url() { return this._u; }
-    get headers() { return this._h; }
-    get redirect() { return this._redirect; }
-    get signal() { return this._signal || (this._signal = new AbortController().signal); }
-    get cf() { return this._cf; }
+    get method() { return this[R].m; }
+    get url() { return this[R].u; }
+    get headers() { return this[R].h; }
+    get redirect() { return this[R].redirect; }
+    get signal() { return this[R].signal || (this[R].signal = new AbortController().signal); }
+    get cf() { return this[R].cf; }
     get keepalive() { return false; }
     get integrity() { return ""; }
     get cache() { return "default"; }
@@ -1265,7 +1271,7 @@ const api = (function (host) {
     get referrer() { return "about:client"; }
     get duplex() { return "half"; }
     clone() {
-      const r = new Request(this._u, { method: this._m, headers: this._h, redirect: this._redirect, signal: this._signal || undefined, cf: this._cf });
+      const r = new Request(this[R].u, { method: this[R].m, headers: this[R].h, redirect: this[R].redirect, signal: this[R].signal || undefined, cf: this[R].cf });
       r[BODY].body = cloneBody(this);
       return r;
     }
@@ -1292,30 +1298,31 @@ const api = (function (host) {
         b = x.body;
         if (x.type && !headers.has("content-type")) headers.set("content-type", x.type);
       }
-      hidden(this, BODY, { body: b, used: false });
-      hidden(this, "_s", status);
-      hidden(this, "_st", statusText);
-      hidden(this, "_h", headers);
-      hidden(this, "_url", "");
-      hidden(this, "_redirected", false);
-      hidden(this, "_type", "default");
-      hidden(this, "_ws", init.webSocket ?? null);
-      hidden(this, "_cf", init.cf);
+      SLOT(this, R, {});
+      SLOT(this, BODY, { body: b, used: false });
+      SLOT(this[R], "s", status);
+      SLOT(this[R], "st", statusText);
+      SLOT(this[R], "h", headers);
+      SLOT(this[R], "url", "");
+      SLOT(this[R], "redirected", false);
+      SLOT(this[R], "type", "default");
+      SLOT(this[R], "ws", init.webSocket ?? null);
+      SLOT(this[R], "cf", init.cf);
     }
-    get status() { return this._s; }
-    get statusText() { return this._st; }
-    get ok() { return this._s >= 200 && this._s < 300; }
-    get headers() { return this._h; }
-    get url() { return this._url; }
-    get redirected() { return this._redirected; }
-    get type() { return this._type; }
-    get webSocket() { return this._ws; }
-    get cf() { return this._cf; }
+    get status() { return this[R].s; }
+    get statusText() { return this[R].st; }
+    get ok() { return this[R].s >= 200 && this[R].s < 300; }
+    get headers() { return this[R].h; }
+    get url() { return this[R].url; }
+    get redirected() { return this[R].redirected; }
+    get type() { return this[R].type; }
+    get webSocket() { return this[R].ws; }
+    get cf() { return this[R].cf; }
     clone() {
-      const r = new Response(null, { status: this._s, statusText: this._st, headers: this._h });
+      const r = new Response(null, { status: this[R].s, statusText: this[R].st, headers: this[R].h });
       r[BODY].body = cloneBody(this);
-      r._url = this._url;
-      r._redirected = this._redirected;
+      r[R].url = this[R].url;
+      r[R].redirected = this[R].redirected;
       return r;
     }
     static json(data, init = {}) {
@@ -1329,14 +1336,14 @@ const api = (function (host) {
       if (!REDIRECTS.includes(status)) throw new RangeError(`Invalid redirect status ${status}`);
       const parsed = new URL(url);
       const r = new Response(null, { status, headers: { location: parsed.href } });
-      r._h[HL].immutable = true;
+      r[R].h[HL].immutable = true;
       return r;
     }
     static error() {
       const r = new Response(null, { status: 200 });
-      r._s = 0;
-      r._type = "error";
-      r._h[HL].immutable = true;
+      r[R].s = 0;
+      r[R].type = "error";
+      r[R].h[HL].immutable = true;
       return r;
     }
   }
@@ -1361,7 +1368,7 @@ const api = (function (host) {
   }
   async function fetch(input, init) {
     let req = new Request(input, init);
-    const signal = req._signal;
+    const signal = req[R].signal;
     if (signal && signal.aborted) throw signal.reason;
     let bytes = req[BODY].body === null ? null : await consume(req);
     let method = req.method;
@@ -1395,11 +1402,11 @@ const api = (function (host) {
         continue;
       }
       const res = new Response(null, { status: 200 });
-      res._s = r.status;
-      res._st = r.statusText;
-      res._h = headersFromFlat(r.headers, true);
-      res._url = url;
-      res._redirected = hops > 0;
+      res[R].s = r.status;
+      res[R].st = r.statusText;
+      res[R].h = headersFromFlat(r.headers, true);
+      res[R].url = url;
+      res[R].redirected = hops > 0;
       if (NULL_BODY.includes(r.status) || method === "HEAD") host.fetchCancel(r.bodyId);
       else res[BODY].body = { stream: networkStream(r.bodyId) };
       return res;
@@ -1529,11 +1536,11 @@ const api = (function (host) {
 
   function onFetch(id, method, url, flat, body) {
     try {
-      const req = new Request(url, { method, body: body === undefined || body === null || body.length === 0 && (method === "GET" || method === "HEAD") ? undefined : body });
-      req._h[HL].list = [];
-      for (let i = 0; i < flat.length; i += 2) req._h[HL].list.push([flat[i], flat[i + 1]]);
-      req._h[HL].immutable = true;
-      req._cf = {};
+      // Built directly: the runner already produced a valid URL and header
+      // list, and this is the hot path.
+      const req = Object.create(Request.prototype);
+      req[R] = { m: method, u: url, h: headersFromFlat(flat, true), redirect: "follow", signal: null, cf: {} };
+      req[BODY] = { body: body === undefined || body === null ? null : { bytes: body }, used: false };
       const waits = [];
       let result;
       if (kind === "module") {

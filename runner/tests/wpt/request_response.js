@@ -97,3 +97,9 @@ promise_test(async () => {
   const form = await new Request("http://h/", { method: "POST", body: new URLSearchParams("a=1&a=2") }).formData();
   assert_array_equals(form.getAll("a"), ["1", "2"]);
 }, "FormData round trip through multipart and urlencoded bodies");
+test(() => {
+  for (const o of [new Request("http://h/"), new Response("x"), new Headers({ a: "1" }), new URL("http://h/"), new Blob(["x"])]) {
+    assert_equals(JSON.stringify(Object.keys(o)), o instanceof URL ? JSON.stringify([]) : "[]", Object.prototype.toString.call(o));
+  }
+  assert_equals(JSON.stringify(new URL("http://h/a")), '"http://h/a"');
+}, "platform objects expose no own enumerable internals");
