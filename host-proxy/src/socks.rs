@@ -104,6 +104,9 @@ pub fn parse_greeting(buf: &[u8]) -> Result<Parsed<bool>, ParseError> {
     }
 }
 
+/// Builds a destination from fixed-size address bytes and a port.
+type DestFromBytes = fn(&[u8], u16) -> Result<Destination, ParseError>;
+
 /// Parses a CONNECT request.
 pub fn parse_request(buf: &[u8]) -> Result<Parsed<Destination>, ParseError> {
     if buf.len() < 4 {
@@ -126,7 +129,7 @@ pub fn parse_request(buf: &[u8]) -> Result<Parsed<Destination>, ParseError> {
         return Err(ParseError::Reserved(rsv));
     }
     let rest = &buf[4..];
-    let (addr_len, dest_of): (usize, fn(&[u8], u16) -> Result<Destination, ParseError>) = match atyp {
+    let (addr_len, dest_of): (usize, DestFromBytes) = match atyp {
         0x01 => (4, |a, port| {
             let ip = Ipv4Addr::new(a[0], a[1], a[2], a[3]);
             Ok(Destination::Addr(SocketAddr::new(IpAddr::V4(ip), port)))
