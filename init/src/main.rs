@@ -91,6 +91,11 @@ fn boot(kernel_to_init: Duration) -> Result<Outcome, InitError> {
         NsmModule::BuiltIn => say!("/nsm.ko present but /dev/nsm exists already (driver built in); not loaded"),
         NsmModule::NotCarried => {}
     }
+    if Path::new("/dev/nsm").exists() {
+        say!("NSM device /dev/nsm present");
+    } else {
+        say!("warning: no /dev/nsm (kernel without the NSM driver, or not a Nitro enclave); attestation unavailable");
+    }
 
     if let Some(rootfs) = mounts::app_root(initramfs) {
         mounts::switch_root(&rootfs)?;
