@@ -1,5 +1,5 @@
 # Enclave image: kernel, init, runner.eif, PCR verification, emulator e2e test.
-# See init/README-section.md.
+# See README.md, "Enclave image".
 
 ENCLAVE_TARGET := x86_64-unknown-linux-gnu
 # Built outside the clone so two clones share dependencies' builds and the

@@ -1,5 +1,5 @@
 # JS runner: static release build, local development run, benchmark vs workerd.
-# See runner/README-section.md.
+# See README.md, "Runner".
 
 RUNNER_TARGET := x86_64-unknown-linux-gnu
 RUNNER_CARGO_TARGET_DIR ?= $(SWORN_CACHE)/cargo-target/runner

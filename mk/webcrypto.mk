@@ -1,4 +1,4 @@
-# WebCrypto (crate sworn-webcrypto): see webcrypto/README-section.md.
+# WebCrypto (crate sworn-webcrypto): see README.md, "WebCrypto".
 # `make test-cargo` runs the crate's tests unoptimized with Wycheproof
 # sampled; this target runs every vector with optimized code (about 20 s of
 # tests after the build), in its own cached target dir.
