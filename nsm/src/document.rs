@@ -16,6 +16,8 @@ use crate::protocol::{pcr_value, MAX_MODULE_ID_LEN, MAX_NONCE_LEN, MAX_PUBLIC_KE
 
 /// COSE algorithm identifier of ECDSA with SHA-384.
 pub const COSE_ALG_ES384: i64 = -35;
+/// `alg` QEMU's virtio-nsm writes in the protected header of its unsigned documents.
+pub const COSE_ALG_UNSIGNED_EMULATOR: i64 = -1;
 /// CBOR tag of COSE_Sign1; real NSM documents are untagged.
 pub const COSE_SIGN1_TAG: u64 = 18;
 /// The protected header every NSM document carries: `{1: -35}`.
@@ -164,14 +166,22 @@ impl SignedDocument {
             ProtocolError::BadLength { field: "attestation document", len: v.len(), expected: "4 COSE_Sign1 items" }
         })?;
         let protected = cbor::bytes(&protected, "protected", 64)?;
-        check_protected(&protected)?;
+        let alg = protected_alg(&protected)?;
         if !matches!(unprotected, Value::Map(_)) {
             return Err(ProtocolError::WrongType { field: "unprotected", expected: "map" });
         }
         let payload = cbor::bytes(&payload, "payload", MAX_RESPONSE_LEN)?;
         let signature = cbor::bytes(&signature, "signature", MAX_SIGNATURE_LEN)?;
         let document = AttestationDocument::from_cbor(&payload)?;
-        Ok(Self { protected, payload, signature, document })
+        let parsed = Self { protected, payload, signature, document };
+        // QEMU's virtio-nsm marks its unsigned documents with alg -1; any
+        // other algorithm than ES384 is refused.
+        let accepted = alg == i128::from(COSE_ALG_ES384)
+            || (alg == i128::from(COSE_ALG_UNSIGNED_EMULATOR) && parsed.is_emulator_document());
+        if !accepted {
+            return Err(ProtocolError::OutOfRange { field: "protected.alg" });
+        }
+        Ok(parsed)
     }
 
     /// The untagged COSE_Sign1 encoding, as the NSM returns it.
@@ -209,15 +219,16 @@ pub(crate) fn sig_structure(protected: &[u8], payload: &[u8]) -> Vec<u8> {
     ]))
 }
 
-fn check_protected(protected: &[u8]) -> Result<(), ProtocolError> {
+/// `alg` of the protected header.
+fn protected_alg(protected: &[u8]) -> Result<i128, ProtocolError> {
     let value = cbor::decode(protected, "protected header", 64)?;
     let Value::Map(pairs) = value else {
         return Err(ProtocolError::WrongType { field: "protected", expected: "map" });
     };
     let alg = pairs.iter().find(|(k, _)| *k == Value::Integer(Integer::from(1u8))).map(|(_, v)| v);
     match alg {
-        Some(Value::Integer(i)) if i128::from(*i) == i128::from(COSE_ALG_ES384) => Ok(()),
-        Some(_) => Err(ProtocolError::OutOfRange { field: "protected.alg" }),
+        Some(Value::Integer(i)) => Ok(i128::from(*i)),
+        Some(_) => Err(ProtocolError::WrongType { field: "protected.alg", expected: "integer" }),
         None => Err(ProtocolError::MissingField { what: "protected header", field: "alg (1)" }),
     }
 }

@@ -6,7 +6,14 @@ use std::collections::BTreeMap;
 
 use sworn_nsm::*;
 
+/// QEMU's protected header: `{1: -1}` ("we don't actually sign the data").
+const PROTECTED_QEMU: [u8; 3] = [0xA1, 0x01, 0x20];
+
 fn emulator_document(pcr0: [u8; 48]) -> Vec<u8> {
+    emulator_document_with(pcr0, &PROTECTED_QEMU, vec![0; 64])
+}
+
+fn emulator_document_with(pcr0: [u8; 48], protected: &[u8], signature: Vec<u8>) -> Vec<u8> {
     let payload = AttestationDocument {
         module_id: "i-emulated-enc0".into(),
         digest: "SHA384".into(),
@@ -19,9 +26,9 @@ fn emulator_document(pcr0: [u8; 48]) -> Vec<u8> {
         nonce: None,
     };
     SignedDocument {
-        protected: PROTECTED_ES384.to_vec(),
+        protected: protected.to_vec(),
         payload: payload.to_cbor(),
-        signature: vec![0; 64],
+        signature,
         document: payload,
     }
     .to_cbor()
@@ -66,4 +73,19 @@ fn tagged_cose_sign1_is_accepted_too() {
     let mut other_tag = vec![0xD1]; // tag 17 (COSE_Mac0) is not a signature
     other_tag.extend_from_slice(&doc);
     assert!(SignedDocument::from_cbor(&other_tag).is_err());
+}
+
+#[test]
+fn zero_signed_documents_with_the_es384_header_parse_too() {
+    let doc = emulator_document_with([2; 48], &PROTECTED_ES384, vec![0; 64]);
+    assert!(SignedDocument::from_cbor(&doc).unwrap().is_emulator_document());
+}
+
+#[test]
+fn the_emulator_algorithm_is_refused_on_a_document_with_a_signature() {
+    let doc = emulator_document_with([3; 48], &PROTECTED_QEMU, vec![7; 96]);
+    assert_eq!(
+        SignedDocument::from_cbor(&doc).map(|_| ()),
+        Err(ProtocolError::OutOfRange { field: "protected.alg" })
+    );
 }
