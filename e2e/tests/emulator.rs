@@ -63,22 +63,14 @@ fn runner_eif_boots_serves_http_reports_pcrs_and_stops() {
     let att = enclave
         .http_get_retry(RUNNER_PORT, "/attestation?format=json", REQUEST_TIMEOUT)
         .unwrap_or_else(|e| panic!("{e}"));
-    let mut attestation_checked = false;
-    if att.status == 404 {
-        let banner = "!".repeat(78);
-        eprintln!("{banner}\nPENDING: GET /attestation?format=json answered 404: the runner has no attestation endpoint yet,");
-        eprintln!("so the emulated NSM's PCRs were NOT compared with build/runner.eif.json.");
-        eprintln!("Set SWORN_E2E_REQUIRE_ATTESTATION=1 to make this a failure.\n{banner}");
-        assert!(std::env::var_os("SWORN_E2E_REQUIRE_ATTESTATION").is_none(), "attestation endpoint required but missing");
-    } else {
-        assert_eq!(att.status, 200, "GET /attestation?format=json: {}", att.text());
-        let json: serde_json::Value =
-            serde_json::from_slice(&att.body).unwrap_or_else(|e| panic!("attestation JSON: {e}: {}", att.text()));
-        for (i, want) in expected.iter().enumerate() {
-            let got = reported_pcr(&json, i).unwrap_or_else(|| panic!("attestation JSON has no PCR{i}: {json}"));
-            assert_eq!(&got, want, "PCR{i}: emulated NSM vs build/runner.eif.json");
-        }
-        attestation_checked = true;
+    assert_eq!(att.status, 200, "GET /attestation?format=json: {}", att.text());
+    let json: serde_json::Value =
+        serde_json::from_slice(&att.body).unwrap_or_else(|e| panic!("attestation JSON: {e}: {}", att.text()));
+    assert_eq!(json["nsm"], "hardware", "the runner must use the guest's /dev/nsm (virtio-nsm): {json}");
+    assert_eq!(json["emulator"], true, "QEMU's documents are unsigned: {json}");
+    for (i, want) in expected.iter().enumerate() {
+        let got = reported_pcr(&json, i).unwrap_or_else(|| panic!("attestation JSON has no PCR{i}: {json}"));
+        assert_eq!(&got, want, "PCR{i}: emulated NSM vs build/runner.eif.json");
     }
 
     let fatal = enclave.console.grep("init: fatal");
@@ -90,10 +82,7 @@ fn runner_eif_boots_serves_http_reports_pcrs_and_stops() {
     eprintln!("e2e: heartbeat {:.2}s after QEMU start", heartbeat_at.as_secs_f64());
     eprintln!("e2e: boot-to-first-response {:.2}s (QEMU start to first HTTP 200 from the runner)", first_response.as_secs_f64());
     eprintln!("e2e: guest {}", timings.trim());
-    eprintln!(
-        "e2e: PCR0/1/2 vs emulated NSM: {}",
-        if attestation_checked { "equal" } else { "PENDING (no attestation endpoint)" }
-    );
+    eprintln!("e2e: PCR0/1/2 reported by the emulated NSM equal build/runner.eif.json");
 }
 
 #[test]

@@ -2,6 +2,7 @@
 //! QuickJS, with an Escrin-compatible management API.
 
 pub mod api;
+pub mod attestation;
 pub mod body;
 pub mod cron;
 pub mod engine;

@@ -66,6 +66,41 @@ struct Args {
     /// Time in-flight requests get after SIGTERM, in milliseconds.
     #[arg(long, default_value_t = 10_000)]
     drain_timeout_ms: u64,
+    /// Attestation (`GET /attestation`): "auto" uses /dev/nsm when it exists and
+    /// otherwise a development NSM whose documents never verify; "off" disables it.
+    #[arg(long, default_value = "auto")]
+    nsm: String,
+    /// PCRs the development NSM reports (nitro-cli measurements JSON); zeros without it.
+    #[arg(long, value_name = "FILE")]
+    dev_measurements: Option<PathBuf>,
+}
+
+/// Opens the NSM for `--nsm`. A `/dev/nsm` that exists but cannot be used is
+/// an error: never a silent fall-back to the development NSM.
+fn open_nsm(
+    mode: &str,
+    dev_measurements: Option<&PathBuf>,
+) -> anyhow::Result<Option<Arc<sworn_nsm::Nsm>>> {
+    match mode {
+        "off" => Ok(None),
+        "auto" => {
+            let measurements = match dev_measurements {
+                Some(path) => sworn_nsm::Measurements::from_file(path)
+                    .with_context(|| format!("--dev-measurements {}", path.display()))?,
+                None => sworn_nsm::Measurements::default(),
+            };
+            let nsm = sworn_nsm::Nsm::open_or_development(&measurements)
+                .context("cannot open the NSM")?;
+            match nsm.kind() {
+                sworn_nsm::DeviceKind::Hardware => tracing::info!("attestation: /dev/nsm"),
+                sworn_nsm::DeviceKind::Development => tracing::warn!(
+                    "attestation: no /dev/nsm, using the development NSM (its documents prove nothing)"
+                ),
+            }
+            Ok(Some(Arc::new(nsm)))
+        }
+        other => anyhow::bail!("--nsm {other:?}: use \"auto\" or \"off\""),
+    }
 }
 
 fn boot_worker(arg: &str, config: &str) -> anyhow::Result<WorkerSpec> {
@@ -119,6 +154,7 @@ fn main() -> anyhow::Result<()> {
         "none" => Arc::new(NoNetwork),
         other => anyhow::bail!("--fetch {other:?}: use \"direct\" or \"none\""),
     };
+    let nsm = open_nsm(&args.nsm, args.dev_measurements.as_ref())?;
     let limits = Limits {
         cpu_time: Duration::from_millis(args.cpu_limit_ms.max(1)),
         request_timeout: Duration::from_millis(args.request_timeout_ms.max(1)),
@@ -146,6 +182,7 @@ fn main() -> anyhow::Result<()> {
                 limits,
                 http,
                 bindings: Arc::new(Vec::new()),
+                nsm,
             },
             workers,
             drain_timeout: Duration::from_millis(args.drain_timeout_ms),

@@ -47,7 +47,7 @@ pub async fn serve_connection(state: Rc<ThreadState>, conn: Box<dyn Connection>)
     }
 }
 
-fn json_response(status: StatusCode, v: Value) -> Response<OutBody> {
+pub(crate) fn json_response(status: StatusCode, v: Value) -> Response<OutBody> {
     let mut r = Response::new(OutBody::from(Bytes::from(v.to_string())));
     *r.status_mut() = status;
     r.headers_mut().insert(
@@ -57,7 +57,7 @@ fn json_response(status: StatusCode, v: Value) -> Response<OutBody> {
     r
 }
 
-fn error(status: StatusCode, message: impl Into<String>) -> Response<OutBody> {
+pub(crate) fn error(status: StatusCode, message: impl Into<String>) -> Response<OutBody> {
     json_response(status, json!({ "error": message.into() }))
 }
 
@@ -86,6 +86,9 @@ async fn route(state: &Rc<ThreadState>, req: Request<Incoming>) -> Response<OutB
                     "workers": state.shared.registry.all().len() }),
         ),
         (&Method::GET, ["stats"]) => json_response(StatusCode::OK, stats(state)),
+        (&Method::GET, ["attestation"]) => {
+            crate::attestation::get(state.shared.nsm.clone(), req.uri().query()).await
+        }
         (&Method::POST, [""]) => match create(state, req).await {
             Ok(_) => empty(StatusCode::NO_CONTENT),
             Err(r) => r,
@@ -133,10 +136,12 @@ async fn route(state: &Rc<ThreadState>, req: Request<Incoming>) -> Response<OutB
                 ),
             }
         }
-        (_, [""]) | (_, ["workers"]) | (_, ["health"]) | (_, ["stats"]) => error(
-            StatusCode::METHOD_NOT_ALLOWED,
-            format!("{method} is not allowed on {path}"),
-        ),
+        (_, [""]) | (_, ["workers"]) | (_, ["health"]) | (_, ["stats"]) | (_, ["attestation"]) => {
+            error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                format!("{method} is not allowed on {path}"),
+            )
+        }
         _ => error(
             StatusCode::NOT_FOUND,
             format!("no route for {method} {path}"),

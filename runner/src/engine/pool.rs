@@ -43,6 +43,8 @@ pub struct PoolConfig {
     pub limits: Limits,
     pub http: Arc<dyn HttpClient>,
     pub bindings: Bindings,
+    /// The NSM behind `GET /attestation`; `None` switches attestation off.
+    pub nsm: Option<Arc<sworn_nsm::Nsm>>,
 }
 
 /// State shared by all threads.
@@ -51,6 +53,7 @@ pub struct Shared {
     pub limits: Arc<Limits>,
     pub http: Arc<dyn HttpClient>,
     pub bindings: Bindings,
+    pub nsm: Option<Arc<sworn_nsm::Nsm>>,
     pub started: Instant,
     senders: Vec<mpsc::UnboundedSender<Command>>,
     next_thread: AtomicUsize,
@@ -82,6 +85,7 @@ impl Pool {
             limits: Arc::new(config.limits),
             http: config.http,
             bindings: config.bindings,
+            nsm: config.nsm,
             started: Instant::now(),
             senders,
             next_thread: AtomicUsize::new(0),

@@ -66,6 +66,10 @@ impl TestRunner {
                 limits,
                 http,
                 bindings,
+                nsm: Some(std::sync::Arc::new(
+                    sworn_nsm::Nsm::development(&sworn_nsm::Measurements::default())
+                        .expect("development NSM"),
+                )),
             },
             workers: Vec::new(),
             drain_timeout: Duration::from_secs(2),
