@@ -73,6 +73,38 @@ fn runner_eif_boots_serves_http_reports_pcrs_and_stops() {
         assert_eq!(&got, want, "PCR{i}: emulated NSM vs build/runner.eif.json");
     }
 
+    // The raw document passes `eif attestation verify` only as an emulator
+    // document: PCRs and nonce are checked, nothing is authenticated.
+    let nonce = "5e1f0a11";
+    let doc = enclave
+        .http_get_retry(RUNNER_PORT, &format!("/attestation?nonce={nonce}"), REQUEST_TIMEOUT)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(doc.status, 200, "GET /attestation: {}", String::from_utf8_lossy(&doc.body));
+    let inputs = ImageInputs::from_env().unwrap_or_else(|e| panic!("{e}"));
+    let dir = TempDir::new("sworn-e2e-attestation").unwrap_or_else(|e| panic!("temp dir: {e}"));
+    let doc_path = dir.path().join("attestation.cbor");
+    std::fs::write(&doc_path, &doc.body).unwrap_or_else(|e| panic!("write {}: {e}", doc_path.display()));
+    let verify = |extra: &[&str]| {
+        std::process::Command::new(&inputs.eif_tool)
+            .args(["attestation", "verify"])
+            .arg(&doc_path)
+            .arg("--pcrs")
+            .arg(tools.eif_json())
+            .args(["--nonce", nonce])
+            .args(extra)
+            .output()
+            .unwrap_or_else(|e| panic!("run {}: {e}", inputs.eif_tool.display()))
+    };
+    let emulator = verify(&["--emulator"]);
+    assert!(
+        emulator.status.success(),
+        "eif attestation verify --emulator: {}\n{}",
+        String::from_utf8_lossy(&emulator.stdout),
+        String::from_utf8_lossy(&emulator.stderr)
+    );
+    let strict = verify(&[]);
+    assert_eq!(strict.status.code(), Some(1), "an unsigned document must fail strict verification");
+
     let fatal = enclave.console.grep("init: fatal");
     assert!(fatal.is_empty(), "init reported: {fatal:?}");
 
