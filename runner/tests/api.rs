@@ -32,14 +32,7 @@ export default {
 async fn rest_lifecycle() {
     let r = TestRunner::start(test_limits()).await;
     let body = serde_json::json!({ "code": MODULE, "type": "module", "name": "echo", "config": { "greeting": "hi" } });
-    let created = r
-        .request(
-            "POST",
-            "/workers",
-            &[("content-type", "application/json")],
-            body.to_string(),
-        )
-        .await;
+    let created = r.create(body).await;
     assert_eq!(created.status, 201, "{}", created.text());
     let v = created.json();
     assert_eq!(v["name"], "echo");
@@ -279,14 +272,7 @@ async fn malformed_requests_get_json_errors() {
         "export default { fetch() { return new Response('1') } }",
     )
     .await;
-    let full = r
-        .request(
-            "POST",
-            "/workers",
-            &[("content-type", "application/json")],
-            r#"{"code":"export default {}"}"#,
-        )
-        .await;
+    let full = r.create(r#"{"code":"export default {}"}"#).await;
     assert_eq!(full.status, 429, "{}", full.text());
     assert!(full.json()["error"]
         .as_str()
@@ -304,12 +290,7 @@ async fn duplicate_names_conflict() {
     )
     .await;
     let again = r
-        .request(
-            "POST",
-            "/workers",
-            &[("content-type", "application/json")],
-            r#"{"code":"export default {}","name":"same"}"#,
-        )
+        .create(r#"{"code":"export default {}","name":"same"}"#)
         .await;
     assert_eq!(again.status, 409, "{}", again.text());
     assert_eq!(again.json()["field"], "name");
@@ -480,14 +461,7 @@ async fn cron_schedule_fires_matching_minutes() {
     let r = TestRunner::start(test_limits()).await;
     let code = "export default { scheduled(event) { console.log('fired ' + event.cron) } }";
     let body = serde_json::json!({ "code": code, "type": "module", "name": "cron", "schedule": "30 12 * * mon" });
-    let created = r
-        .request(
-            "POST",
-            "/workers",
-            &[("content-type", "application/json")],
-            body.to_string(),
-        )
-        .await;
+    let created = r.create(body).await;
     assert_eq!(created.status, 201, "{}", created.text());
     let details = r.get("/workers/cron").await.json();
     assert_eq!(details["schedule"], "30 12 * * mon");

@@ -21,18 +21,14 @@ async fn esbuild_bundles_run_unchanged() {
     let r = TestRunner::start(test_limits()).await;
     // No `type`: the format is recognised from the code.
     for (name, code) in [
-        ("readable", include_str!("fixtures/router.esbuild.js")),
+        (
+            "readable",
+            include_str!("../../examples/router/dist/worker.js"),
+        ),
         ("minified", include_str!("fixtures/router.min.js")),
     ] {
         let body = serde_json::json!({ "code": code, "name": name });
-        let created = r
-            .request(
-                "POST",
-                "/workers",
-                &[("content-type", "application/json")],
-                body.to_string(),
-            )
-            .await;
+        let created = r.create(body).await;
         assert_eq!(created.status, 201, "{name}: {}", created.text());
         check_router(&r, name).await;
     }

@@ -113,14 +113,7 @@ async fn fetch_through_direct_client() {
     let harness = include_str!("wpt/harness.js");
     let code = format!("{harness}\n{}", include_str!("wpt/fetch.js"));
     let body = serde_json::json!({ "code": code, "type": "module", "name": "f", "config": { "base": format!("http://{addr}") } });
-    let created = r
-        .request(
-            "POST",
-            "/workers",
-            &[("content-type", "application/json")],
-            body.to_string(),
-        )
-        .await;
+    let created = r.create(body).await;
     assert_eq!(created.status, 201, "{}", created.text());
     let resp = r.fetch("f", "").await;
     let results = resp.json();
@@ -137,14 +130,7 @@ async fn fetch_through_direct_client() {
     let proxy =
         "export default { fetch(req, env) { return fetch(env.config.base + '/echo?via=proxy') } }";
     let body = serde_json::json!({ "code": proxy, "type": "module", "name": "proxy", "config": { "base": format!("http://{addr}") } });
-    let created = r
-        .request(
-            "POST",
-            "/workers",
-            &[("content-type", "application/json")],
-            body.to_string(),
-        )
-        .await;
+    let created = r.create(body).await;
     assert_eq!(created.status, 201, "{}", created.text());
     let proxied = r.fetch("proxy", "").await;
     assert_eq!(proxied.status, 200, "{}", proxied.text());

@@ -209,14 +209,7 @@ async fn hostile_start_up_code_is_rejected_at_deploy() {
         ("throw new Error('nope')", "nope"),
     ] {
         let body = serde_json::json!({ "code": code, "type": "module" }).to_string();
-        let resp = r
-            .request(
-                "POST",
-                "/workers",
-                &[("content-type", "application/json")],
-                body,
-            )
-            .await;
+        let resp = r.create(body).await;
         assert_eq!(resp.status, 400, "{code}: {}", resp.text());
         assert!(resp.text().contains(needle), "{code}: {}", resp.text());
     }

@@ -127,16 +127,21 @@ impl TestRunner {
         self.request("GET", path, &[], Bytes::new()).await
     }
 
+    /// `POST /workers` with a JSON body.
+    pub async fn create(&self, body: impl ToString) -> Reply {
+        self.request(
+            "POST",
+            "/workers",
+            &[("content-type", "application/json")],
+            body.to_string(),
+        )
+        .await
+    }
+
     /// Deploys `code` through `POST /workers` and returns its id.
     pub async fn deploy(&self, name: &str, kind: &str, code: &str) -> String {
-        let body = serde_json::json!({ "code": code, "type": kind, "name": name }).to_string();
         let r = self
-            .request(
-                "POST",
-                "/workers",
-                &[("content-type", "application/json")],
-                body,
-            )
+            .create(serde_json::json!({ "code": code, "type": kind, "name": name }))
             .await;
         assert_eq!(r.status, 201, "deploy {name}: {}", r.text());
         r.json()["id"].as_str().expect("id").to_string()
