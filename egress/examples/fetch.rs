@@ -10,7 +10,7 @@ use std::io::Write;
 use sworn_egress::{EgressClient, EgressConfig, FetchRequest, Route};
 
 fn usage() -> ! {
-    eprintln!("usage: fetch [--proxy vsock:3:1080|tcp:HOST:PORT|unix:PATH] [--ca FILE.pem]... URL");
+    eprintln!("usage: fetch [--proxy vsock:3:1057|tcp:HOST:PORT|unix:PATH] [--ca FILE.pem]... URL");
     std::process::exit(2)
 }
 

@@ -11,7 +11,7 @@ pub enum Route {
     /// Straight out with the host's resolver: local development only.
     Direct,
     /// Through a SOCKS5 proxy (the Sworn host proxy), reached over any
-    /// `sworn-net` endpoint: `vsock:3:1080` in an enclave.
+    /// `sworn-net` endpoint: `vsock:3:1057` in an enclave.
     Socks5 { proxy: Endpoint },
 }
 
@@ -60,7 +60,8 @@ impl EgressConfig {
         }
     }
 
-    /// The enclave default: SOCKS5 to the parent (CID 3) on port 1080.
+    /// The enclave default: SOCKS5 to the parent (CID 3) on port 1057, where
+    /// host-proxy's egress listens by default (as in Escrin's setup).
     pub fn enclave_default() -> Self {
         Self::new(Route::Socks5 { proxy: Endpoint::Vsock { cid: DEFAULT_PARENT_CID, port: DEFAULT_PROXY_PORT } })
     }
@@ -69,4 +70,4 @@ impl EgressConfig {
 /// The Nitro parent instance's vsock CID.
 pub const DEFAULT_PARENT_CID: u32 = 3;
 /// Port of the host proxy's SOCKS5 listener.
-pub const DEFAULT_PROXY_PORT: u32 = 1080;
+pub const DEFAULT_PROXY_PORT: u32 = 1057;

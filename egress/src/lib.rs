@@ -11,7 +11,7 @@
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! use sworn_egress::{EgressClient, EgressConfig, FetchRequest, Route};
-//! let proxy = "vsock:3:1080".parse()?;
+//! let proxy = "vsock:3:1057".parse()?;
 //! let client = EgressClient::new(EgressConfig::new(Route::Socks5 { proxy }))?;
 //! let response = client.fetch(FetchRequest::get("https://example.com/")).await?;
 //! let body = response.body.bytes().await?;

@@ -14,6 +14,9 @@ use crate::policy::{RestartMode, RestartPolicy};
 pub const NITRO_PARENT_CID: u32 = 3;
 /// The port nitro-cli listens on for the boot heartbeat.
 pub const HEARTBEAT_PORT: u32 = 9000;
+/// Environment variable through which the child learns the parent's CID
+/// (`sworn.parent_cid`): the runner's egress proxy lives there too.
+pub const PARENT_CID_ENV: &str = "SWORN_PARENT_CID";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InitConfig {

@@ -100,6 +100,13 @@ impl LaunchSpec {
     pub fn parse(cmd: &[u8], env: Option<&[u8]>) -> Result<Self, LaunchError> {
         Ok(Self { argv: parse_cmd(cmd)?, env: parse_env(env.unwrap_or_default())? })
     }
+
+    /// Sets `name` in the child's environment, replacing what `/env` said:
+    /// init's own settings (from the kernel command line) win.
+    pub fn set_env(&mut self, name: &str, value: &str) {
+        self.env.retain(|(k, _)| k != name);
+        self.env.push((name.into(), value.into()));
+    }
 }
 
 #[cfg(test)]
@@ -112,6 +119,15 @@ mod tests {
         assert_eq!(argv, ["/usr/bin/runner", "--listen", "vsock:-1:1057", "with space"]);
         // No trailing newline; an empty argument in the middle is kept.
         assert_eq!(parse_cmd(b"/bin/x\n\n-v").unwrap(), ["/bin/x", "", "-v"]);
+    }
+
+    #[test]
+    fn set_env_replaces_the_env_file_value() {
+        let mut spec = LaunchSpec::parse(b"/bin/x\n", Some(b"SWORN_PARENT_CID=7\nA=1\n")).unwrap();
+        spec.set_env("SWORN_PARENT_CID", "2");
+        let got: Vec<_> = spec.env.iter().filter(|(k, _)| k == "SWORN_PARENT_CID").map(|(_, v)| v.clone()).collect();
+        assert_eq!(got, ["2"]);
+        assert!(spec.env.iter().any(|(k, v)| k == "A" && v == "1"));
     }
 
     #[test]

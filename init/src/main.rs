@@ -25,7 +25,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use config::{InitConfig, HEARTBEAT_PORT};
+use config::{InitConfig, HEARTBEAT_PORT, PARENT_CID_ENV};
 use error::InitError;
 use launch::LaunchSpec;
 use module::NsmModule;
@@ -84,7 +84,7 @@ fn boot(kernel_to_init: Duration) -> Result<Outcome, InitError> {
 
     let cmd = read_file(Path::new("/cmd"))?;
     let env = read_optional(Path::new("/env"))?;
-    let spec = LaunchSpec::parse(&cmd, env.as_deref())?;
+    let mut spec = LaunchSpec::parse(&cmd, env.as_deref())?;
 
     match module::load_nsm(Path::new("/nsm.ko"), Path::new("/dev/nsm"))? {
         NsmModule::Loaded => say!("loaded /nsm.ko"),
@@ -108,6 +108,8 @@ fn boot(kernel_to_init: Duration) -> Result<Outcome, InitError> {
     let cfg = InitConfig::from_cmdline(&String::from_utf8_lossy(&cmdline))?;
 
     net::loopback_up().map_err(InitError::Loopback)?;
+    // The runner reaches the host proxy's egress at this CID too.
+    spec.set_env(PARENT_CID_ENV, &cfg.parent_cid.to_string());
 
     let rtt = heartbeat::send(cfg.parent_cid, HEARTBEAT_PORT, cfg.heartbeat_timeout).map_err(|source| {
         InitError::Heartbeat { cid: cfg.parent_cid, port: HEARTBEAT_PORT, source }

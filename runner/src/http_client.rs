@@ -1,13 +1,14 @@
 //! Outbound HTTP for the worker `fetch` API. Workers never see sockets: they
-//! reach the network only through an [`HttpClient`], so the enclave can swap
-//! the direct client below for the egress connector (SOCKS5 + in-enclave TLS).
+//! reach the network only through an [`HttpClient`]: [`EgressHttpClient`]
+//! (sworn-egress: SOCKS5 to the host proxy with in-enclave TLS, or direct in
+//! local mode) or [`NoNetwork`].
 
 use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
+use http_body_util::BodyExt;
 
 /// A request as the worker built it.
 #[derive(Debug)]
@@ -61,99 +62,119 @@ impl HttpClient for NoNetwork {
     }
 }
 
-type Connector = hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>;
-
-/// Direct connections with hyper, rustls and the webpki root store; used
-/// outside the enclave.
-pub struct DirectClient {
-    client: hyper_util::client::legacy::Client<Connector, Full<Bytes>>,
+/// `fetch` through `sworn-egress`: in an enclave, SOCKS5 to the host proxy
+/// with TLS terminated here; in local mode, direct connections. The runner
+/// follows redirects itself (Fetch semantics in JavaScript), so the client
+/// is used in manual redirect mode.
+pub struct EgressHttpClient {
+    client: sworn_egress::EgressClient,
 }
 
-impl DirectClient {
-    pub fn new() -> Result<DirectClient, FetchError> {
-        let tls = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .map_err(|e| FetchError::Network(e.to_string()))?
-        .with_root_certificates(rustls::RootCertStore {
-            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+impl EgressHttpClient {
+    pub fn new(config: sworn_egress::EgressConfig) -> Result<Self, sworn_egress::ConfigError> {
+        Ok(Self {
+            client: sworn_egress::EgressClient::new(config)?,
         })
-        .with_no_client_auth();
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config(tls)
-            .https_or_http()
-            .enable_http1()
-            .build();
-        let client =
-            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-                .build(connector);
-        Ok(DirectClient { client })
+    }
+
+    pub fn config(&self) -> &sworn_egress::EgressConfig {
+        self.client.config()
     }
 }
 
-impl HttpClient for DirectClient {
+fn egress_request(
+    req: OutboundRequest,
+    timeout: Duration,
+) -> Result<sworn_egress::FetchRequest, FetchError> {
+    let method = http::Method::from_bytes(req.method.as_bytes())
+        .map_err(|_| FetchError::Invalid(format!("method {:?}", req.method)))?;
+    let mut headers = http::HeaderMap::with_capacity(req.headers.len());
+    for (k, v) in &req.headers {
+        let name = http::HeaderName::from_bytes(k.as_bytes())
+            .map_err(|_| FetchError::Invalid(format!("header name {k:?}")))?;
+        let value = http::HeaderValue::from_str(v)
+            .map_err(|_| FetchError::Invalid(format!("value of header {k:?}")))?;
+        headers.append(name, value);
+    }
+    let mut out = sworn_egress::FetchRequest::new(method, req.url);
+    out.headers = headers;
+    out.body = req.body;
+    out.redirect = sworn_egress::RedirectMode::Manual;
+    out.timeout = Some(timeout);
+    Ok(out)
+}
+
+fn fetch_error(e: sworn_egress::FetchError) -> FetchError {
+    match e {
+        sworn_egress::FetchError::InvalidUrl { .. }
+        | sworn_egress::FetchError::UnsupportedScheme(_)
+        | sworn_egress::FetchError::InvalidRequest(_) => FetchError::Invalid(e.to_string()),
+        sworn_egress::FetchError::ResponseTooLarge { limit, .. } => {
+            FetchError::TooLarge(usize::try_from(limit).unwrap_or(usize::MAX))
+        }
+        other => FetchError::Network(other.to_string()),
+    }
+}
+
+impl HttpClient for EgressHttpClient {
     fn send(&self, req: OutboundRequest, timeout: Duration) -> FetchFuture {
         let client = self.client.clone();
         Box::pin(async move {
-            let uri: http::Uri = req
-                .url
-                .parse()
-                .map_err(|e| FetchError::Invalid(format!("url: {e}")))?;
-            match uri.scheme_str() {
-                Some("http") | Some("https") => {}
-                other => return Err(FetchError::Invalid(format!("unsupported scheme {other:?}"))),
-            }
-            let method = http::Method::from_bytes(req.method.as_bytes())
-                .map_err(|_| FetchError::Invalid(format!("method {:?}", req.method)))?;
-            let mut builder = http::Request::builder().method(method).uri(uri);
-            for (k, v) in &req.headers {
-                builder = builder.header(k.as_str(), v.as_str());
-            }
-            let request = builder
-                .body(Full::new(req.body))
-                .map_err(|e| FetchError::Invalid(e.to_string()))?;
-            let work = async {
-                let resp = client
-                    .request(request)
-                    .await
-                    .map_err(|e| FetchError::Network(error_chain(&e)))?;
-                let status = resp.status();
-                let headers = resp
-                    .headers()
-                    .iter()
-                    .map(|(k, v)| {
-                        (
-                            k.as_str().to_string(),
-                            String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                        )
-                    })
-                    .collect();
-                let body = resp
-                    .into_body()
-                    .map_err(|e| FetchError::Network(error_chain(&e)))
-                    .boxed();
-                Ok(OutboundResponse {
-                    status: status.as_u16(),
-                    status_text: status.canonical_reason().unwrap_or("").to_string(),
-                    headers,
-                    body,
+            let request = egress_request(req, timeout)?;
+            let resp = client.fetch(request).await.map_err(fetch_error)?;
+            let headers = resp
+                .headers
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.as_str().to_string(),
+                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    )
                 })
-            };
-            tokio::time::timeout(timeout, work)
-                .await
-                .map_err(|_| FetchError::Timeout(timeout))?
+                .collect();
+            Ok(OutboundResponse {
+                status: resp.status.as_u16(),
+                status_text: resp.status.canonical_reason().unwrap_or("").to_string(),
+                headers,
+                body: resp.body.map_err(fetch_error).boxed(),
+            })
         })
     }
 }
 
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(inner) = cur {
-        s.push_str(": ");
-        s.push_str(&inner.to_string());
-        cur = inner.source();
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_are_checked_and_redirects_left_to_the_runner() {
+        let ok = egress_request(
+            OutboundRequest {
+                method: "POST".into(),
+                url: "https://example.com/x".into(),
+                headers: vec![("x-a".into(), "1".into()), ("x-a".into(), "2".into())],
+                body: Bytes::from_static(b"hi"),
+            },
+            Duration::from_secs(3),
+        )
+        .unwrap();
+        assert_eq!(ok.redirect, sworn_egress::RedirectMode::Manual);
+        assert_eq!(ok.timeout, Some(Duration::from_secs(3)));
+        assert_eq!(ok.headers.get_all("x-a").iter().count(), 2);
+        let bad = |headers: Vec<(String, String)>| {
+            egress_request(
+                OutboundRequest {
+                    method: "GET".into(),
+                    url: "https://example.com/".into(),
+                    headers,
+                    body: Bytes::new(),
+                },
+                Duration::from_secs(1),
+            )
+            .unwrap_err()
+            .to_string()
+        };
+        assert!(bad(vec![("bad name".into(), "v".into())]).contains("header name"));
+        assert!(bad(vec![("x".into(), "a\nb".into())]).contains("value of header"));
     }
-    s
 }

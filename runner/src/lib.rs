@@ -12,3 +12,4 @@ pub mod logs;
 pub mod registry;
 pub mod runner;
 pub mod server;
+pub mod services;

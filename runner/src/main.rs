@@ -9,10 +9,11 @@ use clap::Parser;
 
 use sworn_runner::api::detect_kind;
 use sworn_runner::engine::PoolConfig;
-use sworn_runner::http_client::{DirectClient, HttpClient, NoNetwork};
+use sworn_runner::http_client::{EgressHttpClient, HttpClient, NoNetwork};
 use sworn_runner::limits::Limits;
 use sworn_runner::registry::{WorkerKind, WorkerSpec};
 use sworn_runner::runner::{start, RunnerConfig};
+use sworn_runner::services::EnclaveServices;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -33,9 +34,20 @@ struct Args {
     /// JavaScript threads (each holds one instance of every worker); 0 = one per core.
     #[arg(long, default_value_t = 0)]
     threads: usize,
-    /// Outbound fetch: "direct" (hyper + rustls + webpki roots) or "none".
+    /// Outbound fetch: "egress" (SOCKS5 to the host proxy, TLS in the enclave),
+    /// "direct" (this host's network and resolver; local development) or "none".
     #[arg(long, default_value = "direct")]
     fetch: String,
+    /// SOCKS5 proxy of --fetch egress. Default: vsock:$SWORN_PARENT_CID:1057
+    /// (init sets SWORN_PARENT_CID from sworn.parent_cid; 3 without it).
+    #[arg(long, value_name = "ENDPOINT")]
+    egress_proxy: Option<sworn_net::Endpoint>,
+    /// Extra trusted CA certificates (PEM) for fetch over TLS; repeatable.
+    #[arg(long = "egress-ca", value_name = "FILE")]
+    egress_ca: Vec<PathBuf>,
+    /// Refuse plain http:// fetches (their bytes are visible to the host).
+    #[arg(long)]
+    https_only: bool,
     /// CPU time one request may use, in milliseconds.
     #[arg(long, default_value_t = 1000)]
     cpu_limit_ms: u64,
@@ -73,6 +85,52 @@ struct Args {
     /// PCRs the development NSM reports (nitro-cli measurements JSON); zeros without it.
     #[arg(long, value_name = "FILE")]
     dev_measurements: Option<PathBuf>,
+    /// user_data of documents requested through workers: "bind-worker"
+    /// (SHA-384 of the worker's code, then the worker's data) or "raw" (the
+    /// worker's data only; safe only when the image pins one worker).
+    #[arg(long, default_value = "bind-worker")]
+    user_data_policy: String,
+}
+
+/// Where `--fetch egress` goes without `--egress-proxy`: the parent (the CID
+/// init was told, or Nitro's 3) on host-proxy's egress port.
+fn default_egress_proxy() -> anyhow::Result<sworn_net::Endpoint> {
+    let cid = match std::env::var("SWORN_PARENT_CID") {
+        Ok(v) => v
+            .parse::<u32>()
+            .with_context(|| format!("SWORN_PARENT_CID={v:?} is not a vsock CID"))?,
+        Err(_) => sworn_egress::DEFAULT_PARENT_CID,
+    };
+    Ok(sworn_net::Endpoint::Vsock {
+        cid,
+        port: sworn_egress::DEFAULT_PROXY_PORT,
+    })
+}
+
+fn http_client(args: &Args, limits: &Limits) -> anyhow::Result<Arc<dyn HttpClient>> {
+    let route = match args.fetch.as_str() {
+        "none" => return Ok(Arc::new(NoNetwork)),
+        "direct" => sworn_egress::Route::Direct,
+        "egress" => sworn_egress::Route::Socks5 {
+            proxy: match &args.egress_proxy {
+                Some(p) => p.clone(),
+                None => default_egress_proxy()?,
+            },
+        },
+        other => anyhow::bail!("--fetch {other:?}: use \"egress\", \"direct\" or \"none\""),
+    };
+    let mut config = sworn_egress::EgressConfig::new(route);
+    config.extra_ca_files = args.egress_ca.clone();
+    config.allow_http = !args.https_only;
+    config.total_timeout = limits.request_timeout;
+    config.max_response_bytes = limits.response_body_bytes as u64;
+    config.max_request_bytes = limits.request_body_bytes as u64;
+    let client = EgressHttpClient::new(config).context("cannot set up outbound fetch")?;
+    match &client.config().route {
+        sworn_egress::Route::Direct => tracing::info!("fetch: direct"),
+        sworn_egress::Route::Socks5 { proxy } => tracing::info!("fetch: SOCKS5 via {proxy}"),
+    }
+    Ok(Arc::new(client))
 }
 
 /// Opens the NSM for `--nsm`. A `/dev/nsm` that exists but cannot be used is
@@ -149,12 +207,12 @@ fn main() -> anyhow::Result<()> {
     } else {
         args.threads
     };
-    let http: Arc<dyn HttpClient> = match args.fetch.as_str() {
-        "direct" => Arc::new(DirectClient::new().context("cannot set up outbound TLS")?),
-        "none" => Arc::new(NoNetwork),
-        other => anyhow::bail!("--fetch {other:?}: use \"direct\" or \"none\""),
-    };
     let nsm = open_nsm(&args.nsm, args.dev_measurements.as_ref())?;
+    let policy = match args.user_data_policy.as_str() {
+        "bind-worker" => sworn_nsm::UserDataPolicy::BindWorker,
+        "raw" => sworn_nsm::UserDataPolicy::Raw,
+        other => anyhow::bail!("--user-data-policy {other:?}: use \"bind-worker\" or \"raw\""),
+    };
     let limits = Limits {
         cpu_time: Duration::from_millis(args.cpu_limit_ms.max(1)),
         request_timeout: Duration::from_millis(args.request_timeout_ms.max(1)),
@@ -166,6 +224,8 @@ fn main() -> anyhow::Result<()> {
         max_workers: args.max_workers,
         log_bytes: args.log_buffer.max(1024),
     };
+    let http = http_client(&args, &limits)?;
+    let bindings = Arc::new(EnclaveServices::new(nsm.clone(), policy).bindings());
     let workers = args
         .workers
         .iter()
@@ -181,7 +241,7 @@ fn main() -> anyhow::Result<()> {
                 threads,
                 limits,
                 http,
-                bindings: Arc::new(Vec::new()),
+                bindings,
                 nsm,
             },
             workers,

@@ -3,11 +3,12 @@
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::Instant;
 
 use serde_json::{json, Value};
-use sha2::{Digest, Sha384};
+use sworn_nsm::eth::EphemeralAccount;
+use sworn_nsm::WorkerMeasurement;
 
 use crate::cron::Schedule;
 use crate::logs::LogRing;
@@ -88,7 +89,14 @@ impl Stats {
 pub struct Worker {
     pub id: String,
     pub name: String,
+    /// Hex of [`Worker::code_measurement`], as the API shows it.
     pub measurement: String,
+    /// SHA-384 of the code: what attestation documents requested through
+    /// this worker bind.
+    pub code_measurement: WorkerMeasurement,
+    /// The worker's ephemeral secp256k1 account (Escrin's iam), made on first
+    /// use; it never leaves the process and dies with the worker.
+    pub account: OnceLock<EphemeralAccount>,
     pub spec: WorkerSpec,
     pub created: Instant,
     pub created_unix_ms: u64,
@@ -103,11 +111,13 @@ pub struct Worker {
 
 impl Worker {
     pub fn new(id: String, spec: WorkerSpec, threads: usize, log_bytes: usize) -> Worker {
-        let measurement = hex::encode(Sha384::digest(spec.code.as_bytes()));
+        let code_measurement = WorkerMeasurement::of_code(spec.code.as_bytes());
         Worker {
             name: spec.name.clone().unwrap_or_else(|| id.clone()),
             id,
-            measurement,
+            measurement: code_measurement.to_hex(),
+            code_measurement,
+            account: OnceLock::new(),
             spec,
             created: Instant::now(),
             created_unix_ms: unix_ms(),

@@ -358,7 +358,7 @@ async fn env_bindings_are_installed_per_worker() {
             &self,
             _ctx: &rquickjs::Ctx<'js>,
             env: &rquickjs::Object<'js>,
-            worker: &sworn_runner::registry::Worker,
+            worker: &std::sync::Arc<sworn_runner::registry::Worker>,
         ) -> rquickjs::Result<()> {
             env.set("answer", format!("42 for {}", worker.name))
         }

@@ -1,6 +1,6 @@
-//! Per-worker `env` bindings. The enclave services (attestation `env.nsm`,
-//! Escrin's `env.tpm`/`env.iam`, ...) implement [`EnvBinding`] and are handed
-//! to the pool; each is installed into every new instance's `env` object
+//! Per-worker `env` bindings. The enclave services (`env.nsm`, Escrin's
+//! `env.tpm`/`env.iam`: [`crate::services`]) implement [`EnvBinding`] and are
+//! handed to the pool; each is installed into every new instance's `env` object
 //! after `env.config` and before the worker's handlers can run.
 
 use std::sync::Arc;
@@ -19,7 +19,7 @@ pub trait EnvBinding: Send + Sync + 'static {
         &self,
         ctx: &Ctx<'js>,
         env: &Object<'js>,
-        worker: &Worker,
+        worker: &Arc<Worker>,
     ) -> rquickjs::Result<()>;
 }
 
