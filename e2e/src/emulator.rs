@@ -20,6 +20,10 @@ use crate::{http, io_err, E2eError, Result};
 /// Port init sends the heartbeat to.
 pub const HEARTBEAT_PORT: u32 = 9000;
 pub const HEARTBEAT_BYTE: u8 = 0xB7;
+/// The runner's port in the guest.
+pub const RUNNER_VSOCK_PORT: u32 = 1057;
+/// host-proxy's SOCKS5 egress port, as the guest dials it.
+pub const EGRESS_VSOCK_PORT: u32 = 1057;
 
 /// Paths of the emulator tools and the image, from the environment `make test-e2e` sets.
 #[derive(Debug, Clone)]
@@ -28,6 +32,65 @@ pub struct Tools {
     pub vhost_device_vsock: PathBuf,
     pub firmware: PathBuf,
     pub eif: PathBuf,
+}
+
+/// host-proxy in front of the enclave, wired as `make run` wires it:
+/// heartbeat on port 9000, `tcp:127.0.0.1:<free port>` to the runner's vsock
+/// port 1057, SOCKS5 egress on the guest's port 1057, plus `args` (policy).
+#[derive(Debug, Clone)]
+pub struct ProxyOptions {
+    pub binary: PathBuf,
+    pub args: Vec<String>,
+}
+
+impl ProxyOptions {
+    /// host-proxy from `SWORN_HOST_PROXY` (set by `make test-e2e`).
+    pub fn from_env(args: Vec<String>) -> Result<Self> {
+        Ok(Self { binary: env_path("SWORN_HOST_PROXY", "host-proxy (make host-proxy)")?, args })
+    }
+}
+
+/// A running host-proxy; restartable with the same command line.
+struct HostProxy {
+    guard: Guarded,
+    binary: PathBuf,
+    args: Vec<String>,
+    ingress: std::net::SocketAddr,
+}
+
+impl HostProxy {
+    fn spawn(binary: &Path, args: &[String]) -> Result<Guarded> {
+        let mut cmd = Guarded::new_command(binary);
+        cmd.args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
+        let mut guard = Guarded::spawn("host-proxy", cmd)?;
+        if let Some(out) = guard.take_stdout() {
+            Console::capture(out, "proxy| ");
+        }
+        if let Some(err) = guard.child_mut().stderr.take() {
+            Console::capture(err, "proxy| ");
+        }
+        Ok(guard)
+    }
+
+    /// Waits until the ingress port accepts connections.
+    fn wait_listening(&mut self, timeout: Duration) -> Result<()> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            self.guard.check_running()?;
+            if std::net::TcpStream::connect_timeout(&self.ingress, Duration::from_millis(200)).is_ok() {
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                return Err(E2eError::Timeout(timeout, format!("host-proxy to listen on {}", self.ingress)));
+            }
+            sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+fn free_tcp_port() -> Result<std::net::SocketAddr> {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").map_err(io_err("bind 127.0.0.1:0"))?;
+    l.local_addr().map_err(io_err("local address"))
 }
 
 /// What it takes to build a variant of the image (same kernel and bootstrap
@@ -54,6 +117,13 @@ impl ImageInputs {
     /// Builds `dir/variant.eif` whose application ramdisk is the reference one
     /// with `/cmd` replaced by `cmd`.
     pub fn build_with_cmd(&self, dir: &Path, cmd: &str) -> Result<PathBuf> {
+        self.build_variant(dir, cmd, &[])
+    }
+
+    /// Same, plus `files` (path relative to the application ramdisk, e.g.
+    /// `rootfs/etc/x.pem`, and contents), written with mode 0644 in
+    /// directories of mode 0755.
+    pub fn build_variant(&self, dir: &Path, cmd: &str, files: &[(&str, &[u8])]) -> Result<PathBuf> {
         let app = dir.join("app");
         let status = std::process::Command::new("cp")
             .arg("-a")
@@ -65,6 +135,24 @@ impl ImageInputs {
             return Err(E2eError::Protocol(format!("cp -a {}/app failed: {status}", self.stage.display())));
         }
         std::fs::write(app.join("cmd"), cmd).map_err(io_err("write variant /cmd"))?;
+        for (rel, contents) in files {
+            use std::os::unix::fs::PermissionsExt;
+            let path = app.join(rel);
+            let mut parent = path.parent();
+            let mut made = Vec::new();
+            while let Some(p) = parent.filter(|p| !p.exists()) {
+                made.push(p.to_path_buf());
+                parent = p.parent();
+            }
+            for d in made.iter().rev() {
+                std::fs::create_dir(d).map_err(io_err(format!("create {}", d.display())))?;
+                std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o755))
+                    .map_err(io_err(format!("chmod {}", d.display())))?;
+            }
+            std::fs::write(&path, contents).map_err(io_err(format!("write {}", path.display())))?;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644))
+                .map_err(io_err(format!("chmod {}", path.display())))?;
+        }
         let out = dir.join("variant.eif");
         let status = std::process::Command::new(&self.eif_tool)
             .arg("build")
@@ -179,10 +267,12 @@ impl Drop for HeartbeatListener {
 
 /// A running emulator. Dropping it kills QEMU and the backend.
 pub struct Enclave {
-    // Field order = drop order: QEMU first, then its backend, then files.
+    // Field order = drop order: QEMU first, then the proxy, its backend, files.
     qemu: Guarded,
+    qemu_stdin: Option<std::process::ChildStdin>,
+    proxy: Option<HostProxy>,
     backend: Guarded,
-    heartbeat: HeartbeatListener,
+    heartbeat: Option<HeartbeatListener>,
     pub console: Console,
     pub started: Instant,
     uds: PathBuf,
@@ -202,8 +292,19 @@ fn wait_for_path(path: &Path, timeout: Duration, proc_: &mut Guarded) -> Result<
 }
 
 impl Enclave {
-    /// Starts the vsock backend and QEMU with `tools.eif`. Returns once QEMU runs.
+    /// Starts the vsock backend and QEMU with `tools.eif`; the harness answers
+    /// the heartbeat. Returns once QEMU runs.
     pub fn boot(tools: &Tools, opts: &BootOptions) -> Result<Self> {
+        Self::boot_with(tools, opts, None)
+    }
+
+    /// Same, with host-proxy answering the heartbeat, forwarding a local TCP
+    /// port into the enclave and serving SOCKS5 egress.
+    pub fn boot_behind_proxy(tools: &Tools, opts: &BootOptions, proxy: &ProxyOptions) -> Result<Self> {
+        Self::boot_with(tools, opts, Some(proxy))
+    }
+
+    fn boot_with(tools: &Tools, opts: &BootOptions, proxy: Option<&ProxyOptions>) -> Result<Self> {
         let dir = TempDir::new("sworn-e2e").map_err(io_err("create temporary directory"))?;
         let vhost_sock = dir.path().join("vhost.sock");
         let uds = dir.path().join("vsock");
@@ -218,9 +319,30 @@ impl Enclave {
         let mut backend = Guarded::spawn("vhost-device-vsock", cmd)?;
         wait_for_path(&vhost_sock, Duration::from_secs(20), &mut backend)?;
 
-        let mut hb_path = uds.clone().into_os_string();
-        hb_path.push(format!("_{HEARTBEAT_PORT}"));
-        let heartbeat = HeartbeatListener::start(Path::new(&hb_path))?;
+        let (heartbeat, proxy) = match proxy {
+            None => {
+                let mut hb_path = uds.clone().into_os_string();
+                hb_path.push(format!("_{HEARTBEAT_PORT}"));
+                (Some(HeartbeatListener::start(Path::new(&hb_path))?), None)
+            }
+            Some(p) => {
+                let ingress = free_tcp_port()?;
+                let u = uds.display();
+                let mut args = vec![
+                    "--heartbeat".to_string(),
+                    format!("vhost-uds:{u}:{HEARTBEAT_PORT}"),
+                    "--ingress".into(),
+                    format!("tcp:{ingress}=vhost-uds:{u}:{RUNNER_VSOCK_PORT}"),
+                    "--egress".into(),
+                    format!("vhost-uds:{u}:{EGRESS_VSOCK_PORT}"),
+                ];
+                args.extend(p.args.iter().cloned());
+                let guard = HostProxy::spawn(&p.binary, &args)?;
+                let mut hp = HostProxy { guard, binary: p.binary.clone(), args, ingress };
+                hp.wait_listening(Duration::from_secs(20))?;
+                (None, Some(hp))
+            }
+        };
 
         let mut cmd = Guarded::new_command(&tools.qemu);
         cmd.args(["-M", "nitro-enclave,vsock=c", "-nographic", "-no-reboot"])
@@ -236,22 +358,28 @@ impl Enclave {
             .arg(&tools.firmware)
             .arg("-append")
             .arg(&opts.append)
+            // The serial console's input: `sysrq` sends a BREAK through it.
+            .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         let started = Instant::now();
         let mut qemu = Guarded::spawn("qemu-system-x86_64", cmd)?;
+        let qemu_stdin = qemu.child_mut().stdin.take();
         let console = Console::capture(qemu.take_stdout().ok_or_else(|| E2eError::Protocol("no QEMU stdout".into()))?, "guest| ");
         if let Some(err) = qemu.child_mut().stderr.take() {
             Console::capture(err, "qemu!  ");
         }
-        Ok(Self { qemu, backend, heartbeat, console, started, uds, _dir: dir })
+        Ok(Self { qemu, qemu_stdin, proxy, backend, heartbeat, console, started, uds, _dir: dir })
     }
 
     /// Waits for the guest's heartbeat (answered by the harness).
     pub fn wait_heartbeat(&mut self, timeout: Duration) -> Result<HeartbeatSeen> {
         let deadline = Instant::now() + timeout;
+        let Some(heartbeat) = &self.heartbeat else {
+            return Err(E2eError::Protocol("host-proxy answers the heartbeat: wait for init's console line instead".into()));
+        };
         loop {
-            if let Some(seen) = self.heartbeat.seen.lock().unwrap_or_else(|e| e.into_inner()).first().copied() {
+            if let Some(seen) = heartbeat.seen.lock().unwrap_or_else(|e| e.into_inner()).first().copied() {
                 return Ok(seen);
             }
             self.qemu.check_running()?;
@@ -301,6 +429,67 @@ impl Enclave {
             }
             sleep(Duration::from_millis(250));
         }
+    }
+
+    /// host-proxy's ingress address (`boot_behind_proxy` only).
+    pub fn ingress(&self) -> Option<std::net::SocketAddr> {
+        self.proxy.as_ref().map(|p| p.ingress)
+    }
+
+    /// One HTTP request through host-proxy's ingress, retrying refused or
+    /// failed exchanges until `timeout` (the runner may be (re)starting).
+    pub fn ingress_request(
+        &mut self,
+        method: &str,
+        path: &str,
+        content_type: Option<&str>,
+        body: &[u8],
+        timeout: Duration,
+    ) -> Result<http::Response> {
+        let addr = self.ingress().ok_or_else(|| E2eError::Protocol("no host-proxy in front of this enclave".into()))?;
+        let deadline = Instant::now() + timeout;
+        loop {
+            self.qemu.check_running()?;
+            if let Some(p) = self.proxy.as_mut() {
+                p.guard.check_running()?;
+            }
+            let attempt = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(5))
+                .map_err(io_err(format!("connect {addr}")))
+                .and_then(|mut s| {
+                    s.set_read_timeout(Some(Duration::from_secs(60))).map_err(io_err("set read timeout"))?;
+                    http::request(&mut s, method, path, content_type, body)
+                });
+            let last = match attempt {
+                Ok(r) if r.status != 502 && r.status != 503 => return Ok(r),
+                Ok(r) => format!("HTTP {} {}", r.status, r.text()),
+                Err(e) => e.to_string(),
+            };
+            if Instant::now() >= deadline {
+                return Err(E2eError::Timeout(timeout, format!("{method} {path} through host-proxy (last: {last})")));
+            }
+            sleep(Duration::from_millis(250));
+        }
+    }
+
+    /// Stops host-proxy with SIGTERM and starts it again with the same command
+    /// line; returns once it listens again.
+    pub fn restart_proxy(&mut self, timeout: Duration) -> Result<ExitStatus> {
+        let p = self.proxy.as_mut().ok_or_else(|| E2eError::Protocol("no host-proxy to restart".into()))?;
+        let status = p.guard.stop(Signal::SIGTERM, timeout)?;
+        p.guard = HostProxy::spawn(&p.binary, &p.args)?;
+        p.wait_listening(timeout)?;
+        Ok(status)
+    }
+
+    /// Magic SysRq on the guest's serial console: QEMU's `Ctrl-A b` sends a
+    /// BREAK, then `key` (e.g. `i`: SIGKILL to every process but init).
+    pub fn sysrq(&mut self, key: char) -> Result<()> {
+        let stdin = self.qemu_stdin.as_mut().ok_or_else(|| E2eError::Protocol("QEMU's stdin is not piped".into()))?;
+        stdin.write_all(b"\x01b").map_err(io_err("send Ctrl-A b to QEMU"))?;
+        stdin.flush().map_err(io_err("flush QEMU stdin"))?;
+        sleep(Duration::from_millis(300));
+        stdin.write_all(key.to_string().as_bytes()).map_err(io_err("send the SysRq key"))?;
+        stdin.flush().map_err(io_err("flush QEMU stdin"))
     }
 
     /// Stops the emulator like `nitro-cli terminate-enclave` stops an enclave:

@@ -25,11 +25,32 @@ impl Response {
 
 /// Sends a GET and reads the whole response.
 pub fn get(stream: &mut (impl Read + Write), path: &str) -> Result<Response> {
-    let req = format!("GET {path} HTTP/1.1\r\nHost: enclave\r\nConnection: close\r\n\r\n");
-    stream.write_all(req.as_bytes()).map_err(io_err(format!("send GET {path}")))?;
+    request(stream, "GET", path, None, b"")
+}
+
+/// Sends one request (with `Content-Length`, and `Content-Type` when given)
+/// and reads the whole response.
+pub fn request(
+    stream: &mut (impl Read + Write),
+    method: &str,
+    path: &str,
+    content_type: Option<&str>,
+    body: &[u8],
+) -> Result<Response> {
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: enclave\r\nConnection: close\r\n");
+    if let Some(ct) = content_type {
+        req.push_str(&format!("Content-Type: {ct}\r\n"));
+    }
+    if !body.is_empty() || method != "GET" {
+        req.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    }
+    req.push_str("\r\n");
+    let mut bytes = req.into_bytes();
+    bytes.extend_from_slice(body);
+    stream.write_all(&bytes).map_err(io_err(format!("send {method} {path}")))?;
     let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).map_err(io_err(format!("read response to GET {path}")))?;
-    parse(&raw).map_err(|e| E2eError::Protocol(format!("GET {path}: {e}")))
+    stream.read_to_end(&mut raw).map_err(io_err(format!("read response to {method} {path}")))?;
+    parse(&raw).map_err(|e| E2eError::Protocol(format!("{method} {path}: {e}")))
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {

@@ -8,11 +8,12 @@
 
 pub mod console;
 pub mod emulator;
+pub mod hostserver;
 pub mod http;
 pub mod process;
 pub mod tempdir;
 
-pub use emulator::{BootOptions, Enclave, ImageInputs, Tools};
+pub use emulator::{BootOptions, Enclave, ImageInputs, ProxyOptions, Tools};
 pub use tempdir::TempDir;
 
 use std::time::Duration;

@@ -302,8 +302,32 @@ fn stats(state: &ThreadState) -> Value {
         "averageExecutionTime": if total == 0 { 0.0 } else { micros as f64 / total as f64 / 1000.0 },
         "memoryUsage": resident_bytes(),
         "uptime": uptime,
+        "system": system_memory(),
         "workers": per,
     })
+}
+
+/// The machine's memory as the kernel reports it (in an enclave: the
+/// enclave's memory): `{memTotal, memAvailable, memUsed}` in bytes.
+fn system_memory() -> Value {
+    let text = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    let (total, available) = parse_meminfo(&text);
+    json!({
+        "memTotal": total,
+        "memAvailable": available,
+        "memUsed": total.saturating_sub(available),
+    })
+}
+
+/// `MemTotal` and `MemAvailable` of /proc/meminfo, in bytes (0 when absent).
+fn parse_meminfo(text: &str) -> (u64, u64) {
+    let field = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(':'))
+            .and_then(|v| v.trim().strip_suffix("kB")?.trim().parse::<u64>().ok())
+            .map_or(0, |kib| kib * 1024)
+    };
+    (field("MemTotal"), field("MemAvailable"))
 }
 
 /// Resident set size of the whole runner.
@@ -457,4 +481,14 @@ async fn worker_fetch_inner(
         resp.headers_mut().append(name, value);
     }
     Ok(resp)
+}
+
+#[cfg(test)]
+mod meminfo_tests {
+    #[test]
+    fn meminfo_fields_in_bytes() {
+        let text = "MemTotal:         491520 kB\nMemFree:  1 kB\nMemAvailable:     400000 kB\n";
+        assert_eq!(super::parse_meminfo(text), (491_520 * 1024, 400_000 * 1024));
+        assert_eq!(super::parse_meminfo("garbage"), (0, 0));
+    }
 }
