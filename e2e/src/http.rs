@@ -15,7 +15,10 @@ pub struct Response {
 
 impl Response {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn text(&self) -> String {
@@ -47,9 +50,13 @@ pub fn request(
     req.push_str("\r\n");
     let mut bytes = req.into_bytes();
     bytes.extend_from_slice(body);
-    stream.write_all(&bytes).map_err(io_err(format!("send {method} {path}")))?;
+    stream
+        .write_all(&bytes)
+        .map_err(io_err(format!("send {method} {path}")))?;
     let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).map_err(io_err(format!("read response to {method} {path}")))?;
+    stream
+        .read_to_end(&mut raw)
+        .map_err(io_err(format!("read response to {method} {path}")))?;
     parse(&raw).map_err(|e| E2eError::Protocol(format!("{method} {path}: {e}")))
 }
 
@@ -58,7 +65,8 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 }
 
 pub fn parse(raw: &[u8]) -> std::result::Result<Response, String> {
-    let end = find(raw, b"\r\n\r\n").ok_or_else(|| format!("no end of headers in {} bytes", raw.len()))?;
+    let end = find(raw, b"\r\n\r\n")
+        .ok_or_else(|| format!("no end of headers in {} bytes", raw.len()))?;
     let head = std::str::from_utf8(&raw[..end]).map_err(|_| "headers are not UTF-8".to_owned())?;
     let mut lines = head.split("\r\n");
     let status_line = lines.next().unwrap_or_default();
@@ -76,11 +84,19 @@ pub fn parse(raw: &[u8]) -> std::result::Result<Response, String> {
         .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
         .collect();
     let rest = &raw[end + 4..];
-    let chunked = headers
-        .iter()
-        .any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.eq_ignore_ascii_case("chunked"));
-    let body = if chunked { dechunk(rest)? } else { rest.to_vec() };
-    Ok(Response { status, headers, body })
+    let chunked = headers.iter().any(|(k, v)| {
+        k.eq_ignore_ascii_case("transfer-encoding") && v.eq_ignore_ascii_case("chunked")
+    });
+    let body = if chunked {
+        dechunk(rest)?
+    } else {
+        rest.to_vec()
+    };
+    Ok(Response {
+        status,
+        headers,
+        body,
+    })
 }
 
 fn dechunk(mut data: &[u8]) -> std::result::Result<Vec<u8>, String> {

@@ -26,7 +26,7 @@ on ports 80 and 443 unless --allow rules say otherwise).
 Under the emulator (vhost-device-vsock with uds-path=/tmp/vm.vsock):
   host-proxy --heartbeat vhost-uds:/tmp/vm.vsock:9000 \\
              --ingress tcp:127.0.0.1:1057=vhost-uds:/tmp/vm.vsock:1057 \\
-             --egress vhost-uds:/tmp/vm.vsock:1080
+             --egress vhost-uds:/tmp/vm.vsock:1057
 
 Endpoints: vsock:CID:PORT (CID -1 = any), tcp:HOST:PORT (tcp:[::1]:80),
 unix:PATH, vhost-uds:PATH:PORT.

@@ -218,11 +218,26 @@ mod tests {
 
     #[test]
     fn format_detection() {
-        assert_eq!(detect_kind("export default { fetch() {} }"), WorkerKind::Module);
-        assert_eq!(detect_kind("var a = 1;\nexport {\n  a as default\n};"), WorkerKind::Module);
-        assert_eq!(detect_kind("var a={};export{a as default};"), WorkerKind::Module);
-        assert_eq!(detect_kind("addEventListener('fetch', e => {})"), WorkerKind::ServiceWorker);
-        assert_eq!(detect_kind("const exported = 1; // export default"), WorkerKind::ServiceWorker);
+        assert_eq!(
+            detect_kind("export default { fetch() {} }"),
+            WorkerKind::Module
+        );
+        assert_eq!(
+            detect_kind("var a = 1;\nexport {\n  a as default\n};"),
+            WorkerKind::Module
+        );
+        assert_eq!(
+            detect_kind("var a={};export{a as default};"),
+            WorkerKind::Module
+        );
+        assert_eq!(
+            detect_kind("addEventListener('fetch', e => {})"),
+            WorkerKind::ServiceWorker
+        );
+        assert_eq!(
+            detect_kind("const exported = 1; // export default"),
+            WorkerKind::ServiceWorker
+        );
     }
 
     #[tokio::test]

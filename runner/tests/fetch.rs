@@ -108,7 +108,10 @@ async fn fetch_through_direct_client() {
     });
     let mut limits = test_limits();
     limits.response_body_bytes = 100_000;
-    let client = sworn_runner::http_client::EgressHttpClient::new(sworn_egress::EgressConfig::new(sworn_egress::Route::Direct)).expect("client");
+    let client = sworn_runner::http_client::EgressHttpClient::new(sworn_egress::EgressConfig::new(
+        sworn_egress::Route::Direct,
+    ))
+    .expect("client");
     let r = TestRunner::start_with(limits, Arc::new(client), Arc::new(Vec::new())).await;
     let harness = include_str!("wpt/harness.js");
     let code = format!("{harness}\n{}", include_str!("wpt/fetch.js"));
