@@ -29,6 +29,23 @@ const DERIVE: KeyUsages = KeyUsages::DERIVE_KEY.union(KeyUsages::DERIVE_BITS);
 /// aborts the process. No real key comes near it.
 pub const MAX_DERIVED_BITS: u32 = 1 << 20;
 
+/// Most PBKDF2 iterations `deriveBits`/`deriveKey` accept: 100,000, the
+/// limit Cloudflare Workers apply (NotSupportedError above it). The
+/// specification sets none, and a count of 2^32 - 1 would keep a thread busy
+/// for hours.
+pub const MAX_PBKDF2_ITERATIONS: u32 = 100_000;
+
+/// Most PBKDF2 work one call may do, in iterations x output blocks (a block
+/// is one hash output; each block runs every iteration, so the cost is
+/// linear in both). 1,000,000 is 10 blocks at the iteration limit (320
+/// bytes of SHA-256 output), far beyond what key derivation needs, and
+/// keeps one call, which a JS runtime cannot interrupt, at about 0.6 s of
+/// CPU for the slowest hashes: SHA-384/512 took 50-60 ms per 100,000
+/// iteration-blocks in a release build on the (AMD EPYC) development
+/// machine, SHA-1 and SHA-256 (SHA-NI) about 11 ms. Beyond it:
+/// OperationError.
+pub const MAX_PBKDF2_WORK: u64 = 1_000_000;
+
 /// `digest(algorithm, data)`.
 pub fn digest(alg: HashAlg, data: &[u8]) -> Vec<u8> {
     hash::digest(alg, data)
@@ -663,6 +680,21 @@ fn derive(alg: &DeriveAlgorithm, base: &CryptoKey, length: Option<u32>) -> Resul
             let len = kdf_length("PBKDF2", length)?;
             if p.iterations == 0 {
                 return Err(operation("PBKDF2: iterations must not be zero"));
+            }
+            if p.iterations > MAX_PBKDF2_ITERATIONS {
+                return Err(not_supported(format!(
+                    "PBKDF2: {} iterations exceed this implementation's limit of {MAX_PBKDF2_ITERATIONS}",
+                    p.iterations
+                )));
+            }
+            let blocks = len.div_ceil(p.hash.output_len()) as u64;
+            let work = u64::from(p.iterations) * blocks;
+            if work > MAX_PBKDF2_WORK {
+                return Err(operation(format!(
+                    "PBKDF2: {} iterations x {blocks} blocks of {} output = {work} iteration-blocks, above this implementation's limit of {MAX_PBKDF2_WORK}",
+                    p.iterations,
+                    p.hash.name()
+                )));
             }
             kdf::pbkdf2(p, secret(base)?, len)
         }

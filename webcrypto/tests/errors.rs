@@ -395,3 +395,30 @@ fn debug_output_never_shows_key_material() {
     let d = dynamic::export_key("jwk", &pair.private_key).unwrap().as_jwk().unwrap().d.clone().unwrap();
     assert!(!format!("{:?}", pair).contains(&d));
 }
+
+/// The PBKDF2 cost bound (`subtle::MAX_PBKDF2_ITERATIONS`, `MAX_PBKDF2_WORK`):
+/// refused before any work, so these return at once.
+#[test]
+fn pbkdf2_cost_limits() {
+    use sworn_webcrypto::subtle::{MAX_PBKDF2_ITERATIONS, MAX_PBKDF2_WORK};
+    assert_eq!(MAX_PBKDF2_ITERATIONS, 100_000);
+    let pk = dynamic::import_key("raw", &KeyData::bytes(b"pw".to_vec()), &alg("PBKDF2"), false, &["deriveBits", "deriveKey"]).unwrap();
+    // Over the iteration limit: NotSupportedError, as Cloudflare Workers throw.
+    let e = dynamic::derive_bits(&pbkdf2_params("SHA-256", b"s", 100_001), &pk, Some(256)).unwrap_err();
+    assert_eq!(e.dom_name(), "NotSupportedError");
+    assert!(e.message().contains("100000"), "{e}");
+    assert_eq!(name(dynamic::derive_bits(&pbkdf2_params("SHA-1", b"s", u32::MAX), &pk, Some(160))), "NotSupportedError");
+    let pp = pbkdf2_params("SHA-256", b"s", 100_001);
+    assert_eq!(name(dynamic::derive_key(&pp, &pk, &aes("AES-GCM", 128.0), true, &["encrypt"])), "NotSupportedError");
+    // Within the iteration limit but too many output blocks: OperationError naming the limit.
+    // 100,000 x 11 blocks of SHA-256 (352 bytes), 10,000 x 101 blocks of SHA-1 (2,020 bytes).
+    for (hash, iterations, bytes) in [("SHA-256", 100_000, 352u32), ("SHA-1", 10_000, 2_020), ("SHA-512", 100_000, 11 * 64)] {
+        let e = dynamic::derive_bits(&pbkdf2_params(hash, b"s", iterations), &pk, Some(bytes * 8)).unwrap_err();
+        assert_eq!(e.dom_name(), "OperationError", "{hash}");
+        assert!(e.message().contains(&MAX_PBKDF2_WORK.to_string()), "{e}");
+    }
+    let hmac = obj(AlgorithmInput::new("HMAC").with_str("hash", "SHA-256").with_number("length", 352.0 * 8.0));
+    assert_eq!(name(dynamic::derive_key(&pbkdf2_params("SHA-256", b"s", 100_000), &pk, &hmac, true, &["sign"])), "OperationError");
+    // Under the bound the derivation runs (1,000 iterations x 10 blocks).
+    assert_eq!(dynamic::derive_bits(&pbkdf2_params("SHA-256", b"s", 1_000), &pk, Some(320 * 8)).unwrap().len(), 320);
+}

@@ -180,6 +180,23 @@ impl Host {
     /// left behind (`waitUntil`, timers, fetches) keeps drawing on it.
     pub(crate) fn finished(&self, _id: u64) {}
 
+    /// For native functions about to do heavy work: true once the running
+    /// turn has used its CPU budget, which then counts as interrupted, as if
+    /// the interrupt handler had fired. QuickJS polls that handler only every
+    /// few thousand operations, which a loop of costly native calls could
+    /// stretch far past the limit.
+    pub(crate) fn cpu_exhausted(&self) -> bool {
+        let Some(mut b) = self.budget.get() else {
+            return false;
+        };
+        let exhausted = b.exhausted();
+        self.budget.set(Some(b));
+        if exhausted {
+            self.interrupted.set(true);
+        }
+        exhausted
+    }
+
     pub(crate) fn poison(&self, error: RequestError) {
         let mut p = self.poisoned.borrow_mut();
         if p.is_none() {
@@ -415,6 +432,7 @@ impl Instance {
                     .set("__host", host_obj)
                     .map_err(|e| describe(&ctx, e))?;
                 let dispatch = load_prelude(&ctx).map_err(|e| format!("prelude: {e}"))?;
+                super::subtle::install(&ctx, &host).map_err(|e| format!("subtle.js: {e}"))?;
                 // The worker's own start-up code runs under the CPU limit.
                 host.budget.set(Some(CpuBudget::start(limits.cpu_time)));
                 let (module_ns, promise) = match kind {

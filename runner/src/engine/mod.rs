@@ -5,6 +5,7 @@ pub mod bindings;
 pub mod host;
 pub mod instance;
 pub mod pool;
+mod subtle;
 
 pub use instance::{Instance, RequestError, WorkerBody, WorkerResponse};
 pub use pool::{Pool, PoolConfig};
