@@ -12,7 +12,7 @@ use tokio::time::Instant;
 
 use crate::limits::Permit;
 use crate::metrics::Role;
-use crate::relay::{relay, RelayError};
+use crate::relay::{relay_with_prefix, RelayError};
 use crate::server::Shared;
 use crate::socks::{self, Destination, Parsed, Reply};
 
@@ -203,12 +203,11 @@ pub async fn handle(mut client: Stream, peer: PeerAddr, _permit: Permit, shared:
     if client.write_all(&socks::encode_reply(Reply::Succeeded)).await.is_err() {
         return;
     }
-    if !early.is_empty() && upstream.write_all(&early).await.is_err() {
-        return;
-    }
-    let r = relay(
+    // Early bytes go first, through the relay (idle timeout, counters).
+    let r = relay_with_prefix(
         &mut client,
         &mut upstream,
+        early,
         shared.timeouts.idle,
         &m.bytes_up[Role::Egress as usize],
         &m.bytes_down[Role::Egress as usize],

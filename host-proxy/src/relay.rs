@@ -1,28 +1,54 @@
 //! Bidirectional copy with half-close, an idle timeout and byte counters.
 //!
-//! Buffers are taken from a per-thread pool only while data is in flight
-//! and returned as soon as it is written, so idle connections hold no
-//! buffer at all: 5,000 idle connections cost their sockets and a small
-//! task each, not 5,000 x 2 buffers.
+//! Two ways to move bytes, chosen per direction:
+//!
+//! - **splice** (Linux, both sides plain sockets — TCP, unix, vsock): bytes go
+//!   socket -> pipe -> socket with `splice(2)` and never enter user space.
+//!   A pipe is borrowed from a per-thread pool only while it holds data and
+//!   returned empty, so idle connections hold no pipe (and no descriptors
+//!   beyond their two sockets).
+//! - **buffered** (anything else, e.g. in-memory streams, or bytes a
+//!   handshake already read into user space): a 64 KiB buffer, likewise
+//!   taken from a per-thread pool only while data is in flight.
+//!
+//! Bytes read ahead by a handshake are passed as a `prefix`: they are
+//! written first, then the direction switches to splice. If splice turns out
+//! not to be supported by a socket (`EINVAL`, `EOPNOTSUPP`, `ENOSYS`), the
+//! direction falls back to the buffered copy without losing bytes.
 
 use std::cell::RefCell;
 use std::future::{poll_fn, Future};
 use std::io;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use nix::errno::Errno;
+use nix::fcntl::{FcntlArg, OFlag, SpliceFFlags};
+use tokio::io::{AsyncRead, AsyncWrite, Interest, ReadBuf};
 use tokio::time::Instant;
 
 /// Copy chunk size: large enough that bulk transfers make few syscalls.
 const BUF_SIZE: usize = 64 * 1024;
 /// Buffers kept per thread between uses.
 const POOL_MAX: usize = 16;
+/// Requested pipe capacity (best effort: `F_SETPIPE_SZ` may be refused,
+/// e.g. above `pipe-user-pages-soft`; the pipe then keeps its default).
+const PIPE_SIZE: usize = 256 * 1024;
+/// A buffered read at least this large switches the direction to splice
+/// (bulk data); a splice smaller than `SPLICE_MIN` switches it back. Small
+/// request/response traffic (handshakes, SOCKS5 set-up, short RPCs) is
+/// cheaper through a buffer than through a pipe.
+const SPLICE_AFTER: usize = BUF_SIZE / 2;
+const SPLICE_MIN: usize = 4096;
+/// Pipes kept per thread between uses (two descriptors each).
+pub const PIPE_POOL_MAX: usize = 16;
 
 thread_local! {
     static POOL: RefCell<Vec<Box<[u8]>>> = const { RefCell::new(Vec::new()) };
+    static PIPES: RefCell<Vec<Pipe>> = const { RefCell::new(Vec::new()) };
 }
 
 fn take_buf() -> Box<[u8]> {
@@ -31,6 +57,9 @@ fn take_buf() -> Box<[u8]> {
 }
 
 fn give_buf(b: Box<[u8]>) {
+    if b.len() != BUF_SIZE {
+        return;
+    }
     POOL.with(|p| {
         let mut p = p.borrow_mut();
         if p.len() < POOL_MAX {
@@ -39,57 +68,188 @@ fn give_buf(b: Box<[u8]>) {
     });
 }
 
+/// A pipe used as the splice intermediary. Only ever pooled empty.
+#[derive(Debug)]
+struct Pipe {
+    r: OwnedFd,
+    w: OwnedFd,
+    /// Capacity in bytes (what one splice into it may move).
+    cap: usize,
+}
+
+fn take_pipe() -> io::Result<Pipe> {
+    if let Some(p) = PIPES.with(|p| p.borrow_mut().pop()) {
+        return Ok(p);
+    }
+    let (r, w) = nix::unistd::pipe2(OFlag::O_NONBLOCK | OFlag::O_CLOEXEC)?;
+    let cap = match nix::fcntl::fcntl(&w, FcntlArg::F_SETPIPE_SZ(PIPE_SIZE as i32)) {
+        Ok(n) if n > 0 => n as usize,
+        _ => nix::fcntl::fcntl(&w, FcntlArg::F_GETPIPE_SZ)
+            .ok()
+            .filter(|n| *n > 0)
+            .map_or(16 * 4096, |n| n as usize),
+    };
+    Ok(Pipe { r, w, cap })
+}
+
+/// Returns an *empty* pipe to the pool (a pipe with data is closed instead).
+fn give_pipe(p: Pipe) {
+    PIPES.with(|pool| {
+        let mut pool = pool.borrow_mut();
+        if pool.len() < PIPE_POOL_MAX {
+            pool.push(p);
+        }
+    });
+}
+
+/// Pipes currently pooled on this thread (for tests: idle relays hold
+/// none, so every pipe not moving bytes is here or closed).
+pub fn pooled_pipes() -> usize {
+    PIPES.with(|p| p.borrow().len())
+}
+
+/// A stream the relay can move bytes on. Streams that are plain kernel
+/// sockets (and have nothing buffered in user space) expose their
+/// descriptor and tokio readiness so the relay can splice; the default is
+/// the buffered copy through `AsyncRead`/`AsyncWrite`.
+pub trait RelayStream: AsyncRead + AsyncWrite + Unpin {
+    /// The socket to splice on, if this stream allows it.
+    fn splice_fd(&self) -> Option<BorrowedFd<'_>> {
+        None
+    }
+
+    /// Waits for readiness (only called when [`Self::splice_fd`] is `Some`).
+    fn poll_ready(&self, _cx: &mut Context<'_>, _interest: Interest) -> Poll<io::Result<()>> {
+        Poll::Ready(Err(io::ErrorKind::Unsupported.into()))
+    }
+
+    /// Runs `f` on the socket, clearing the readiness when it returns
+    /// `WouldBlock` (only called when [`Self::splice_fd`] is `Some`).
+    fn try_io_fd(&self, _interest: Interest, _f: &mut dyn FnMut() -> io::Result<usize>) -> io::Result<usize> {
+        Err(io::ErrorKind::Unsupported.into())
+    }
+}
+
+macro_rules! splice_via_tokio {
+    ($t:ty) => {
+        impl RelayStream for $t {
+            fn splice_fd(&self) -> Option<BorrowedFd<'_>> {
+                Some(self.as_fd())
+            }
+            fn poll_ready(&self, cx: &mut Context<'_>, interest: Interest) -> Poll<io::Result<()>> {
+                if interest.is_readable() {
+                    self.poll_read_ready(cx)
+                } else {
+                    self.poll_write_ready(cx)
+                }
+            }
+            fn try_io_fd(&self, interest: Interest, f: &mut dyn FnMut() -> io::Result<usize>) -> io::Result<usize> {
+                self.try_io(interest, f)
+            }
+        }
+    };
+}
+
+splice_via_tokio!(tokio::net::TcpStream);
+splice_via_tokio!(tokio::net::UnixStream);
+splice_via_tokio!(sworn_net::VsockStream);
+
+impl RelayStream for sworn_net::Stream {
+    fn splice_fd(&self) -> Option<BorrowedFd<'_>> {
+        match self {
+            sworn_net::Stream::Tcp(s) => s.splice_fd(),
+            sworn_net::Stream::Unix(s) => s.splice_fd(),
+            sworn_net::Stream::Vsock(s) => s.splice_fd(),
+        }
+    }
+    fn poll_ready(&self, cx: &mut Context<'_>, interest: Interest) -> Poll<io::Result<()>> {
+        match self {
+            sworn_net::Stream::Tcp(s) => RelayStream::poll_ready(s, cx, interest),
+            sworn_net::Stream::Unix(s) => RelayStream::poll_ready(s, cx, interest),
+            sworn_net::Stream::Vsock(s) => RelayStream::poll_ready(s, cx, interest),
+        }
+    }
+    fn try_io_fd(&self, interest: Interest, f: &mut dyn FnMut() -> io::Result<usize>) -> io::Result<usize> {
+        match self {
+            sworn_net::Stream::Tcp(s) => s.try_io_fd(interest, f),
+            sworn_net::Stream::Unix(s) => s.try_io_fd(interest, f),
+            sworn_net::Stream::Vsock(s) => s.try_io_fd(interest, f),
+        }
+    }
+}
+
+impl RelayStream for tokio::io::DuplexStream {}
+
+/// `splice` errors meaning "this descriptor pair cannot splice" rather
+/// than a broken connection.
+fn splice_unsupported(e: &io::Error) -> bool {
+    matches!(
+        e.raw_os_error().map(Errno::from_raw),
+        Some(Errno::EINVAL | Errno::EOPNOTSUPP | Errno::ENOSYS)
+    )
+}
+
+fn splice(from: BorrowedFd<'_>, to: BorrowedFd<'_>, len: usize) -> io::Result<usize> {
+    nix::fcntl::splice(from, None, to, None, len, SpliceFFlags::SPLICE_F_NONBLOCK | SpliceFFlags::SPLICE_F_MOVE)
+        .map_err(io::Error::from)
+}
+
 /// One direction of the copy.
 struct Pump<'a> {
+    /// User-space bytes still to write (a prefix, or a buffered chunk).
     buf: Option<Box<[u8]>>,
     pos: usize,
     cap: usize,
+    /// Both sides can splice.
+    can_splice: bool,
+    /// Splice (rather than copy) the next read, once `buf` is written.
+    splice: bool,
+    /// The borrowed pipe, only while it holds `in_pipe > 0` bytes.
+    pipe: Option<Pipe>,
+    in_pipe: usize,
     eof: bool,
     done: bool,
     bytes: u64,
     counter: &'a AtomicU64,
 }
 
-impl Pump<'_> {
-    fn poll<R, W>(&mut self, cx: &mut Context<'_>, mut r: Pin<&mut R>, mut w: Pin<&mut W>, progress: &mut bool) -> Poll<io::Result<()>>
+impl<'a> Pump<'a> {
+    fn new(prefix: Vec<u8>, can_splice: bool, counter: &'a AtomicU64) -> Self {
+        let cap = prefix.len();
+        Pump {
+            buf: (cap > 0).then(|| prefix.into_boxed_slice()),
+            pos: 0,
+            cap,
+            can_splice,
+            splice: false,
+            pipe: None,
+            in_pipe: 0,
+            eof: false,
+            done: false,
+            bytes: 0,
+            counter,
+        }
+    }
+
+    fn count(&mut self, n: usize, progress: &mut bool) {
+        self.bytes += n as u64;
+        self.counter.fetch_add(n as u64, Ordering::Relaxed);
+        *progress = true;
+    }
+
+    fn poll<R, W>(&mut self, cx: &mut Context<'_>, r: &mut R, w: &mut W, progress: &mut bool) -> Poll<io::Result<()>>
     where
-        R: AsyncRead + ?Sized,
-        W: AsyncWrite + ?Sized,
+        R: RelayStream + ?Sized,
+        W: RelayStream + ?Sized,
     {
         if self.done {
             return Poll::Ready(Ok(()));
         }
         loop {
-            if self.buf.is_none() && !self.eof {
-                let mut buf = take_buf();
-                let mut rb = ReadBuf::new(&mut buf);
-                match r.as_mut().poll_read(cx, &mut rb) {
-                    Poll::Pending => {
-                        // Nothing was read: the buffer goes back unused.
-                        give_buf(buf);
-                        return Poll::Pending;
-                    }
-                    Poll::Ready(Err(e)) => {
-                        give_buf(buf);
-                        return Poll::Ready(Err(e));
-                    }
-                    Poll::Ready(Ok(())) => {
-                        let n = rb.filled().len();
-                        if n == 0 {
-                            self.eof = true;
-                            give_buf(buf);
-                        } else {
-                            self.pos = 0;
-                            self.cap = n;
-                            self.buf = Some(buf);
-                            *progress = true;
-                        }
-                    }
-                }
-            }
+            // 1. Bytes in user space go first (prefix or buffered chunk).
             if let Some(buf) = &self.buf {
                 while self.pos < self.cap {
-                    let n = ready!(w.as_mut().poll_write(cx, &buf[self.pos..self.cap]))?;
+                    let n = ready!(Pin::new(&mut *w).poll_write(cx, &buf[self.pos..self.cap]))?;
                     if n == 0 {
                         return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
                     }
@@ -102,9 +262,15 @@ impl Pump<'_> {
                     give_buf(b);
                 }
             }
+            // 2. Then bytes in the pipe.
+            if self.in_pipe > 0 {
+                ready!(self.drain_pipe(cx, w, progress))?;
+                continue;
+            }
+            // 3. EOF once everything read was written.
             if self.eof {
                 // Half-close: pass the EOF on, keep the other direction open.
-                match ready!(w.as_mut().poll_shutdown(cx)) {
+                match ready!(Pin::new(&mut *w).poll_shutdown(cx)) {
                     Ok(()) => {}
                     Err(e) if e.kind() == io::ErrorKind::NotConnected => {}
                     Err(e) => return Poll::Ready(Err(e)),
@@ -112,7 +278,163 @@ impl Pump<'_> {
                 self.done = true;
                 return Poll::Ready(Ok(()));
             }
+            // 4. Read more.
+            if self.splice {
+                ready!(self.fill_pipe(cx, r, progress))?;
+            } else {
+                ready!(self.fill_buf(cx, r, progress))?;
+            }
         }
+    }
+
+    fn fill_buf<R: RelayStream + ?Sized>(&mut self, cx: &mut Context<'_>, r: &mut R, progress: &mut bool) -> Poll<io::Result<()>> {
+        let mut buf = take_buf();
+        let mut rb = ReadBuf::new(&mut buf);
+        match Pin::new(&mut *r).poll_read(cx, &mut rb) {
+            Poll::Pending => {
+                // Nothing was read: the buffer goes back unused.
+                give_buf(buf);
+                Poll::Pending
+            }
+            Poll::Ready(Err(e)) => {
+                give_buf(buf);
+                Poll::Ready(Err(e))
+            }
+            Poll::Ready(Ok(())) => {
+                let n = rb.filled().len();
+                if n == 0 {
+                    self.eof = true;
+                    give_buf(buf);
+                } else {
+                    self.pos = 0;
+                    self.cap = n;
+                    self.buf = Some(buf);
+                    *progress = true;
+                    // Bulk data: splice from now on.
+                    self.splice = self.can_splice && n >= SPLICE_AFTER;
+                }
+                Poll::Ready(Ok(()))
+            }
+        }
+    }
+
+    /// Splices what `r` has into a (borrowed) pipe. Ready(Ok) means the
+    /// state changed (bytes in the pipe, EOF, or fallback to buffered).
+    fn fill_pipe<R: RelayStream + ?Sized>(&mut self, cx: &mut Context<'_>, r: &mut R, progress: &mut bool) -> Poll<io::Result<()>> {
+        loop {
+            ready!(r.poll_ready(cx, Interest::READABLE))?;
+            let Some(src) = r.splice_fd() else {
+                self.splice = false;
+                self.can_splice = false;
+                return Poll::Ready(Ok(()));
+            };
+            let pipe = match self.pipe.take() {
+                Some(p) => p,
+                None => match take_pipe() {
+                    Ok(p) => p,
+                    Err(e) => {
+                        // Out of descriptors for a pipe: keep going buffered.
+                        tracing::debug!(error = %e, "no pipe for splice, copying through a buffer");
+                        self.splice = false;
+                        return Poll::Ready(Ok(()));
+                    }
+                },
+            };
+            let (pw, cap) = (pipe.w.as_fd(), pipe.cap);
+            let res = r.try_io_fd(Interest::READABLE, &mut || splice(src, pw, cap));
+            match res {
+                Ok(0) => {
+                    give_pipe(pipe);
+                    self.eof = true;
+                    return Poll::Ready(Ok(()));
+                }
+                Ok(n) => {
+                    self.pipe = Some(pipe);
+                    self.in_pipe = n;
+                    *progress = true;
+                    // Trickle: the buffer is cheaper again.
+                    self.splice = n >= SPLICE_MIN;
+                    return Poll::Ready(Ok(()));
+                }
+                Err(e) => {
+                    // The pipe is still empty: it goes back.
+                    give_pipe(pipe);
+                    match e.kind() {
+                        // Readiness was cleared; poll again (registers the waker).
+                        io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted => continue,
+                        _ if splice_unsupported(&e) => {
+                            tracing::debug!(error = %e, "splice unsupported on source, copying through a buffer");
+                            self.splice = false;
+                            self.can_splice = false;
+                            return Poll::Ready(Ok(()));
+                        }
+                        _ => return Poll::Ready(Err(e)),
+                    }
+                }
+            }
+        }
+    }
+
+    /// Splices the pipe's bytes into `w`; returns the emptied pipe to the pool.
+    fn drain_pipe<W: RelayStream + ?Sized>(&mut self, cx: &mut Context<'_>, w: &mut W, progress: &mut bool) -> Poll<io::Result<()>> {
+        while self.in_pipe > 0 {
+            let Some(pipe) = &self.pipe else {
+                return Poll::Ready(Err(io::Error::other("relay: bytes accounted to a missing pipe")));
+            };
+            ready!(w.poll_ready(cx, Interest::WRITABLE))?;
+            let Some(dst) = w.splice_fd() else {
+                return Poll::Ready(self.pipe_to_buf());
+            };
+            let (pr, len) = (pipe.r.as_fd(), self.in_pipe);
+            match w.try_io_fd(Interest::WRITABLE, &mut || splice(pr, dst, len)) {
+                Ok(0) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
+                Ok(n) => {
+                    self.in_pipe -= n.min(self.in_pipe);
+                    self.count(n, progress);
+                }
+                Err(e) => match e.kind() {
+                    io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted => continue,
+                    _ if splice_unsupported(&e) => {
+                        tracing::debug!(error = %e, "splice unsupported on destination, copying through a buffer");
+                        return Poll::Ready(self.pipe_to_buf());
+                    }
+                    _ => return Poll::Ready(Err(e)),
+                },
+            }
+        }
+        if let Some(p) = self.pipe.take() {
+            give_pipe(p);
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    /// Fallback with bytes already in the pipe: read them back into a
+    /// buffer (a pipe read never blocks on bytes it holds) and go buffered.
+    fn pipe_to_buf(&mut self) -> io::Result<()> {
+        self.splice = false;
+        self.can_splice = false;
+        let Some(pipe) = self.pipe.take() else {
+            return Err(io::Error::other("relay: bytes accounted to a missing pipe"));
+        };
+        let mut buf = if self.in_pipe <= BUF_SIZE { take_buf() } else { vec![0u8; self.in_pipe].into_boxed_slice() };
+        let mut got = 0;
+        while got < self.in_pipe {
+            match nix::unistd::read(&pipe.r, &mut buf[got..self.in_pipe]) {
+                Ok(0) => break,
+                Ok(n) => got += n,
+                Err(Errno::EINTR) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        if got != self.in_pipe {
+            return Err(io::Error::other("relay: pipe held fewer bytes than spliced"));
+        }
+        self.in_pipe = 0;
+        give_pipe(pipe);
+        self.pos = 0;
+        self.cap = got;
+        self.buf = Some(buf);
+        Ok(())
     }
 }
 
@@ -120,6 +442,12 @@ impl Drop for Pump<'_> {
     fn drop(&mut self) {
         if let Some(b) = self.buf.take() {
             give_buf(b);
+        }
+        if let Some(p) = self.pipe.take() {
+            // A pipe still holding bytes is closed, never pooled.
+            if self.in_pipe == 0 {
+                give_pipe(p);
+            }
         }
     }
 }
@@ -153,18 +481,36 @@ pub async fn relay<A, B>(
     b_to_a: &AtomicU64,
 ) -> Result<Transferred, RelayError>
 where
-    A: AsyncRead + AsyncWrite + Unpin + ?Sized,
-    B: AsyncRead + AsyncWrite + Unpin + ?Sized,
+    A: RelayStream + ?Sized,
+    B: RelayStream + ?Sized,
 {
-    let mut up = Pump { buf: None, pos: 0, cap: 0, eof: false, done: false, bytes: 0, counter: a_to_b };
-    let mut down = Pump { buf: None, pos: 0, cap: 0, eof: false, done: false, bytes: 0, counter: b_to_a };
+    relay_with_prefix(a, b, Vec::new(), idle, a_to_b, b_to_a).await
+}
+
+/// [`relay`], with `prefix` — bytes already read from `a` (e.g. past a
+/// handshake) — written to `b` before anything else from `a`.
+pub async fn relay_with_prefix<A, B>(
+    a: &mut A,
+    b: &mut B,
+    prefix: Vec<u8>,
+    idle: Duration,
+    a_to_b: &AtomicU64,
+    b_to_a: &AtomicU64,
+) -> Result<Transferred, RelayError>
+where
+    A: RelayStream + ?Sized,
+    B: RelayStream + ?Sized,
+{
+    let splice = cfg!(target_os = "linux") && a.splice_fd().is_some() && b.splice_fd().is_some();
+    let mut up = Pump::new(prefix, splice, a_to_b);
+    let mut down = Pump::new(Vec::new(), splice, b_to_a);
     let mut last = Instant::now();
     let sleep = tokio::time::sleep(idle);
     tokio::pin!(sleep);
     poll_fn(|cx| {
         let mut progress = false;
-        let r1 = up.poll(cx, Pin::new(&mut *a), Pin::new(&mut *b), &mut progress)?;
-        let r2 = down.poll(cx, Pin::new(&mut *b), Pin::new(&mut *a), &mut progress)?;
+        let r1 = up.poll(cx, &mut *a, &mut *b, &mut progress)?;
+        let r2 = down.poll(cx, &mut *b, &mut *a, &mut progress)?;
         if r1.is_ready() && r2.is_ready() {
             return Poll::Ready(Ok(()));
         }
@@ -189,6 +535,7 @@ where
 mod tests {
     use super::*;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::{TcpListener, TcpStream, UnixStream};
 
     #[tokio::test]
     async fn copies_both_ways_with_half_close() {
@@ -224,5 +571,164 @@ mod tests {
         let (c1, c2) = (AtomicU64::new(0), AtomicU64::new(0));
         let r = relay(&mut a, &mut b, Duration::from_secs(30), &c1, &c2).await;
         assert!(matches!(r, Err(RelayError::Idle(_))));
+    }
+
+    /// Deterministic pseudo-random bytes (xorshift), different per seed.
+    fn random_bytes(len: usize, seed: u64) -> Vec<u8> {
+        let mut x = seed | 1;
+        (0..len)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect()
+    }
+
+    async fn tcp_pair() -> (TcpStream, TcpStream) {
+        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = l.local_addr().unwrap();
+        let (c, s) = tokio::join!(TcpStream::connect(addr), l.accept());
+        (c.unwrap(), s.unwrap().0)
+    }
+
+    /// Sends `up` from the client and `down` from the server through a
+    /// relay of `a` (client side) and `b` (server side), each end
+    /// half-closing after writing and reading to EOF. Returns what each end
+    /// received and what the relay counted.
+    async fn exchange<A, B, C, S>(
+        mut client: C,
+        mut a: A,
+        mut b: B,
+        mut server: S,
+        prefix: Vec<u8>,
+        up: Vec<u8>,
+        down: Vec<u8>,
+    ) -> (Vec<u8>, Vec<u8>, Transferred)
+    where
+        A: RelayStream + Send + 'static,
+        B: RelayStream + Send + 'static,
+        C: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let cli = tokio::spawn(async move {
+            let (mut rd, mut wr) = tokio::io::split(&mut client);
+            let w = async {
+                wr.write_all(&up).await.unwrap();
+                wr.shutdown().await.unwrap();
+            };
+            let r = async {
+                let mut got = Vec::new();
+                rd.read_to_end(&mut got).await.unwrap();
+                got
+            };
+            tokio::join!(w, r).1
+        });
+        let srv = tokio::spawn(async move {
+            let (mut rd, mut wr) = tokio::io::split(&mut server);
+            let w = async {
+                wr.write_all(&down).await.unwrap();
+                wr.shutdown().await.unwrap();
+            };
+            let r = async {
+                let mut got = Vec::new();
+                rd.read_to_end(&mut got).await.unwrap();
+                got
+            };
+            tokio::join!(w, r).1
+        });
+        let relay = tokio::spawn(async move {
+            let (c1, c2) = (AtomicU64::new(0), AtomicU64::new(0));
+            let t = relay_with_prefix(&mut a, &mut b, prefix, Duration::from_secs(20), &c1, &c2).await.unwrap();
+            assert_eq!((c1.load(Ordering::Relaxed), c2.load(Ordering::Relaxed)), (t.a_to_b, t.b_to_a));
+            t
+        });
+        let t = relay.await.unwrap();
+        (cli.await.unwrap(), srv.await.unwrap(), t)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn splice_tcp_bulk_integrity_both_ways() {
+        // Sizes around and far beyond the pipe capacity.
+        for (i, (n_up, n_down)) in [(1, 0), (65_535, 65_537), (PIPE_SIZE + 1, 3 * PIPE_SIZE - 7), (8 << 20, 5 << 20)]
+            .into_iter()
+            .enumerate()
+        {
+            let (client, a) = tcp_pair().await;
+            let (b, server) = tcp_pair().await;
+            let (up, down) = (random_bytes(n_up, i as u64 + 1), random_bytes(n_down, i as u64 + 100));
+            let (at_client, at_server, t) = exchange(client, a, b, server, Vec::new(), up.clone(), down.clone()).await;
+            assert!(at_server == up, "up: {} bytes, {} arrived", up.len(), at_server.len());
+            assert!(at_client == down, "down: {} bytes, {} arrived", down.len(), at_client.len());
+            assert_eq!(t, Transferred { a_to_b: n_up as u64, b_to_a: n_down as u64 });
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn splice_tcp_to_unix_and_prefix_goes_first() {
+        let (client, a) = tcp_pair().await;
+        let (b, server) = UnixStream::pair().unwrap();
+        let prefix = b"read past the handshake|".to_vec();
+        let (up, down) = (random_bytes(1 << 20, 7), random_bytes(300_000, 8));
+        let (at_client, at_server, t) = exchange(client, a, b, server, prefix.clone(), up.clone(), down.clone()).await;
+        let mut want = prefix.clone();
+        want.extend_from_slice(&up);
+        assert!(at_server == want, "prefix then stream, {} bytes arrived", at_server.len());
+        assert!(at_client == down);
+        assert_eq!(t.a_to_b, want.len() as u64);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn prefix_alone_then_eof() {
+        let (client, a) = UnixStream::pair().unwrap();
+        let (b, server) = UnixStream::pair().unwrap();
+        let (at_client, at_server, t) = exchange(client, a, b, server, b"early".to_vec(), Vec::new(), Vec::new()).await;
+        assert_eq!(at_server, b"early");
+        assert!(at_client.is_empty());
+        assert_eq!(t, Transferred { a_to_b: 5, b_to_a: 0 });
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn fallback_mixed_socket_and_memory_stream() {
+        // One side is not a socket: both directions copy through buffers.
+        let (client, a) = tcp_pair().await;
+        let (b, server) = tokio::io::duplex(4096);
+        let (up, down) = (random_bytes(700_000, 3), random_bytes(123_457, 4));
+        let (at_client, at_server, t) = exchange(client, a, b, server, b"p".to_vec(), up.clone(), down.clone()).await;
+        assert_eq!(at_server.len(), up.len() + 1);
+        assert!(at_server[1..] == up[..] && at_server[0] == b'p');
+        assert!(at_client == down);
+        assert_eq!(t, Transferred { a_to_b: up.len() as u64 + 1, b_to_a: down.len() as u64 });
+    }
+
+    /// Half-close from one side only: the other direction keeps flowing
+    /// after the first one ended, through splice.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn splice_half_close_each_direction() {
+        for client_closes_first in [true, false] {
+            let (mut client, mut a) = tcp_pair().await;
+            let (mut b, mut server) = tcp_pair().await;
+            let relay = tokio::spawn(async move {
+                let (c1, c2) = (AtomicU64::new(0), AtomicU64::new(0));
+                relay(&mut a, &mut b, Duration::from_secs(20), &c1, &c2).await.unwrap()
+            });
+            let (first, second) = if client_closes_first { (&mut client, &mut server) } else { (&mut server, &mut client) };
+            first.write_all(b"request").await.unwrap();
+            first.shutdown().await.unwrap();
+            let mut got = Vec::new();
+            second.read_to_end(&mut got).await.unwrap();
+            assert_eq!(got, b"request", "EOF arrives after the bytes");
+            // The other direction still works after the half-close.
+            let big = random_bytes(2 * PIPE_SIZE + 11, 9);
+            second.write_all(&big).await.unwrap();
+            second.shutdown().await.unwrap();
+            let mut back = Vec::new();
+            first.read_to_end(&mut back).await.unwrap();
+            assert!(back == big);
+            let t = relay.await.unwrap();
+            let (f, s) = if client_closes_first { (t.a_to_b, t.b_to_a) } else { (t.b_to_a, t.a_to_b) };
+            assert_eq!((f, s), (7, big.len() as u64));
+        }
     }
 }

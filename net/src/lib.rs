@@ -23,8 +23,10 @@ mod error;
 mod hybrid;
 mod listener;
 mod stream;
+mod vsock;
 
 pub use endpoint::{Endpoint, ParseEndpointError, VMADDR_CID_ANY};
 pub use error::Error;
 pub use listener::Listener;
 pub use stream::{connect, PeerAddr, Stream};
+pub use vsock::VsockStream;

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use tokio::net::{TcpListener, UnixListener};
 use tokio_vsock::{VsockAddr, VsockListener};
 
-use crate::{Endpoint, Error, PeerAddr, Stream};
+use crate::{Endpoint, Error, PeerAddr, Stream, VsockStream};
 
 /// A bound listener. Unix (and vhost-uds) listeners remove their socket
 /// file when dropped, if it is still the one they created.
@@ -118,7 +118,7 @@ impl Listener {
             Inner::Vsock(l) => {
                 let (s, a) = l.accept().await.map_err(err)?;
                 Ok((
-                    Stream::Vsock(s),
+                    Stream::Vsock(VsockStream::from_tokio(s).map_err(err)?),
                     PeerAddr::Vsock {
                         cid: a.cid(),
                         port: a.port(),

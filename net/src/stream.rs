@@ -10,9 +10,9 @@ use std::task::{Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpStream, UnixStream};
-use tokio_vsock::{VsockAddr, VsockStream};
+use tokio_vsock::VsockAddr;
 
-use crate::{hybrid, Endpoint, Error};
+use crate::{hybrid, Endpoint, Error, VsockStream};
 
 /// A connected stream. `AsyncWriteExt::shutdown` closes only the write side
 /// (half-close), so the peer sees EOF while we keep reading.
@@ -111,9 +111,10 @@ pub async fn connect(endpoint: &Endpoint) -> Result<Stream, Error> {
             Ok(Stream::Tcp(s))
         }
         Endpoint::Unix(path) => Ok(Stream::Unix(UnixStream::connect(path).await.map_err(err)?)),
-        Endpoint::Vsock { cid, port } => Ok(Stream::Vsock(
-            VsockStream::connect(VsockAddr::new(*cid, *port)).await.map_err(err)?,
-        )),
+        Endpoint::Vsock { cid, port } => {
+            let s = tokio_vsock::VsockStream::connect(VsockAddr::new(*cid, *port)).await.map_err(err)?;
+            Ok(Stream::Vsock(VsockStream::from_tokio(s).map_err(err)?))
+        }
         Endpoint::VhostUds { path, port } => {
             let mut s = UnixStream::connect(path).await.map_err(err)?;
             hybrid::client_handshake(&mut s, *port)
@@ -166,7 +167,7 @@ impl AsyncWrite for Stream {
         match self {
             Stream::Tcp(s) => s.is_write_vectored(),
             Stream::Unix(s) => s.is_write_vectored(),
-            Stream::Vsock(s) => s.is_write_vectored(),
+            Stream::Vsock(_) => false,
         }
     }
 
