@@ -2,7 +2,8 @@
 //! sign them, and verify Nitro attestation documents.
 //!
 //! Modules have one job each: [`eif`] is the container format, [`cpio`] the
-//! ramdisk format, [`pcr`] the measurement arithmetic, [`measurements`] the
+//! ramdisk format, [`pcr`] the measurement arithmetic
+//! (on [`sha384`]'s block functions), [`measurements`] the
 //! JSON files, [`sign`] PCR8 and the signature section, [`cert`] X.509,
 //! [`metadata`] the metadata section, [`builder`] ties them into `eif build`,
 //! [`inspect`] into `eif describe`/`verify`, and [`attestation`] parses and
@@ -17,4 +18,5 @@ pub mod inspect;
 pub mod measurements;
 pub mod metadata;
 pub mod pcr;
+pub mod sha384;
 pub mod sign;
