@@ -62,7 +62,7 @@ impl SectionType {
 }
 
 /// Why an image was rejected. Every variant names the offending field.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Clone, Debug, thiserror::Error, PartialEq, Eq)]
 pub enum EifError {
     #[error("truncated header: file is {len} bytes, the EIF header alone is {HEADER_SIZE}")]
     TruncatedHeader { len: usize },
@@ -395,6 +395,16 @@ impl<'a> EifWriter<'a> {
             out.write_all(data)?;
         }
         Ok(())
+    }
+
+    /// Calls `f` with the bytes of the image in file order, in the pieces
+    /// `write_to` writes (for hashing without writing).
+    pub fn for_each_chunk(&self, mut f: impl FnMut(&[u8])) {
+        f(&self.header.to_bytes());
+        for (kind, data) in &self.sections {
+            f(&section_header(*kind, data.len() as u64));
+            f(data);
+        }
     }
 }
 

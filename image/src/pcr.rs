@@ -1,8 +1,9 @@
 //! PCR arithmetic of Nitro Enclaves: SHA-384 "extend" from the all-zero
 //! register, the EIF's PCR0/1/2/8, and the on-chain `PcrSelector` hash.
 
-use sha2::{Digest, Sha384};
-use sha3::Keccak256;
+use sha3::{Digest, Keccak256};
+
+use crate::sha384::Sha384;
 
 /// Length of a SHA-384 PCR value.
 pub const PCR_LEN: usize = 48;
@@ -17,9 +18,9 @@ const PARALLEL_THRESHOLD: usize = 1 << 20;
 /// `SHA384(0^48 || digest)`: extends the all-zero register with `digest`.
 pub fn extend_digest(digest: &[u8]) -> Pcr {
     let mut h = Sha384::new();
-    h.update([0u8; PCR_LEN]);
+    h.update(&[0u8; PCR_LEN]);
     h.update(digest);
-    h.finalize().into()
+    h.finalize()
 }
 
 /// `extend(SHA384(data))`.
@@ -44,45 +45,64 @@ impl Pcrs {
     /// Computes PCR0/1/2 (and PCR8 when `cert_der` is given).
     ///
     /// PCR0 and PCR1 share their prefix, so it is hashed once and the hasher
-    /// state cloned; PCR2 covers bytes PCR0 also covers and, when large, is
-    /// hashed on a second thread so the two passes overlap.
+    /// state cloned. PCR2 covers bytes PCR0 also covers but needs its own
+    /// SHA-384 pass: where the CPU can, both passes run side by side in the
+    /// vector unit ([`one_pass`]); elsewhere PCR2, when large, is hashed on a
+    /// second thread.
     pub fn compute(kernel: &[u8], cmdline: &[u8], ramdisks: &[&[u8]], cert_der: Option<&[u8]>) -> Self {
-        let app: &[&[u8]] = ramdisks.get(1..).unwrap_or(&[]);
-        let app_len: usize = app.iter().map(|r| r.len()).sum();
-        let hash_app = || {
-            let mut h = Sha384::new();
-            for r in app {
-                h.update(r);
-            }
-            extend_digest(&h.finalize())
-        };
-        let hash_image = || {
-            let mut h = Sha384::new();
-            h.update(kernel);
-            h.update(cmdline);
-            if let Some(first) = ramdisks.first() {
-                h.update(first);
-            }
-            let pcr1 = extend_digest(&h.clone().finalize());
-            for r in app {
-                h.update(r);
-            }
-            (extend_digest(&h.finalize()), pcr1)
-        };
-        let ((pcr0, pcr1), pcr2) = if app_len >= PARALLEL_THRESHOLD {
+        let app_len: usize = ramdisks.iter().skip(1).map(|r| r.len()).sum();
+        let (pcr0, pcr1, pcr2) = if crate::sha384::pair_is_fast() {
+            one_pass(kernel, cmdline, ramdisks)
+        } else if app_len >= PARALLEL_THRESHOLD {
             std::thread::scope(|s| {
-                let app_thread = s.spawn(hash_app);
-                let image = hash_image();
-                // A panic in SHA-384 is impossible; fall back to hashing here
-                // rather than propagating one.
-                let pcr2 = app_thread.join().unwrap_or_else(|_| hash_app());
-                (image, pcr2)
+                let app_thread = s.spawn(|| app_pcr(ramdisks));
+                let (pcr0, pcr1) = image_pcrs(kernel, cmdline, ramdisks);
+                let pcr2 = app_thread.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+                (pcr0, pcr1, pcr2)
             })
         } else {
-            (hash_image(), hash_app())
+            let (pcr0, pcr1) = image_pcrs(kernel, cmdline, ramdisks);
+            (pcr0, pcr1, app_pcr(ramdisks))
         };
         Pcrs { pcr0, pcr1, pcr2, pcr8: cert_der.map(extend) }
     }
+}
+
+/// (PCR0, PCR1, PCR2) in one pass on this thread, the PCR0 and PCR2 streams
+/// side by side ([`crate::sha384::digest_pair`]); the fastest way when
+/// [`crate::sha384::pair_is_fast`], and correct (but slower) everywhere.
+pub fn one_pass(kernel: &[u8], cmdline: &[u8], ramdisks: &[&[u8]]) -> (Pcr, Pcr, Pcr) {
+    let mut image: Vec<&[u8]> = vec![kernel, cmdline];
+    image.extend_from_slice(ramdisks);
+    let bootstrap = kernel.len() + cmdline.len() + ramdisks.first().map_or(0, |r| r.len());
+    let app = ramdisks.get(1..).unwrap_or(&[]);
+    let (d0, d1, d2) = crate::sha384::digest_pair(&image, bootstrap, app);
+    (extend_digest(&d0), extend_digest(&d1), extend_digest(&d2))
+}
+
+/// (PCR0, PCR1): one SHA-384 pass over kernel‖cmdline‖ramdisks, the hasher
+/// state cloned at the end of the first ramdisk.
+pub fn image_pcrs(kernel: &[u8], cmdline: &[u8], ramdisks: &[&[u8]]) -> (Pcr, Pcr) {
+    let mut h = Sha384::new();
+    h.update(kernel);
+    h.update(cmdline);
+    if let Some(first) = ramdisks.first() {
+        h.update(first);
+    }
+    let pcr1 = extend_digest(&h.clone().finalize());
+    for r in ramdisks.iter().skip(1) {
+        h.update(r);
+    }
+    (extend_digest(&h.finalize()), pcr1)
+}
+
+/// PCR2: SHA-384 over the ramdisks after the first.
+pub fn app_pcr(ramdisks: &[&[u8]]) -> Pcr {
+    let mut h = Sha384::new();
+    for r in ramdisks.iter().skip(1) {
+        h.update(r);
+    }
+    extend_digest(&h.finalize())
 }
 
 /// Bit mask of the PCRs a permitter may select (0..=4 and 8).
@@ -162,6 +182,16 @@ mod tests {
         assert_eq!(p.pcr1, extend(&[&kernel[..], b"cr0"].concat()));
         assert_eq!(p.pcr2, extend(&big));
         assert_eq!(p.pcr8, None);
+    }
+
+    #[test]
+    fn one_pass_agrees_with_the_two_passes() {
+        let kernel = vec![7u8; 1000];
+        let big = vec![9u8; 3 << 16];
+        for ramdisks in [vec![&b"r0"[..]], vec![b"r0", &big], vec![&big[..5], b"", &big[7..]]] {
+            let (pcr0, pcr1) = image_pcrs(&kernel, b"cmd", &ramdisks);
+            assert_eq!(one_pass(&kernel, b"cmd", &ramdisks), (pcr0, pcr1, app_pcr(&ramdisks)));
+        }
     }
 
     #[test]
