@@ -255,6 +255,19 @@ fn length(ctx: &Ctx<'_>, v: &Value<'_>) -> rquickjs::Result<Option<u32>> {
     }
 }
 
+/// A native for `sign`, `encrypt` and `decrypt`: (algorithm, key, data) -> bytes.
+fn key_bytes_op<'js>(
+    host: Rc<Host>,
+    op: fn(&AlgorithmIdentifier, &CryptoKey, &[u8]) -> sworn_webcrypto::Result<Vec<u8>>,
+) -> impl Fn(Ctx<'js>, Value<'js>, Class<'js, KeyHandle>, TypedArray<'js, u8>) -> rquickjs::Result<ArrayBuffer<'js>> {
+    move |ctx, alg, handle, data| {
+        check_cpu(&ctx, &host)?;
+        let alg = algorithm(&ctx, &alg)?;
+        let out = op(&alg, &key_of(&handle)?, &copy_bytes(&data)).map_err(|e| throw(&ctx, e))?;
+        bytes_out(&ctx, &out)
+    }
+}
+
 macro_rules! set {
     ($obj:expr, $name:literal, $ctx:expr, $f:expr) => {
         $obj.set($name, Function::new($ctx.clone(), $f)?.with_name($name)?)?
@@ -365,20 +378,7 @@ fn natives<'js>(ctx: &Ctx<'js>, host: &Rc<Host>) -> rquickjs::Result<Object<'js>
         }
     });
 
-    let h = host.clone();
-    set!(o, "sign", ctx, move |ctx: Ctx<'js>,
-                               alg: Value<'js>,
-                               handle: Class<'js, KeyHandle>,
-                               data: TypedArray<'js, u8>|
-          -> rquickjs::Result<
-        ArrayBuffer<'js>,
-    > {
-        check_cpu(&ctx, &h)?;
-        let alg = algorithm(&ctx, &alg)?;
-        let out = dynamic::sign(&alg, &key_of(&handle)?, &copy_bytes(&data))
-            .map_err(|e| throw(&ctx, e))?;
-        bytes_out(&ctx, &out)
-    });
+    set!(o, "sign", ctx, key_bytes_op(host.clone(), dynamic::sign));
 
     let h = host.clone();
     set!(o, "verify", ctx, move |ctx: Ctx<'js>,
@@ -398,35 +398,9 @@ fn natives<'js>(ctx: &Ctx<'js>, host: &Rc<Host>) -> rquickjs::Result<Object<'js>
         .map_err(|e| throw(&ctx, e))
     });
 
-    let h = host.clone();
-    set!(o, "encrypt", ctx, move |ctx: Ctx<'js>,
-                                  alg: Value<'js>,
-                                  handle: Class<'js, KeyHandle>,
-                                  data: TypedArray<'js, u8>|
-          -> rquickjs::Result<
-        ArrayBuffer<'js>,
-    > {
-        check_cpu(&ctx, &h)?;
-        let alg = algorithm(&ctx, &alg)?;
-        let out = dynamic::encrypt(&alg, &key_of(&handle)?, &copy_bytes(&data))
-            .map_err(|e| throw(&ctx, e))?;
-        bytes_out(&ctx, &out)
-    });
+    set!(o, "encrypt", ctx, key_bytes_op(host.clone(), dynamic::encrypt));
 
-    let h = host.clone();
-    set!(o, "decrypt", ctx, move |ctx: Ctx<'js>,
-                                  alg: Value<'js>,
-                                  handle: Class<'js, KeyHandle>,
-                                  data: TypedArray<'js, u8>|
-          -> rquickjs::Result<
-        ArrayBuffer<'js>,
-    > {
-        check_cpu(&ctx, &h)?;
-        let alg = algorithm(&ctx, &alg)?;
-        let out = dynamic::decrypt(&alg, &key_of(&handle)?, &copy_bytes(&data))
-            .map_err(|e| throw(&ctx, e))?;
-        bytes_out(&ctx, &out)
-    });
+    set!(o, "decrypt", ctx, key_bytes_op(host.clone(), dynamic::decrypt));
 
     let h = host.clone();
     set!(o, "deriveBits", ctx, move |ctx: Ctx<'js>,
