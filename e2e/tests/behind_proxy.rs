@@ -131,15 +131,7 @@ fn workers_behind_host_proxy_fetch_attest_and_survive_restarts() {
     let port = host.addr.port();
     // A loopback port no rule names: denied although something could listen there.
     let unlisted = port.wrapping_add(1).max(1024);
-    let proxy = or_panic(ProxyOptions::from_env(vec![
-        "--allow".into(),
-        format!("127.0.0.1:{port}"),
-    ]));
-    let mut enclave = or_panic(Enclave::boot_behind_proxy(
-        &tools,
-        &BootOptions::default(),
-        &proxy,
-    ));
+    let mut enclave = boot_allowing(&tools, port);
     or_panic(
         enclave
             .console
@@ -316,6 +308,20 @@ fn workers_behind_host_proxy_fetch_attest_and_survive_restarts() {
     );
 }
 
+/// Boots `tools.eif` behind host-proxy whose egress policy allows
+/// `127.0.0.1:port` (the host's test server) on top of the defaults.
+fn boot_allowing(tools: &Tools, port: u16) -> Enclave {
+    let proxy = or_panic(ProxyOptions::from_env(vec![
+        "--allow".into(),
+        format!("127.0.0.1:{port}"),
+    ]));
+    or_panic(Enclave::boot_behind_proxy(
+        tools,
+        &BootOptions::default(),
+        &proxy,
+    ))
+}
+
 fn hex_of(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
@@ -340,15 +346,7 @@ fn worker_fetches_https_with_the_image_ca() {
         &[("rootfs/etc/sworn/test-ca.pem", ca.ca_pem.as_bytes())],
     ));
     let tools = Tools { eif, ..tools };
-    let proxy = or_panic(ProxyOptions::from_env(vec![
-        "--allow".into(),
-        format!("127.0.0.1:{port}"),
-    ]));
-    let mut enclave = or_panic(Enclave::boot_behind_proxy(
-        &tools,
-        &BootOptions::default(),
-        &proxy,
-    ));
+    let mut enclave = boot_allowing(&tools, port);
     or_panic(enclave.ingress_request("GET", "/health", None, b"", BOOT_TIMEOUT));
     deploy(&mut enclave);
 

@@ -593,15 +593,31 @@ mod tests {
         (c.unwrap(), s.unwrap().0)
     }
 
+    /// Writes `data` then half-closes, while reading the peer to EOF;
+    /// returns what was read.
+    async fn send_and_drain<S: AsyncRead + AsyncWrite + Unpin>(mut stream: S, data: Vec<u8>) -> Vec<u8> {
+        let (mut rd, mut wr) = tokio::io::split(&mut stream);
+        let w = async {
+            wr.write_all(&data).await.unwrap();
+            wr.shutdown().await.unwrap();
+        };
+        let r = async {
+            let mut got = Vec::new();
+            rd.read_to_end(&mut got).await.unwrap();
+            got
+        };
+        tokio::join!(w, r).1
+    }
+
     /// Sends `up` from the client and `down` from the server through a
     /// relay of `a` (client side) and `b` (server side), each end
     /// half-closing after writing and reading to EOF. Returns what each end
     /// received and what the relay counted.
     async fn exchange<A, B, C, S>(
-        mut client: C,
+        client: C,
         mut a: A,
         mut b: B,
-        mut server: S,
+        server: S,
         prefix: Vec<u8>,
         up: Vec<u8>,
         down: Vec<u8>,
@@ -612,32 +628,8 @@ mod tests {
         C: AsyncRead + AsyncWrite + Unpin + Send + 'static,
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
-        let cli = tokio::spawn(async move {
-            let (mut rd, mut wr) = tokio::io::split(&mut client);
-            let w = async {
-                wr.write_all(&up).await.unwrap();
-                wr.shutdown().await.unwrap();
-            };
-            let r = async {
-                let mut got = Vec::new();
-                rd.read_to_end(&mut got).await.unwrap();
-                got
-            };
-            tokio::join!(w, r).1
-        });
-        let srv = tokio::spawn(async move {
-            let (mut rd, mut wr) = tokio::io::split(&mut server);
-            let w = async {
-                wr.write_all(&down).await.unwrap();
-                wr.shutdown().await.unwrap();
-            };
-            let r = async {
-                let mut got = Vec::new();
-                rd.read_to_end(&mut got).await.unwrap();
-                got
-            };
-            tokio::join!(w, r).1
-        });
+        let cli = tokio::spawn(send_and_drain(client, up));
+        let srv = tokio::spawn(send_and_drain(server, down));
         let relay = tokio::spawn(async move {
             let (c1, c2) = (AtomicU64::new(0), AtomicU64::new(0));
             let t = relay_with_prefix(&mut a, &mut b, prefix, Duration::from_secs(20), &c1, &c2).await.unwrap();

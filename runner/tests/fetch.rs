@@ -118,16 +118,7 @@ async fn fetch_through_direct_client() {
     let body = serde_json::json!({ "code": code, "type": "module", "name": "f", "config": { "base": format!("http://{addr}") } });
     let created = r.create(body).await;
     assert_eq!(created.status, 201, "{}", created.text());
-    let resp = r.fetch("f", "").await;
-    let results = resp.json();
-    let failed: Vec<String> = results
-        .as_array()
-        .expect("results")
-        .iter()
-        .filter(|t| t["status"] != "PASS")
-        .map(|t| format!("  {}: {}", t["name"], t["message"]))
-        .collect();
-    assert!(failed.is_empty(), "{}", failed.join("\n"));
+    r.fetch("f", "").await.assert_all_passed("fetch");
 
     // The proxy pattern: a fetched response returned as is streams through.
     let proxy =

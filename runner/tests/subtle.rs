@@ -29,23 +29,7 @@ async fn run(name: &str, source: &str) {
     let r = TestRunner::start(fixture_limits()).await;
     r.deploy(name, "module", &format!("{HARNESS}\n{UTIL}\n{source}"))
         .await;
-    let resp = r.fetch(name, "").await;
-    assert_eq!(resp.status, 200, "{name}: {}", resp.text());
-    let results = resp.json();
-    let results = results.as_array().expect("results array");
-    assert!(!results.is_empty(), "{name}: no tests ran");
-    let failed: Vec<String> = results
-        .iter()
-        .filter(|t| t["status"] != "PASS")
-        .map(|t| format!("  {}: {}", t["name"], t["message"]))
-        .collect();
-    assert!(
-        failed.is_empty(),
-        "{name}: {} of {} failed\n{}",
-        failed.len(),
-        results.len(),
-        failed.join("\n")
-    );
+    r.fetch(name, "").await.assert_all_passed(name);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

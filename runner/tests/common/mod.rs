@@ -36,6 +36,27 @@ impl Reply {
         serde_json::from_slice(&self.body)
             .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
     }
+
+    /// Checks the answer of a WPT-style fixture (tests/wpt/harness.js): a
+    /// non-empty JSON array of results, every one `PASS`.
+    pub fn assert_all_passed(&self, name: &str) {
+        assert_eq!(self.status, 200, "{name}: {}", self.text());
+        let results = self.json();
+        let results = results.as_array().expect("results array");
+        assert!(!results.is_empty(), "{name}: no tests ran");
+        let failed: Vec<String> = results
+            .iter()
+            .filter(|t| t["status"] != "PASS")
+            .map(|t| format!("  {}: {}", t["name"], t["message"]))
+            .collect();
+        assert!(
+            failed.is_empty(),
+            "{name}: {} of {} failed\n{}",
+            failed.len(),
+            results.len(),
+            failed.join("\n")
+        );
+    }
 }
 
 pub fn test_limits() -> Limits {
