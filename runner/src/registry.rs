@@ -89,10 +89,8 @@ impl Stats {
 pub struct Worker {
     pub id: String,
     pub name: String,
-    /// Hex of [`Worker::code_measurement`], as the API shows it.
-    pub measurement: String,
     /// SHA-384 of the code: what attestation documents requested through
-    /// this worker bind.
+    /// this worker bind, and the `measurement` the API shows (in hex).
     pub code_measurement: WorkerMeasurement,
     /// The worker's ephemeral secp256k1 account (Escrin's iam), made on first
     /// use; it never leaves the process and dies with the worker.
@@ -115,7 +113,6 @@ impl Worker {
         Worker {
             name: spec.name.clone().unwrap_or_else(|| id.clone()),
             id,
-            measurement: code_measurement.to_hex(),
             code_measurement,
             account: OnceLock::new(),
             spec,
@@ -147,7 +144,7 @@ impl Worker {
     }
 
     pub fn summary(&self) -> Value {
-        json!({ "id": self.id, "name": self.name, "measurement": self.measurement })
+        json!({ "id": self.id, "name": self.name, "measurement": self.code_measurement.to_hex() })
     }
 
     pub fn details(&self) -> Value {
@@ -156,7 +153,7 @@ impl Worker {
         json!({
             "id": self.id,
             "name": self.name,
-            "measurement": self.measurement,
+            "measurement": self.code_measurement.to_hex(),
             "type": self.spec.kind.as_str(),
             "status": "running",
             "handlers": { "fetch": fetch, "scheduled": scheduled },

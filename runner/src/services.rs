@@ -40,11 +40,20 @@ pub enum ServiceError {
 
 impl ServiceError {
     /// HTTP status for the RPC bindings.
+    /// The caller broke a limit (as opposed to the NSM failing).
+    fn is_over_limit(&self) -> bool {
+        matches!(
+            self,
+            ServiceError::Request(_)
+                | ServiceError::RandomTooLarge { .. }
+                | ServiceError::Nsm(NsmError::Request(_))
+        )
+    }
+
     fn status(&self) -> u16 {
         match self {
             ServiceError::NsmOff => 503,
-            ServiceError::Request(_) | ServiceError::RandomTooLarge { .. } => 400,
-            ServiceError::Nsm(NsmError::Request(_)) => 400,
+            e if e.is_over_limit() => 400,
             _ => 502,
         }
     }
@@ -301,13 +310,10 @@ fn integer<'js>(
 }
 
 fn throw<'js>(ctx: &Ctx<'js>, what: &str, e: ServiceError) -> rquickjs::Error {
-    match e {
-        ServiceError::Request(_)
-        | ServiceError::RandomTooLarge { .. }
-        | ServiceError::Nsm(NsmError::Request(_)) => {
-            Exception::throw_range(ctx, &format!("{what}: {e}"))
-        }
-        other => Exception::throw_message(ctx, &format!("{what}: {other}")),
+    if e.is_over_limit() {
+        Exception::throw_range(ctx, &format!("{what}: {e}"))
+    } else {
+        Exception::throw_message(ctx, &format!("{what}: {e}"))
     }
 }
 
