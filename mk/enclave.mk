@@ -23,7 +23,7 @@ EIF_CMDLINE ?= reboot=k panic=30 pci=off nomodules console=ttyS0 i8042.noaux i80
 EIF_NAME := sworn-runner
 EIF := $(BUILD)/runner.eif
 EIF_TOOL := $(ENCLAVE_CARGO_TARGET_DIR)/release/eif
-MEASUREMENTS := measurements/runner.json
+MEASUREMENTS := enclave/measurements.json
 ENCLAVE_STAGE := $(BUILD)/enclave
 
 # Emulator tools (make emulator).
@@ -46,7 +46,7 @@ else
 endif
 
 eif-tool:
-	CARGO_TARGET_DIR=$(ENCLAVE_CARGO_TARGET_DIR) $(CARGO) build --release --locked -q -p sworn-image --bin eif
+	CARGO_TARGET_DIR=$(ENCLAVE_CARGO_TARGET_DIR) $(CARGO) build --release --locked -q -p sworn-eif --bin eif
 
 enclave-binaries:
 	SOURCE_DATE_EPOCH=0 CARGO_TARGET_DIR=$(ENCLAVE_CARGO_TARGET_DIR) \
@@ -56,19 +56,19 @@ enclave-binaries:
 
 eif: enclave-kernel enclave-binaries eif-tool ## build build/runner.eif and build/runner.eif.json (KERNEL=bzImage to use another kernel)
 	rm -rf $(ENCLAVE_STAGE) && mkdir -p $(ENCLAVE_STAGE)
-	scripts/stage-ramdisks $(ENCLAVE_STAGE) $(ENCLAVE_RELEASE)/init $(ENCLAVE_RELEASE)/runner init/app "$(NSM_KO)"
+	scripts/stage-ramdisks $(ENCLAVE_STAGE) $(ENCLAVE_RELEASE)/init $(ENCLAVE_RELEASE)/runner enclave/app "$(NSM_KO)"
 	SOURCE_DATE_EPOCH=0 $(EIF_TOOL) build --kernel $(ENCLAVE_KERNEL) --cmdline "$(EIF_CMDLINE)" \
 	  --ramdisk $(ENCLAVE_STAGE)/bootstrap --ramdisk $(ENCLAVE_STAGE)/app \
 	  --output $(EIF) --name $(EIF_NAME) --image-version $$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1) >/dev/null
 	@echo "eif: $(EIF) ($$(stat -c %s $(EIF)) bytes), sha256 $$(sha256sum $(EIF) | cut -c1-64)"
 
-verify: ## rebuild build/runner.eif from scratch and check its PCRs against measurements/runner.json
+verify: ## rebuild build/runner.eif from scratch and check its PCRs against enclave/measurements.json
 	rm -rf $(ENCLAVE_STAGE) $(EIF) $(EIF).json
 	$(MAKE) --no-print-directory eif
 	@$(EIF_TOOL) verify $(EIF) --measurements $(MEASUREMENTS) || { \
 	  echo "verify: $(EIF) does not match $(MEASUREMENTS). If the image changed on purpose, run 'make measurements' and commit $(MEASUREMENTS) in the same commit." >&2; exit 1; }
 
-measurements: eif ## regenerate measurements/runner.json from a fresh build/runner.eif
+measurements: eif ## regenerate enclave/measurements.json from a fresh build/runner.eif
 	cp $(EIF).json $(MEASUREMENTS)
 	@echo "measurements: wrote $(MEASUREMENTS); commit it with the change that altered the image"
 

@@ -4,7 +4,7 @@ PROXY_BIN := $(PROXY_TARGET_DIR)/release/host-proxy
 
 .PHONY: host-proxy
 host-proxy: ## build the host-proxy daemon (release) into target/release/host-proxy
-	CARGO_TARGET_DIR=$(PROXY_TARGET_DIR) $(CARGO) build --release --locked -p host-proxy
+	CARGO_TARGET_DIR=$(PROXY_TARGET_DIR) $(CARGO) build --release --locked -p sworn-host-proxy
 
 # Benchmark (bench/proxy/run) against socat and microsocks from Debian.
 .PHONY: bench-proxy
@@ -19,8 +19,8 @@ PROXY_CARGO_FUZZ := $(SWORN_CACHE)/tools/cargo-fuzz-$(PROXY_CARGO_FUZZ_VERSION)/
 .PHONY: fuzz-proxy
 fuzz-proxy: ## fuzz the host-proxy SOCKS5 parser for PROXY_FUZZ_TIME seconds (default 600)
 	@test -x $(PROXY_CARGO_FUZZ) || $(CARGO) install --locked cargo-fuzz --version $(PROXY_CARGO_FUZZ_VERSION) --root $(SWORN_CACHE)/tools/cargo-fuzz-$(PROXY_CARGO_FUZZ_VERSION)
-	@mkdir -p $(BUILD) host-proxy/fuzz/corpus/socks5
-	cd host-proxy/fuzz && RUSTC_BOOTSTRAP=1 $(PROXY_CARGO_FUZZ) fuzz run socks5 corpus/socks5 seeds/socks5 -- \
+	@mkdir -p $(BUILD) crates/host-proxy/fuzz/corpus/socks5
+	cd crates/host-proxy/fuzz && RUSTC_BOOTSTRAP=1 $(PROXY_CARGO_FUZZ) fuzz run socks5 corpus/socks5 seeds/socks5 -- \
 	    -max_total_time=$(PROXY_FUZZ_TIME) -max_len=1024 -rss_limit_mb=2048 \
 	    > $(CURDIR)/$(BUILD)/fuzz-proxy-socks5.log 2>&1 || { tail -40 $(CURDIR)/$(BUILD)/fuzz-proxy-socks5.log; exit 1; }
 	@echo "fuzz socks5: $$(grep -E '^Done [0-9]+ runs' $(BUILD)/fuzz-proxy-socks5.log)"

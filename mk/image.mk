@@ -1,4 +1,4 @@
-# image/: the `eif` tool (sworn-image crate). mk/enclave.mk owns `eif-tool`
+# crates/eif: the `eif` tool (sworn-eif crate). mk/enclave.mk owns `eif-tool`
 # and `EIF` (the runner image); names here are prefixed to stay clear of them.
 
 IMAGE_TRIPLE := x86_64-unknown-linux-gnu
@@ -16,14 +16,14 @@ TEST_TARGETS += test-image
 .PHONY: eif-static test-image bench-eif fuzz-image
 
 eif-static: ## build a fully static `eif` binary into build/bin/eif
-	RUSTFLAGS="-C target-feature=+crt-static" $(CARGO) build --locked --release -p sworn-image --bin eif --target $(IMAGE_TRIPLE)
+	RUSTFLAGS="-C target-feature=+crt-static" $(CARGO) build --locked --release -p sworn-eif --bin eif --target $(IMAGE_TRIPLE)
 	@mkdir -p $(dir $(EIF_STATIC))
 	install -m 0755 $(IMAGE_CARGO_TARGET_DIR)/$(IMAGE_TRIPLE)/release/eif $(EIF_STATIC)
 
 # The static binary links no shared library (so no OpenSSL) and works.
 test-image: eif-static ## check that `eif` builds static and verifies the AWS test document
 	@if ldd $(EIF_STATIC) 2>&1 | grep -q '=>'; then echo "test-image: $(EIF_STATIC) is dynamically linked:" >&2; ldd $(EIF_STATIC) >&2; exit 1; fi
-	$(EIF_STATIC) attestation verify image/tests/data/aws-nitro-attestation-debug.cbor >/dev/null
+	$(EIF_STATIC) attestation verify tests/data/aws-nitro-attestation-debug.cbor >/dev/null
 	@echo "test-image: static eif ok"
 
 bench-eif: ## time `eif build` against sha384sum and the AWS EifBuilder (bench/eif/run)
@@ -32,7 +32,7 @@ bench-eif: ## time `eif build` against sha384sum and the AWS EifBuilder (bench/e
 fuzz-image: ## fuzz the EIF reader and the attestation parser, FUZZ_TIME seconds each (default 600)
 	@test -x $(CARGO_FUZZ) || $(CARGO) install --locked cargo-fuzz --version $(CARGO_FUZZ_VERSION) --root $(SWORN_CACHE)/tools/cargo-fuzz-$(CARGO_FUZZ_VERSION)
 	@mkdir -p $(BUILD)
-	cd image/fuzz && for t in $(IMAGE_FUZZ_TARGETS); do \
+	cd crates/eif/fuzz && for t in $(IMAGE_FUZZ_TARGETS); do \
 	  mkdir -p corpus/$$t; \
 	  RUSTC_BOOTSTRAP=1 $(CARGO_FUZZ) fuzz run $$t corpus/$$t seeds/$$t -- \
 	    -max_total_time=$(FUZZ_TIME) -max_len=16384 -rss_limit_mb=2048 -malloc_limit_mb=64 \

@@ -1,0 +1,15 @@
+//! Sworn's JavaScript runner: Cloudflare-Workers-compatible workers on
+//! QuickJS, with an Escrin-compatible management API.
+
+pub mod api;
+pub mod attestation;
+pub mod body;
+pub mod cron;
+pub mod engine;
+pub mod http_client;
+pub mod limits;
+pub mod logs;
+pub mod registry;
+pub mod app;
+pub mod server;
+pub mod services;

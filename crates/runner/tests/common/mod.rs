@@ -1,0 +1,174 @@
+//! Test harness: a runner in this process on an ephemeral loopback port and
+//! a small HTTP client.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use serde_json::Value;
+use sworn_runner::engine::PoolConfig;
+use sworn_runner::http_client::NoNetwork;
+use sworn_runner::limits::Limits;
+use sworn_runner::app::{start, RunnerConfig, Running};
+
+pub struct TestRunner {
+    pub base: String,
+    pub running: Option<Running>,
+    client: hyper_util::client::legacy::Client<
+        hyper_util::client::legacy::connect::HttpConnector,
+        Full<Bytes>,
+    >,
+}
+
+pub struct Reply {
+    pub status: u16,
+    pub headers: http::HeaderMap,
+    pub body: Bytes,
+}
+
+impl Reply {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+    }
+
+    /// Checks the answer of a WPT-style fixture (tests/wpt/harness.js): a
+    /// non-empty JSON array of results, every one `PASS`.
+    pub fn assert_all_passed(&self, name: &str) {
+        assert_eq!(self.status, 200, "{name}: {}", self.text());
+        let results = self.json();
+        let results = results.as_array().expect("results array");
+        assert!(!results.is_empty(), "{name}: no tests ran");
+        let failed: Vec<String> = results
+            .iter()
+            .filter(|t| t["status"] != "PASS")
+            .map(|t| format!("  {}: {}", t["name"], t["message"]))
+            .collect();
+        assert!(
+            failed.is_empty(),
+            "{name}: {} of {} failed\n{}",
+            failed.len(),
+            results.len(),
+            failed.join("\n")
+        );
+    }
+}
+
+pub fn test_limits() -> Limits {
+    Limits {
+        cpu_time: Duration::from_millis(300),
+        // Generous: CPU-limit tests must hit the CPU limit, not this, even on
+        // a loaded 2-core CI machine.
+        request_timeout: Duration::from_secs(15),
+        memory_bytes: 32 << 20,
+        ..Limits::default()
+    }
+}
+
+impl TestRunner {
+    pub async fn start(limits: Limits) -> TestRunner {
+        Self::start_with(limits, Arc::new(NoNetwork), Arc::new(Vec::new())).await
+    }
+
+    pub async fn start_with(
+        limits: Limits,
+        http: Arc<dyn sworn_runner::http_client::HttpClient>,
+        bindings: sworn_runner::engine::bindings::Bindings,
+    ) -> TestRunner {
+        let running = start(RunnerConfig {
+            listen: "tcp:127.0.0.1:0".parse().expect("endpoint"),
+            pool: PoolConfig {
+                threads: 2,
+                limits,
+                http,
+                bindings,
+                nsm: Some(std::sync::Arc::new(
+                    sworn_nsm::Nsm::development(&sworn_nsm::Measurements::default())
+                        .expect("development NSM"),
+                )),
+            },
+            workers: Vec::new(),
+            drain_timeout: Duration::from_secs(2),
+        })
+        .await
+        .expect("runner starts");
+        let base = match running.local.to_string().strip_prefix("tcp:") {
+            Some(addr) => format!("http://{addr}"),
+            None => panic!("unexpected local endpoint {}", running.local),
+        };
+        let client =
+            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .build_http();
+        TestRunner {
+            base,
+            running: Some(running),
+            client,
+        }
+    }
+
+    pub async fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: impl Into<Bytes>,
+    ) -> Reply {
+        let mut b = http::Request::builder()
+            .method(method)
+            .uri(format!("{}{}", self.base, path));
+        for (k, v) in headers {
+            b = b.header(*k, *v);
+        }
+        let req = b.body(Full::new(body.into())).expect("request");
+        let resp = tokio::time::timeout(Duration::from_secs(60), self.client.request(req))
+            .await
+            .expect("response within 60s")
+            .expect("HTTP exchange");
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let body = resp
+            .into_body()
+            .collect()
+            .await
+            .map(|c| c.to_bytes())
+            .unwrap_or_default();
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        self.request("GET", path, &[], Bytes::new()).await
+    }
+
+    /// `POST /workers` with a JSON body.
+    pub async fn create(&self, body: impl ToString) -> Reply {
+        self.request(
+            "POST",
+            "/workers",
+            &[("content-type", "application/json")],
+            body.to_string(),
+        )
+        .await
+    }
+
+    /// Deploys `code` through `POST /workers` and returns its id.
+    pub async fn deploy(&self, name: &str, kind: &str, code: &str) -> String {
+        let r = self
+            .create(serde_json::json!({ "code": code, "type": kind, "name": name }))
+            .await;
+        assert_eq!(r.status, 201, "deploy {name}: {}", r.text());
+        r.json()["id"].as_str().expect("id").to_string()
+    }
+
+    pub async fn fetch(&self, worker: &str, path: &str) -> Reply {
+        self.get(&format!("/workers/{worker}/fetch/{path}")).await
+    }
+}
