@@ -184,11 +184,7 @@ async fn connrate(via: Via, concurrency: usize, seconds: f64) -> Result<()> {
     let secs = t0.elapsed().as_secs_f64();
     all.sort();
     let p99 = all.get(all.len() * 99 / 100).copied().unwrap_or_default();
-    println!(
-        "conns_per_s {:.0} p99_ms {:.2} errors {errors}",
-        all.len() as f64 / secs,
-        p99.as_secs_f64() * 1e3
-    );
+    println!("conns_per_s {:.0} p99_ms {:.2} errors {errors}", all.len() as f64 / secs, p99.as_secs_f64() * 1e3);
     Ok(())
 }
 

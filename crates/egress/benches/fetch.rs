@@ -76,7 +76,10 @@ async fn main() {
     run_client(&mk(socks.clone(), true), &url, 20).await;
 
     let direct = mk(Route::Direct, true);
-    rows.push(Row { name: "sworn-egress direct, pooled (h2)".into(), per_request: run_client(&direct, &url, REQUESTS).await });
+    rows.push(Row {
+        name: "sworn-egress direct, pooled (h2)".into(),
+        per_request: run_client(&direct, &url, REQUESTS).await,
+    });
     let pooled = mk(socks.clone(), true);
     let sworn_pooled = run_client(&pooled, &url, REQUESTS).await;
     rows.push(Row { name: "sworn-egress SOCKS5, pooled (h2)".into(), per_request: sworn_pooled });
@@ -119,25 +122,45 @@ async fn main() {
     println!("\negress benchmark ({REQUESTS} GETs of 5 bytes over loopback HTTPS; SOCKS5 relay in-process)");
     println!("{:<42} {:>12} {:>10}", "scenario", "per request", "req/s");
     for r in &rows {
-        println!("{:<42} {:>10.1}us {:>10.0}", r.name, r.per_request.as_secs_f64() * 1e6, 1.0 / r.per_request.as_secs_f64());
+        println!(
+            "{:<42} {:>10.1}us {:>10.0}",
+            r.name,
+            r.per_request.as_secs_f64() * 1e6,
+            1.0 / r.per_request.as_secs_f64()
+        );
     }
-    for (name, d) in [("curl SOCKS5, one process, reused conn", curl_pooled), ("curl SOCKS5, one process per request", curl_fresh)] {
+    for (name, d) in
+        [("curl SOCKS5, one process, reused conn", curl_pooled), ("curl SOCKS5, one process per request", curl_fresh)]
+    {
         match d {
             Some(d) => println!("{:<42} {:>10.1}us {:>10.0}", name, d.as_secs_f64() * 1e6, 1.0 / d.as_secs_f64()),
             None => println!("{name:<42} (curl unavailable)"),
         }
     }
     let mib = DOWNLOAD as f64 / (1024.0 * 1024.0);
-    println!("{:<42} {:>10.1}ms {:>8.0} MiB/s", "sworn-egress SOCKS5 8 MiB download", sworn_dl.as_secs_f64() * 1e3, mib / sworn_dl.as_secs_f64());
+    println!(
+        "{:<42} {:>10.1}ms {:>8.0} MiB/s",
+        "sworn-egress SOCKS5 8 MiB download",
+        sworn_dl.as_secs_f64() * 1e3,
+        mib / sworn_dl.as_secs_f64()
+    );
     if let Some(d) = curl_dl {
-        println!("{:<42} {:>10.1}ms {:>8.0} MiB/s", "curl SOCKS5 8 MiB download", d.as_secs_f64() * 1e3, mib / d.as_secs_f64());
+        println!(
+            "{:<42} {:>10.1}ms {:>8.0} MiB/s",
+            "curl SOCKS5 8 MiB download",
+            d.as_secs_f64() * 1e3,
+            mib / d.as_secs_f64()
+        );
     }
     println!("\nratios (curl time / sworn-egress time; > 1 means sworn-egress is faster)");
     if let Some(c) = curl_pooled {
         println!("  reused connection:  {:.2}x", c.as_secs_f64() / sworn_pooled.as_secs_f64());
     }
     if let Some(c) = curl_fresh {
-        println!("  new connection:     {:.2}x (curl includes process start)", c.as_secs_f64() / sworn_fresh.as_secs_f64());
+        println!(
+            "  new connection:     {:.2}x (curl includes process start)",
+            c.as_secs_f64() / sworn_fresh.as_secs_f64()
+        );
     }
     if let Some(c) = curl_dl {
         println!("  8 MiB download:     {:.2}x", c.as_secs_f64() / sworn_dl.as_secs_f64());

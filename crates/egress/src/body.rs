@@ -32,7 +32,14 @@ impl std::fmt::Debug for ResponseBody {
 
 impl ResponseBody {
     pub(crate) fn new(inner: Incoming, limit: u64, deadline: Instant, total_timeout: Duration, url: String) -> Self {
-        Self { inner: Some(inner), read: 0, limit, deadline: Box::pin(tokio::time::sleep_until(deadline)), total_timeout, url }
+        Self {
+            inner: Some(inner),
+            read: 0,
+            limit,
+            deadline: Box::pin(tokio::time::sleep_until(deadline)),
+            total_timeout,
+            url,
+        }
     }
 
     /// Bytes read so far.

@@ -45,7 +45,14 @@ pub struct FetchRequest {
 
 impl FetchRequest {
     pub fn new(method: Method, url: impl Into<String>) -> Self {
-        Self { method, url: url.into(), headers: HeaderMap::new(), body: Bytes::new(), redirect: RedirectMode::Follow, timeout: None }
+        Self {
+            method,
+            url: url.into(),
+            headers: HeaderMap::new(),
+            body: Bytes::new(),
+            redirect: RedirectMode::Follow,
+            timeout: None,
+        }
     }
 
     pub fn get(url: impl Into<String>) -> Self {
@@ -129,7 +136,8 @@ impl EgressClient {
         for h in HOP_BY_HOP {
             headers.remove(h);
         }
-        let mut url = Url::parse(&url).map_err(|e| FetchError::InvalidUrl { url: url.clone(), reason: e.to_string() })?;
+        let mut url =
+            Url::parse(&url).map_err(|e| FetchError::InvalidUrl { url: url.clone(), reason: e.to_string() })?;
         let mut redirects = 0u32;
         loop {
             self.check_url(&url)?;
@@ -152,7 +160,10 @@ impl EgressClient {
                     })?;
                     redirects += 1;
                     if redirects > self.config.max_redirects {
-                        return Err(FetchError::TooManyRedirects { limit: self.config.max_redirects, url: url.to_string() });
+                        return Err(FetchError::TooManyRedirects {
+                            limit: self.config.max_redirects,
+                            url: url.to_string(),
+                        });
                     }
                     // Fetch standard, "HTTP-redirect fetch" step 12.
                     if status == StatusCode::SEE_OTHER && method != Method::HEAD
@@ -182,13 +193,7 @@ impl EgressClient {
                 }
             }
             let (parts, incoming) = response.into_parts();
-            let body = ResponseBody::new(
-                incoming,
-                self.config.max_response_bytes,
-                deadline,
-                total,
-                url.to_string(),
-            );
+            let body = ResponseBody::new(incoming, self.config.max_response_bytes, deadline, total, url.to_string());
             return Ok(FetchResponse {
                 status: parts.status,
                 version: parts.version,
@@ -211,7 +216,10 @@ impl EgressClient {
             return Err(FetchError::InvalidUrl { url: url.to_string(), reason: "no host".into() });
         }
         if !url.username().is_empty() || url.password().is_some() {
-            return Err(FetchError::InvalidUrl { url: url.to_string(), reason: "credentials in URLs are not allowed".into() });
+            return Err(FetchError::InvalidUrl {
+                url: url.to_string(),
+                reason: "credentials in URLs are not allowed".into(),
+            });
         }
         Ok(())
     }
@@ -225,10 +233,10 @@ impl EgressClient {
     ) -> Result<http::Response<hyper::body::Incoming>, FetchError> {
         let mut target = url.clone();
         target.set_fragment(None);
-        let uri: http::Uri = target
-            .as_str()
-            .parse()
-            .map_err(|e: http::uri::InvalidUri| FetchError::InvalidUrl { url: url.to_string(), reason: e.to_string() })?;
+        let uri: http::Uri = target.as_str().parse().map_err(|e: http::uri::InvalidUri| FetchError::InvalidUrl {
+            url: url.to_string(),
+            reason: e.to_string(),
+        })?;
         let mut req = http::Request::builder()
             .method(method.clone())
             .uri(uri)

@@ -86,7 +86,8 @@ impl Target {
             Some("http") => false,
             other => return Err(FetchError::UnsupportedScheme(other.unwrap_or("").to_string())),
         };
-        let raw = uri.host().ok_or_else(|| FetchError::InvalidUrl { url: uri.to_string(), reason: "no host".into() })?;
+        let raw =
+            uri.host().ok_or_else(|| FetchError::InvalidUrl { url: uri.to_string(), reason: "no host".into() })?;
         let bare = raw.trim_start_matches('[').trim_end_matches(']').to_string();
         let host = match bare.parse::<IpAddr>() {
             Ok(IpAddr::V4(a)) => TargetHost::Ipv4(a),

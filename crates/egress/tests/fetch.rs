@@ -45,7 +45,8 @@ async fn http1_only_servers_get_http1() {
     let server = start_server(Some(&ca), H1_ONLY).await;
     let proxy = start_socks(&[], SocksBehaviour::Relay, None).await;
     let client = EgressClient::new(socks_config(&proxy, &ca)).unwrap();
-    let resp = client.fetch(FetchRequest::get(format!("https://localhost:{}/hello", server.addr.port()))).await.unwrap();
+    let resp =
+        client.fetch(FetchRequest::get(format!("https://localhost:{}/hello", server.addr.port()))).await.unwrap();
     assert_eq!(resp.version, Version::HTTP_11);
     assert_eq!(resp.headers["x-seen-version"], "HTTP/1.1");
     assert_eq!(resp.body.bytes().await.unwrap(), "hello");
@@ -67,7 +68,11 @@ async fn the_proxy_relays_only_ciphertext() {
     assert!(up.len() > 100 && down.len() > 100, "traffic was relayed");
     assert_eq!(up[0], 0x16, "first relayed byte is a TLS handshake record");
     for secret in [&b"TOP-SECRET"[..], b"/secret", b"authorization"] {
-        assert!(!contains(&up, secret) && !contains(&down, secret), "{:?} visible to the proxy", String::from_utf8_lossy(secret));
+        assert!(
+            !contains(&up, secret) && !contains(&down, secret),
+            "{:?} visible to the proxy",
+            String::from_utf8_lossy(secret)
+        );
     }
 }
 
@@ -109,7 +114,8 @@ async fn a_proxy_over_a_unix_socket_works_the_same() {
     let dir = tempfile::tempdir().unwrap();
     let proxy = start_socks(&[], SocksBehaviour::Relay, Some(&dir.path().join("socks.sock"))).await;
     let client = EgressClient::new(socks_config(&proxy, &ca)).unwrap();
-    let resp = client.fetch(FetchRequest::get(format!("https://localhost:{}/hello", server.addr.port()))).await.unwrap();
+    let resp =
+        client.fetch(FetchRequest::get(format!("https://localhost:{}/hello", server.addr.port()))).await.unwrap();
     assert_eq!(resp.body.bytes().await.unwrap(), "hello");
 }
 
@@ -122,7 +128,8 @@ async fn unknown_certificate_authorities_fail_tls() {
     let mut cfg = socks_config(&proxy, &other);
     cfg.webpki_roots = true; // Mozilla roots plus a CA that did not sign it
     let client = EgressClient::new(cfg).unwrap();
-    let err = client.fetch(FetchRequest::get(format!("https://localhost:{}/hello", server.addr.port()))).await.unwrap_err();
+    let err =
+        client.fetch(FetchRequest::get(format!("https://localhost:{}/hello", server.addr.port()))).await.unwrap_err();
     match err {
         FetchError::Tls { host, reason } => {
             assert_eq!(host, "localhost");
@@ -140,7 +147,8 @@ async fn direct_mode_has_the_same_api() {
     cfg.extra_ca_files = vec![ca.ca_file()];
     let client = EgressClient::new(cfg).unwrap();
     for host in ["localhost", "127.0.0.1"] {
-        let resp = client.fetch(FetchRequest::get(format!("https://{host}:{}/hello", server.addr.port()))).await.unwrap();
+        let resp =
+            client.fetch(FetchRequest::get(format!("https://{host}:{}/hello", server.addr.port()))).await.unwrap();
         assert_eq!(resp.version, Version::HTTP_2);
         assert_eq!(resp.body.bytes().await.unwrap(), "hello");
     }
@@ -156,7 +164,8 @@ async fn plain_http_can_be_disabled() {
     let mut cfg = EgressConfig::new(Route::Direct);
     cfg.allow_http = false;
     let client = EgressClient::new(cfg).unwrap();
-    let err = client.fetch(FetchRequest::get(format!("http://127.0.0.1:{}/hello", plain.addr.port()))).await.unwrap_err();
+    let err =
+        client.fetch(FetchRequest::get(format!("http://127.0.0.1:{}/hello", plain.addr.port()))).await.unwrap_err();
     assert_eq!(err, FetchError::HttpNotAllowed("127.0.0.1".into()));
     assert_eq!(plain.log.connections.load(Ordering::SeqCst), 0);
     let err = client.fetch(FetchRequest::get("ftp://127.0.0.1/x")).await.unwrap_err();
@@ -269,10 +278,7 @@ async fn connect_timeout_covers_a_silent_proxy() {
     cfg.connect_timeout = Duration::from_millis(300);
     let client = EgressClient::new(cfg).unwrap();
     let err = client.fetch(FetchRequest::get("https://localhost:1/")).await.unwrap_err();
-    assert_eq!(
-        err,
-        FetchError::ConnectTimeout { target: "localhost:1".into(), after: Duration::from_millis(300) }
-    );
+    assert_eq!(err, FetchError::ConnectTimeout { target: "localhost:1".into(), after: Duration::from_millis(300) });
 }
 
 #[tokio::test]
@@ -310,7 +316,10 @@ async fn connections_are_pooled() {
         let proxy = start_socks(&[], SocksBehaviour::Relay, None).await;
         let client = EgressClient::new(socks_config(&proxy, &ca)).unwrap();
         for _ in 0..5 {
-            let resp = client.fetch(FetchRequest::get(format!("https://localhost:{}/hello", server.addr.port()))).await.unwrap();
+            let resp = client
+                .fetch(FetchRequest::get(format!("https://localhost:{}/hello", server.addr.port())))
+                .await
+                .unwrap();
             assert_eq!(resp.body.bytes().await.unwrap(), "hello");
         }
         assert_eq!(proxy.log.sessions.load(Ordering::SeqCst), 1);

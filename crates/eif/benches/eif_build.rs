@@ -90,7 +90,8 @@ fn main() {
     let d = dir.path();
     let kernel = random_bytes(KERNEL, 1);
     std::fs::write(d.join("kernel"), &kernel).unwrap();
-    let rd_bytes: Vec<Vec<u8>> = RAMDISKS.iter().enumerate().map(|(i, &len)| random_bytes(len, 10 + i as u64)).collect();
+    let rd_bytes: Vec<Vec<u8>> =
+        RAMDISKS.iter().enumerate().map(|(i, &len)| random_bytes(len, 10 + i as u64)).collect();
     let rds: Vec<_> = rd_bytes
         .iter()
         .enumerate()
@@ -108,7 +109,21 @@ fn main() {
     };
     let mut ours = || {
         let s = Command::new(eif)
-            .args(["build", "--kernel", "kernel", "--cmdline", CMDLINE, "--ramdisk", "rd0.cpio", "--ramdisk", "rd1.cpio", "--output", "ours.eif", "--name", "bench"])
+            .args([
+                "build",
+                "--kernel",
+                "kernel",
+                "--cmdline",
+                CMDLINE,
+                "--ramdisk",
+                "rd0.cpio",
+                "--ramdisk",
+                "rd1.cpio",
+                "--output",
+                "ours.eif",
+                "--name",
+                "bench",
+            ])
             .current_dir(d)
             .output()
             .unwrap();

@@ -106,7 +106,8 @@ impl Sign1 {
             None
         } else {
             let mut r = protected.as_slice();
-            let h: Value = ciborium::from_reader(&mut r).map_err(|e| AttestationError::Cose(format!("protected header: {e}")))?;
+            let h: Value =
+                ciborium::from_reader(&mut r).map_err(|e| AttestationError::Cose(format!("protected header: {e}")))?;
             let Value::Map(h) = h else { return Err(cose("protected header is not a map")) };
             h.iter()
                 .find(|(k, _)| k.as_integer() == Some(1.into()))
@@ -198,7 +199,11 @@ impl AttestationDocument {
         let get = |k: &str| m.iter().find(|(key, _)| key.as_text() == Some(k)).map(|(_, v)| v);
         let need = |k: &'static str| get(k).ok_or_else(|| field(k, "missing"));
 
-        let module_id = need("module_id")?.as_text().filter(|s| !s.is_empty()).ok_or_else(|| field("module_id", "not a non-empty text string"))?.to_owned();
+        let module_id = need("module_id")?
+            .as_text()
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| field("module_id", "not a non-empty text string"))?
+            .to_owned();
         let digest = need("digest")?.as_text().ok_or_else(|| field("digest", "not a text string"))?.to_owned();
         if digest != "SHA384" {
             return Err(field("digest", format!("{digest:?}, expected \"SHA384\"")));
@@ -368,14 +373,22 @@ pub fn verify(doc: &SignedDocument, opts: &VerifyOptions) -> Result<Authenticati
             chain[i].verify_issued_by(&chain[i - 1]).map_err(cert_err(name(i)))?;
         }
         if i + 1 < chain.len() && !chain[i].is_ca() {
-            return Err(AttestationError::Cert { field: name(i), source: CertError::NotCa { subject: chain[i].subject() } });
+            return Err(AttestationError::Cert {
+                field: name(i),
+                source: CertError::NotCa { subject: chain[i].subject() },
+            });
         }
     }
     let leaf = chain.last().ok_or(AttestationError::UntrustedRoot)?;
     let key = leaf.p384_key().map_err(cert_err("certificate".into()))?;
     let sig = Signature::from_slice(&doc.sign1.signature).map_err(|_| AttestationError::BadSignature)?;
     key.verify(&doc.sign1.to_be_signed(), &sig).map_err(|_| AttestationError::BadSignature)?;
-    Ok(Authentication { authenticated: true, emulator_document: false, checked_at, chain: chain.iter().map(CertSummary::from).collect() })
+    Ok(Authentication {
+        authenticated: true,
+        emulator_document: false,
+        checked_at,
+        chain: chain.iter().map(CertSummary::from).collect(),
+    })
 }
 
 /// Claims the caller expects the document to carry.

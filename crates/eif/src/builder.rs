@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use crate::cpio::{self, CpioError};
 use crate::container::{EifError, EifWriter, SectionType};
+use crate::cpio::{self, CpioError};
 use crate::input::Input;
 use crate::measurements::MeasurementsFile;
 use crate::metadata::Metadata;
@@ -280,7 +280,12 @@ pub fn build(cfg: &BuildConfig, out: &Path) -> Result<Built, BuildError> {
     let kernel = Input::open(&cfg.kernel).map_err(io_err(&cfg.kernel))?;
     let ramdisks = cfg.ramdisks.iter().map(|p| load_ramdisk(p, cfg.epoch)).collect::<Result<Vec<_>, _>>()?;
     let metadata = Metadata::new(&cfg.image_name, &cfg.image_version, cfg.epoch, &kernel).to_json();
-    let parts = Parts { kernel: &kernel, cmdline: &cfg.cmdline, metadata: &metadata, ramdisks: ramdisks.iter().map(|r| &r[..]).collect() };
+    let parts = Parts {
+        kernel: &kernel,
+        cmdline: &cfg.cmdline,
+        metadata: &metadata,
+        ramdisks: ramdisks.iter().map(|r| &r[..]).collect(),
+    };
     let unchanged = || {
         let inputs = std::iter::once((&cfg.kernel, &kernel)).chain(cfg.ramdisks.iter().zip(&ramdisks));
         for (path, input) in inputs {
@@ -373,7 +378,12 @@ mod tests {
         let k = fs::read(&cfg.kernel).unwrap();
         let rds: Vec<Vec<u8>> = cfg.ramdisks.iter().map(|p| fs::read(p).unwrap()).collect();
         let metadata = Metadata::new("t", "1.0", 0, &k).to_json();
-        let parts = Parts { kernel: &k, cmdline: &cfg.cmdline, metadata: &metadata, ramdisks: rds.iter().map(|r| &r[..]).collect() };
+        let parts = Parts {
+            kernel: &k,
+            cmdline: &cfg.cmdline,
+            metadata: &metadata,
+            ramdisks: rds.iter().map(|r| &r[..]).collect(),
+        };
         let mut images = Vec::new();
         for one_pass in [true, false] {
             let out = dir.path().join(format!("{one_pass}.eif"));
@@ -382,11 +392,15 @@ mod tests {
             images.push(fs::read(&out).unwrap());
         }
         assert_eq!(images[0], images[1]);
-        assert_eq!(images[0], fs::read({
-            let out = dir.path().join("built.eif");
-            build(&cfg, &out).unwrap();
-            out
-        }).unwrap());
+        assert_eq!(
+            images[0],
+            fs::read({
+                let out = dir.path().join("built.eif");
+                build(&cfg, &out).unwrap();
+                out
+            })
+            .unwrap()
+        );
     }
 
     #[test]

@@ -129,8 +129,10 @@ impl Cert {
         } else {
             return Err(CertError::SignatureAlgorithm { subject, oid: oid.to_string() });
         };
-        let sig_bytes = self.cert.signature.as_bytes().ok_or(CertError::SignatureEncoding { subject: subject.clone() })?;
-        let sig = Signature::from_der(sig_bytes).map_err(|_| CertError::SignatureEncoding { subject: subject.clone() })?;
+        let sig_bytes =
+            self.cert.signature.as_bytes().ok_or(CertError::SignatureEncoding { subject: subject.clone() })?;
+        let sig =
+            Signature::from_der(sig_bytes).map_err(|_| CertError::SignatureEncoding { subject: subject.clone() })?;
         issuer
             .p384_key()?
             .verify_prehash(&digest, &sig)

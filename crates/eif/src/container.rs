@@ -323,7 +323,8 @@ fn check_section_set(sections: &[Section<'_>]) -> Result<(), EifError> {
         }
         *seen = true;
     }
-    for (present, name) in [(kernel, "kernel"), (cmdline, "cmdline"), (metadata, "metadata"), (ramdisks > 0, "ramdisk")] {
+    for (present, name) in [(kernel, "kernel"), (cmdline, "cmdline"), (metadata, "metadata"), (ramdisks > 0, "ramdisk")]
+    {
         if !present {
             return Err(EifError::MissingSection(name));
         }

@@ -93,7 +93,16 @@ impl Entry {
 
 /// Appends one newc header, name and data, with the 4-byte padding.
 #[allow(clippy::too_many_arguments)]
-fn push_entry(out: &mut Vec<u8>, name: &[u8], ino: u32, mode: u32, nlink: u32, mtime: u32, rdev: (u32, u32), data: &[u8]) {
+fn push_entry(
+    out: &mut Vec<u8>,
+    name: &[u8],
+    ino: u32,
+    mode: u32,
+    nlink: u32,
+    mtime: u32,
+    rdev: (u32, u32),
+    data: &[u8],
+) {
     use std::fmt::Write as _;
     let mut h = String::with_capacity(HEADER_LEN);
     h.push_str("070701");
@@ -226,8 +235,19 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Member<'_>>, CpioError> {
             return Err(CpioError::BadMagic { offset: off, found: String::from_utf8_lossy(magic).into_owned() });
         }
         const FIELDS: [&str; 13] = [
-            "ino", "mode", "uid", "gid", "nlink", "mtime", "filesize", "devmajor", "devminor", "rdevmajor",
-            "rdevminor", "namesize", "check",
+            "ino",
+            "mode",
+            "uid",
+            "gid",
+            "nlink",
+            "mtime",
+            "filesize",
+            "devmajor",
+            "devminor",
+            "rdevmajor",
+            "rdevminor",
+            "namesize",
+            "check",
         ];
         let mut v = [0u32; 13];
         for (i, f) in FIELDS.iter().enumerate() {
@@ -256,8 +276,7 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Member<'_>>, CpioError> {
         }
         saw_trailer = false;
         let mode = v[1];
-        let link_target =
-            (mode & S_IFMT == S_IFLNK).then(|| String::from_utf8_lossy(data).into_owned());
+        let link_target = (mode & S_IFMT == S_IFLNK).then(|| String::from_utf8_lossy(data).into_owned());
         members.push(Member {
             entry: Entry {
                 name: String::from_utf8_lossy(OsStr::from_bytes(name).as_bytes()).into_owned(),

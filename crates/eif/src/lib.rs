@@ -13,8 +13,8 @@
 pub mod attestation;
 pub mod builder;
 pub mod cert;
-pub mod cpio;
 pub mod container;
+pub mod cpio;
 pub mod input;
 pub mod inspect;
 pub mod measurements;

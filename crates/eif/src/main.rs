@@ -8,10 +8,10 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
 
+use sworn_eif::attestation::{self, Expectations, SignedDocument, VerifyOptions};
 use sworn_eif::builder::{self, BuildConfig};
 use sworn_eif::inspect::{self, Description};
 use sworn_eif::measurements::Expected;
-use sworn_eif::attestation::{self, Expectations, SignedDocument, VerifyOptions};
 use sworn_eif::{container, cpio, metadata, sign};
 
 #[derive(Parser)]
@@ -149,10 +149,7 @@ fn run(cli: Cli) -> Result<bool> {
 }
 
 fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }
 
 fn read(path: &Path) -> Result<Vec<u8>> {
@@ -272,7 +269,8 @@ fn print_description(file: &Path, d: &Description) {
 }
 
 fn verify(file: &Path, measurements: &Path, json: bool) -> Result<bool> {
-    let text = String::from_utf8(read(measurements)?).with_context(|| format!("{}: not UTF-8", measurements.display()))?;
+    let text =
+        String::from_utf8(read(measurements)?).with_context(|| format!("{}: not UTF-8", measurements.display()))?;
     let expected = Expected::from_json(&text).with_context(|| format!("{}", measurements.display()))?;
     let d = describe_file(file)?;
     let v = inspect::verify(&d, &expected);
@@ -355,7 +353,8 @@ fn attestation_verify(a: AttestationArgs) -> Result<bool> {
         }
         None => None,
     };
-    let want = Expectations { pcrs, nonce: hex_arg("nonce", &a.nonce)?, user_data: hex_arg("user-data", &a.user_data)? };
+    let want =
+        Expectations { pcrs, nonce: hex_arg("nonce", &a.nonce)?, user_data: hex_arg("user-data", &a.user_data)? };
     let at = match &a.at {
         Some(t) => Some(
             time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
@@ -428,7 +427,10 @@ fn attestation_verify(a: AttestationArgs) -> Result<bool> {
     if let Some(p) = &want.pcrs {
         for i in p.pcrs.keys() {
             if !mismatches.iter().any(|m| m.field == format!("PCR{i}")) {
-                println!("ok   PCR{i} matches {}", a.pcrs.as_deref().map(|p| p.display().to_string()).unwrap_or_default());
+                println!(
+                    "ok   PCR{i} matches {}",
+                    a.pcrs.as_deref().map(|p| p.display().to_string()).unwrap_or_default()
+                );
             }
         }
     }

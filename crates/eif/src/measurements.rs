@@ -180,7 +180,11 @@ pub fn compare(expected: &Expected, actual: &BTreeMap<u8, Pcr>) -> Vec<Mismatch>
             .map(|h| format!("0x{}", hex::encode(h)))
             .unwrap_or_else(|i| format!("(PCR{i} absent)"));
         if !actual_hash.eq_ignore_ascii_case(&sel.hash) {
-            out.push(Mismatch { field: format!("PcrSelector[{}]", sel.mask), expected: sel.hash.clone(), actual: actual_hash });
+            out.push(Mismatch {
+                field: format!("PcrSelector[{}]", sel.mask),
+                expected: sel.hash.clone(),
+                actual: actual_hash,
+            });
         }
     }
     out
@@ -227,8 +231,12 @@ mod tests {
         assert!(e(r#"{"Measurements":{"PCR0":"00"}}"#).contains("PCR0"));
         let z = "0".repeat(96);
         assert!(e(&format!(r#"{{"Measurements":{{"PCR0":"{z}","PCR1":"{z}"}}}}"#)).contains("PCR2"));
-        assert!(e(&format!(r#"{{"Measurements":{{"PCR0":"{z}","PCR1":"{z}","PCR2":"{z}","PCR8":7}}}}"#)).contains("PCR8"));
-        assert!(e(&format!(r#"{{"Measurements":{{"HashAlgorithm":"Sha256","PCR0":"{z}","PCR1":"{z}","PCR2":"{z}"}}}}"#))
-            .contains("HashAlgorithm"));
+        assert!(
+            e(&format!(r#"{{"Measurements":{{"PCR0":"{z}","PCR1":"{z}","PCR2":"{z}","PCR8":7}}}}"#)).contains("PCR8")
+        );
+        assert!(e(&format!(
+            r#"{{"Measurements":{{"HashAlgorithm":"Sha256","PCR0":"{z}","PCR1":"{z}","PCR2":"{z}"}}}}"#
+        ))
+        .contains("HashAlgorithm"));
     }
 }

@@ -135,10 +135,14 @@ mod tests {
 
     // Known answers computed independently with Python (hashlib, pycryptodome):
     // extend(d) = sha384(b"\0"*48 + sha384(d).digest()).
-    const PCR0: &str = "a278d4f06db82f2cdd91d0117ce5cad04453ce7ccbc85f5f33283f9129e0988bde538a7bfd7db815ab396f0ee6651253";
-    const PCR1: &str = "97c63462ddb99f3aeaeb5fabd26d482972ee8f35a84afe29e9b17cffd1cc8d6ef6563ed0be12618f473df853cfd7495a";
-    const PCR2: &str = "abb106cc8bb0687829c044b7632808c83d34a94fd0ccaf92217e16bea998687050e9a7a529c1b9af68040b2a3fa70025";
-    const PCR8_OF_CERT: &str = "2b6d4fea70a5df3c7aa74fbff980746942c060062dadf5744e07210d9455a7e0739d62d4b314ff5a10611ef95a70ad77";
+    const PCR0: &str =
+        "a278d4f06db82f2cdd91d0117ce5cad04453ce7ccbc85f5f33283f9129e0988bde538a7bfd7db815ab396f0ee6651253";
+    const PCR1: &str =
+        "97c63462ddb99f3aeaeb5fabd26d482972ee8f35a84afe29e9b17cffd1cc8d6ef6563ed0be12618f473df853cfd7495a";
+    const PCR2: &str =
+        "abb106cc8bb0687829c044b7632808c83d34a94fd0ccaf92217e16bea998687050e9a7a529c1b9af68040b2a3fa70025";
+    const PCR8_OF_CERT: &str =
+        "2b6d4fea70a5df3c7aa74fbff980746942c060062dadf5744e07210d9455a7e0739d62d4b314ff5a10611ef95a70ad77";
 
     #[test]
     fn extend_known_answers() {

@@ -252,7 +252,8 @@ fn payload_is(payload: &[u8], index: i64, value: &[u8]) -> bool {
     let mut rest = payload;
     let Ok(Value::Map(m)) = ciborium::from_reader::<Value, _>(&mut rest) else { return false };
     let idx_ok = map_get(&m, "register_index").and_then(|v| v.as_integer()) == Some(index.into());
-    let val_ok = map_get(&m, "register_value").and_then(|v| bytes_of(v, "register_value").ok()).as_deref() == Some(value);
+    let val_ok =
+        map_get(&m, "register_value").and_then(|v| bytes_of(v, "register_value").ok()).as_deref() == Some(value);
     rest.is_empty() && idx_ok && val_ok
 }
 

@@ -124,8 +124,16 @@ fn cli_real_document() {
         format!(r#"{{"Measurements":{{"PCR0":"{zero}","PCR1":"{zero}","PCR2":"{zero}"}}}}"#).as_bytes(),
     );
     let all = eif(&[
-        "attestation", "verify", doc.to_str().unwrap(), "--pcrs", m.to_str().unwrap(), "--nonce", &nonce,
-        "--user-data", &user, "--json",
+        "attestation",
+        "verify",
+        doc.to_str().unwrap(),
+        "--pcrs",
+        m.to_str().unwrap(),
+        "--nonce",
+        &nonce,
+        "--user-data",
+        &user,
+        "--json",
     ]);
     assert_eq!(all.status.code(), Some(0), "{}", String::from_utf8_lossy(&all.stdout));
     let v: serde_json::Value = serde_json::from_slice(&all.stdout).unwrap();

@@ -42,8 +42,19 @@ fn inputs(root: &Path) {
 fn build(root: &Path, out: &str, env: &[(&str, &str)]) -> Output {
     let o = eif_env(
         &[
-            "build", "--kernel", "kernel", "--cmdline", "console=ttyS0", "--ramdisk", "boot", "--ramdisk", "app",
-            "--output", out, "--name", "sworn",
+            "build",
+            "--kernel",
+            "kernel",
+            "--cmdline",
+            "console=ttyS0",
+            "--ramdisk",
+            "boot",
+            "--ramdisk",
+            "app",
+            "--output",
+            out,
+            "--name",
+            "sworn",
         ],
         root,
         env,
@@ -103,8 +114,19 @@ fn cpio_file_and_directory_ramdisks_are_equivalent() {
     assert!(ex.status.success());
     let o = eif(
         &[
-            "build", "--kernel", "ex/kernel", "--cmdline-file", "ex/cmdline", "--ramdisk", "ex/ramdisk0.cpio",
-            "--ramdisk", "ex/ramdisk1.cpio", "--output", "cpio.eif", "--name", "sworn",
+            "build",
+            "--kernel",
+            "ex/kernel",
+            "--cmdline-file",
+            "ex/cmdline",
+            "--ramdisk",
+            "ex/ramdisk0.cpio",
+            "--ramdisk",
+            "ex/ramdisk1.cpio",
+            "--output",
+            "cpio.eif",
+            "--name",
+            "sworn",
         ],
         d.path(),
     );
@@ -179,9 +201,20 @@ fn signed_build_describe_verify() {
     let cert = data("signing-cert.pem");
     let args = |key: &Path, out: &str| {
         vec![
-            "build".to_owned(), "--kernel".into(), "kernel".into(), "--cmdline".into(), "console=ttyS0".into(),
-            "--ramdisk".into(), "boot".into(), "--ramdisk".into(), "app".into(), "--output".into(), out.into(),
-            "--signing-certificate".into(), cert.to_string_lossy().into_owned(), "--private-key".into(),
+            "build".to_owned(),
+            "--kernel".into(),
+            "kernel".into(),
+            "--cmdline".into(),
+            "console=ttyS0".into(),
+            "--ramdisk".into(),
+            "boot".into(),
+            "--ramdisk".into(),
+            "app".into(),
+            "--output".into(),
+            out.into(),
+            "--signing-certificate".into(),
+            cert.to_string_lossy().into_owned(),
+            "--private-key".into(),
             key.to_string_lossy().into_owned(),
         ]
     };

@@ -211,14 +211,8 @@ pub const DEFAULT_EGRESS: &str = "vsock:-1:1057";
 
 impl FileConfig {
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.into(),
-            source,
-        })?;
-        toml::from_str(&text).map_err(|source| ConfigError::Toml {
-            path: path.into(),
-            source,
-        })
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.into(), source })?;
+        toml::from_str(&text).map_err(|source| ConfigError::Toml { path: path.into(), source })
     }
 }
 
@@ -235,11 +229,7 @@ impl Config {
     pub fn resolve(cli: &Cli, file: Option<FileConfig>) -> Result<Config, ConfigError> {
         let path = cli.config.clone().unwrap_or_default();
         let file = file.unwrap_or_default();
-        let field = |field: String, message: String| ConfigError::Field {
-            path: path.clone(),
-            field,
-            message,
-        };
+        let field = |field: String, message: String| ConfigError::Field { path: path.clone(), field, message };
         let mut ingress = Vec::new();
         for (i, r) in file.ingress.iter().enumerate() {
             let listen = r
@@ -255,11 +245,7 @@ impl Config {
             if targets.is_empty() {
                 return Err(field(format!("ingress[{i}].targets"), "needs at least one target".into()));
             }
-            ingress.push(RouteSpec {
-                listen,
-                targets,
-                proxy_protocol: r.proxy_protocol,
-            });
+            ingress.push(RouteSpec { listen, targets, proxy_protocol: r.proxy_protocol });
         }
         ingress.extend(cli.ingress.iter().cloned().map(|mut r| {
             r.proxy_protocol |= cli.proxy_protocol;
@@ -290,9 +276,7 @@ impl Config {
         heartbeat.extend(cli.heartbeat.iter().cloned());
 
         let rules = |name: &str, v: &[String]| -> Result<Vec<Rule>, ConfigError> {
-            v.iter()
-                .map(|r| r.parse::<Rule>().map_err(|e| field(format!("policy.{name}"), e.to_string())))
-                .collect()
+            v.iter().map(|r| r.parse::<Rule>().map_err(|e| field(format!("policy.{name}"), e.to_string()))).collect()
         };
         let mut allow = rules("allow", &file.policy.allow)?;
         allow.extend(cli.allow.iter().cloned());

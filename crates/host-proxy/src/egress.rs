@@ -60,10 +60,7 @@ impl HandshakeBuf {
 /// Runs the SOCKS5 negotiation; returns the destination and any bytes the
 /// client sent early (optimistic data), which go to the target first.
 async fn negotiate(s: &mut Stream) -> Result<(Destination, Vec<u8>), HandshakeError> {
-    let mut hb = HandshakeBuf {
-        buf: [0; socks::MAX_GREETING + socks::MAX_REQUEST],
-        len: 0,
-    };
+    let mut hb = HandshakeBuf { buf: [0; socks::MAX_GREETING + socks::MAX_REQUEST], len: 0 };
     let no_auth = loop {
         match socks::parse_greeting(&hb.buf[..hb.len])? {
             Parsed::Incomplete => hb.fill(s).await?,
@@ -98,7 +95,12 @@ async fn negotiate(s: &mut Stream) -> Result<(Destination, Vec<u8>), HandshakeEr
 /// Resolves, checks the policy for every address and connects to the first
 /// allowed one that answers. The checked address is the one connected to:
 /// no second resolution, so DNS rebinding cannot slip past the policy.
-async fn open(dest: &Destination, peer: &PeerAddr, shared: &Shared, deadline: Instant) -> Result<TcpStream, (Reply, String)> {
+async fn open(
+    dest: &Destination,
+    peer: &PeerAddr,
+    shared: &Shared,
+    deadline: Instant,
+) -> Result<TcpStream, (Reply, String)> {
     let policy = shared.policy();
     let m = &shared.metrics;
     let (name, addrs): (Option<&str>, Vec<SocketAddr>) = match dest {

@@ -30,10 +30,7 @@ pub enum RouteSpecError {
     #[error("ingress {0:?}: expected LISTEN=TARGET[,TARGET...], e.g. tcp:0.0.0.0:1057=vsock:16:1057")]
     Shape(String),
     #[error("ingress {spec:?}: {source}")]
-    Endpoint {
-        spec: String,
-        source: sworn_net::ParseEndpointError,
-    },
+    Endpoint { spec: String, source: sworn_net::ParseEndpointError },
 }
 
 impl std::str::FromStr for RouteSpec {
@@ -42,20 +39,13 @@ impl std::str::FromStr for RouteSpec {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let (l, t) = s.split_once('=').ok_or_else(|| RouteSpecError::Shape(s.into()))?;
         let ep = |x: &str| {
-            x.trim().parse::<Endpoint>().map_err(|source| RouteSpecError::Endpoint {
-                spec: s.into(),
-                source,
-            })
+            x.trim().parse::<Endpoint>().map_err(|source| RouteSpecError::Endpoint { spec: s.into(), source })
         };
         let targets = t.split(',').map(ep).collect::<Result<Vec<_>, _>>()?;
         if targets.is_empty() {
             return Err(RouteSpecError::Shape(s.into()));
         }
-        Ok(RouteSpec {
-            listen: ep(l)?,
-            targets,
-            proxy_protocol: false,
-        })
+        Ok(RouteSpec { listen: ep(l)?, targets, proxy_protocol: false })
     }
 }
 
@@ -90,18 +80,10 @@ impl Route {
             .targets
             .iter()
             .map(|e| {
-                Arc::new(Target {
-                    endpoint: e.clone(),
-                    active: AtomicUsize::new(0),
-                    healthy: AtomicBool::new(true),
-                })
+                Arc::new(Target { endpoint: e.clone(), active: AtomicUsize::new(0), healthy: AtomicBool::new(true) })
             })
             .collect();
-        Route {
-            spec,
-            targets,
-            next: AtomicUsize::new(0),
-        }
+        Route { spec, targets, next: AtomicUsize::new(0) }
     }
 
     /// Targets in the order to try: healthy first, then fewest active
@@ -170,10 +152,7 @@ impl Route {
 
     /// Whether the balancer currently considers `endpoint` healthy.
     pub fn is_healthy(&self, endpoint: &Endpoint) -> Option<bool> {
-        self.targets
-            .iter()
-            .find(|t| &t.endpoint == endpoint)
-            .map(|t| t.healthy.load(Ordering::Relaxed))
+        self.targets.iter().find(|t| &t.endpoint == endpoint).map(|t| t.healthy.load(Ordering::Relaxed))
     }
 }
 

@@ -82,11 +82,7 @@ impl Admission {
             return Err(Refusal::PerSource);
         }
         *n += 1;
-        Ok(Permit {
-            _global: global,
-            key,
-            per_source: self.per_source.clone(),
-        })
+        Ok(Permit { _global: global, key, per_source: self.per_source.clone() })
     }
 }
 

@@ -94,11 +94,25 @@ impl Metrics {
         };
         per_role(&mut o, "host_proxy_connections_total", "counter", "Connections accepted.", &self.accepted);
         per_role(&mut o, "host_proxy_connections_active", "gauge", "Connections open now.", &self.active);
-        per_role(&mut o, "host_proxy_connections_rejected_total", "counter", "Connections refused by a limit.", &self.rejected_limit);
+        per_role(
+            &mut o,
+            "host_proxy_connections_rejected_total",
+            "counter",
+            "Connections refused by a limit.",
+            &self.rejected_limit,
+        );
         let _ = writeln!(o, "# HELP host_proxy_bytes_total Bytes relayed.\n# TYPE host_proxy_bytes_total counter");
         for (i, r) in ROLES.iter().enumerate() {
-            let _ = writeln!(o, "host_proxy_bytes_total{{role=\"{r}\",direction=\"up\"}} {}", self.bytes_up[i].load(Ordering::Relaxed));
-            let _ = writeln!(o, "host_proxy_bytes_total{{role=\"{r}\",direction=\"down\"}} {}", self.bytes_down[i].load(Ordering::Relaxed));
+            let _ = writeln!(
+                o,
+                "host_proxy_bytes_total{{role=\"{r}\",direction=\"up\"}} {}",
+                self.bytes_up[i].load(Ordering::Relaxed)
+            );
+            let _ = writeln!(
+                o,
+                "host_proxy_bytes_total{{role=\"{r}\",direction=\"down\"}} {}",
+                self.bytes_down[i].load(Ordering::Relaxed)
+            );
         }
         let _ = writeln!(
             o,

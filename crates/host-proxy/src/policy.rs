@@ -35,24 +35,15 @@ impl Cidr {
             (IpAddr::V6(_), p) if p > 128 => return None,
             x => x,
         };
-        Some(Cidr {
-            addr: mask(addr, prefix),
-            prefix,
-        })
+        Some(Cidr { addr: mask(addr, prefix), prefix })
     }
 
     const fn v4(a: [u8; 4], prefix: u8) -> Self {
-        Cidr {
-            addr: IpAddr::V4(Ipv4Addr::new(a[0], a[1], a[2], a[3])),
-            prefix,
-        }
+        Cidr { addr: IpAddr::V4(Ipv4Addr::new(a[0], a[1], a[2], a[3])), prefix }
     }
 
     const fn v6(a: [u16; 8], prefix: u8) -> Self {
-        Cidr {
-            addr: IpAddr::V6(Ipv6Addr::new(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7])),
-            prefix,
-        }
+        Cidr { addr: IpAddr::V6(Ipv6Addr::new(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7])), prefix }
     }
 
     pub fn contains(&self, ip: IpAddr) -> bool {
@@ -212,19 +203,15 @@ impl FromStr for Rule {
     type Err = RuleError;
 
     fn from_str(text: &str) -> Result<Self, RuleError> {
-        let err = |reason: String| RuleError {
-            rule: text.to_owned(),
-            reason,
-        };
+        let err = |reason: String| RuleError { rule: text.to_owned(), reason };
         let t = text.trim();
         if t.is_empty() {
             return Err(err("empty rule".into()));
         }
         // Split HOST and PORTS; IPv6 goes in brackets.
         let (host, ports) = if let Some(rest) = t.strip_prefix('[') {
-            let (inside, after) = rest
-                .split_once(']')
-                .ok_or_else(|| err("unbalanced '[': write IPv6 as [2001:db8::/32]:443".into()))?;
+            let (inside, after) =
+                rest.split_once(']').ok_or_else(|| err("unbalanced '[': write IPv6 as [2001:db8::/32]:443".into()))?;
             let (suffix, ports) = match after.split_once(':') {
                 Some((s, p)) => (s, Some(p)),
                 None => (after, None),
@@ -246,11 +233,7 @@ impl FromStr for Rule {
             Some(p) => parse_ports(p).map_err(err)?,
         };
         let host = parse_host(&host).map_err(err)?;
-        Ok(Rule {
-            host,
-            ports,
-            text: t.to_owned(),
-        })
+        Ok(Rule { host, ports, text: t.to_owned() })
     }
 }
 
@@ -302,15 +285,9 @@ fn parse_host(h: &str) -> Result<HostPattern, String> {
             !l.is_empty() && l.len() <= 63 && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         });
     if !valid {
-        return Err(format!(
-            "{h:?} is not *, a host name, *.suffix, an IP address or a CIDR network"
-        ));
+        return Err(format!("{h:?} is not *, a host name, *.suffix, an IP address or a CIDR network"));
     }
-    Ok(if suffix {
-        HostPattern::Suffix(name)
-    } else {
-        HostPattern::Name(name)
-    })
+    Ok(if suffix { HostPattern::Suffix(name) } else { HostPattern::Name(name) })
 }
 
 impl Rule {
@@ -324,7 +301,9 @@ impl Rule {
             HostPattern::Any => true,
             HostPattern::Name(n) => n == name,
             HostPattern::Suffix(s) => {
-                name.len() > s.len() + 1 && name.ends_with(s.as_str()) && name.as_bytes()[name.len() - s.len() - 1] == b'.'
+                name.len() > s.len() + 1
+                    && name.ends_with(s.as_str())
+                    && name.as_bytes()[name.len() - s.len() - 1] == b'.'
             }
             HostPattern::Net(_) => false,
         };
@@ -384,17 +363,8 @@ impl Policy {
     /// always special.
     pub fn new(allow: Vec<Rule>, deny: Vec<Rule>, own_addrs: Vec<IpAddr>) -> Self {
         let default_allow = allow.is_empty();
-        let allow = if default_allow {
-            vec![DEFAULT_ALLOW.parse().expect("the default rule parses")]
-        } else {
-            allow
-        };
-        Policy {
-            allow,
-            deny,
-            own_addrs: own_addrs.into_iter().map(effective_ip).collect(),
-            default_allow,
-        }
+        let allow = if default_allow { vec![DEFAULT_ALLOW.parse().expect("the default rule parses")] } else { allow };
+        Policy { allow, deny, own_addrs: own_addrs.into_iter().map(effective_ip).collect(), default_allow }
     }
 
     pub fn rules(&self) -> (&[Rule], &[Rule]) {
@@ -412,10 +382,7 @@ impl Policy {
     /// Checks the requested host name before resolving it, so denied names
     /// are not even looked up.
     pub fn check_name(&self, name: &str, port: u16) -> Option<Decision> {
-        self.deny.iter().find(|r| r.matches_name(name, port)).map(|r| Decision {
-            allowed: false,
-            by: r.text.clone(),
-        })
+        self.deny.iter().find(|r| r.matches_name(name, port)).map(|r| Decision { allowed: false, by: r.text.clone() })
     }
 
     /// Checks one address to connect to; `name` is the requested host name
@@ -424,10 +391,8 @@ impl Policy {
         let ip = effective_ip(addr.ip());
         let port = addr.port();
         let deny = |by: String| Decision { allowed: false, by };
-        if let Some(r) = self
-            .deny
-            .iter()
-            .find(|r| r.matches_addr(ip, port) || name.is_some_and(|n| r.matches_name(n, port)))
+        if let Some(r) =
+            self.deny.iter().find(|r| r.matches_addr(ip, port) || name.is_some_and(|n| r.matches_name(n, port)))
         {
             return deny(r.text.clone());
         }
@@ -435,27 +400,13 @@ impl Policy {
         let host_own = self.own_addrs.contains(&ip);
         if range.is_some() || host_own {
             let class = range.map(|r| r.1).unwrap_or(Special::HostOwn);
-            return match self
-                .allow
-                .iter()
-                .find(|r| r.names_special(ip, port, range.map(|r| r.0), host_own))
-            {
-                Some(r) => Decision {
-                    allowed: true,
-                    by: r.text.clone(),
-                },
+            return match self.allow.iter().find(|r| r.names_special(ip, port, range.map(|r| r.0), host_own)) {
+                Some(r) => Decision { allowed: true, by: r.text.clone() },
                 None => deny(format!("special:{}", class.as_str())),
             };
         }
-        match self
-            .allow
-            .iter()
-            .find(|r| r.matches_addr(ip, port) || name.is_some_and(|n| r.matches_name(n, port)))
-        {
-            Some(r) => Decision {
-                allowed: true,
-                by: self.label(r),
-            },
+        match self.allow.iter().find(|r| r.matches_addr(ip, port) || name.is_some_and(|n| r.matches_name(n, port))) {
+            Some(r) => Decision { allowed: true, by: self.label(r) },
             None => deny("no-allow-rule".into()),
         }
     }
@@ -560,11 +511,8 @@ mod tests {
 
     #[test]
     fn explicit_rules_unlock_special_addresses() {
-        let p = Policy::new(
-            rules(&["127.0.0.1:8080", "10.0.0.0/8:5432", "[::1]:9000", "192.168.0.0/16"]),
-            vec![],
-            vec![],
-        );
+        let p =
+            Policy::new(rules(&["127.0.0.1:8080", "10.0.0.0/8:5432", "[::1]:9000", "192.168.0.0/16"]), vec![], vec![]);
         assert!(p.check(None, sa("127.0.0.1:8080")).allowed);
         assert!(!p.check(None, sa("127.0.0.1:8081")).allowed);
         assert!(!p.check(None, sa("127.0.0.2:8080")).allowed);

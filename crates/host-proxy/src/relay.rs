@@ -52,8 +52,7 @@ thread_local! {
 }
 
 fn take_buf() -> Box<[u8]> {
-    POOL.with(|p| p.borrow_mut().pop())
-        .unwrap_or_else(|| vec![0u8; BUF_SIZE].into_boxed_slice())
+    POOL.with(|p| p.borrow_mut().pop()).unwrap_or_else(|| vec![0u8; BUF_SIZE].into_boxed_slice())
 }
 
 fn give_buf(b: Box<[u8]>) {
@@ -84,10 +83,7 @@ fn take_pipe() -> io::Result<Pipe> {
     let (r, w) = nix::unistd::pipe2(OFlag::O_NONBLOCK | OFlag::O_CLOEXEC)?;
     let cap = match nix::fcntl::fcntl(&w, FcntlArg::F_SETPIPE_SZ(PIPE_SIZE as i32)) {
         Ok(n) if n > 0 => n as usize,
-        _ => nix::fcntl::fcntl(&w, FcntlArg::F_GETPIPE_SZ)
-            .ok()
-            .filter(|n| *n > 0)
-            .map_or(16 * 4096, |n| n as usize),
+        _ => nix::fcntl::fcntl(&w, FcntlArg::F_GETPIPE_SZ).ok().filter(|n| *n > 0).map_or(16 * 4096, |n| n as usize),
     };
     Ok(Pipe { r, w, cap })
 }
@@ -183,10 +179,7 @@ impl RelayStream for tokio::io::DuplexStream {}
 /// `splice` errors meaning "this descriptor pair cannot splice" rather
 /// than a broken connection.
 fn splice_unsupported(e: &io::Error) -> bool {
-    matches!(
-        e.raw_os_error().map(Errno::from_raw),
-        Some(Errno::EINVAL | Errno::EOPNOTSUPP | Errno::ENOSYS)
-    )
+    matches!(e.raw_os_error().map(Errno::from_raw), Some(Errno::EINVAL | Errno::EOPNOTSUPP | Errno::ENOSYS))
 }
 
 fn splice(from: BorrowedFd<'_>, to: BorrowedFd<'_>, len: usize) -> io::Result<usize> {
@@ -287,7 +280,12 @@ impl<'a> Pump<'a> {
         }
     }
 
-    fn fill_buf<R: RelayStream + ?Sized>(&mut self, cx: &mut Context<'_>, r: &mut R, progress: &mut bool) -> Poll<io::Result<()>> {
+    fn fill_buf<R: RelayStream + ?Sized>(
+        &mut self,
+        cx: &mut Context<'_>,
+        r: &mut R,
+        progress: &mut bool,
+    ) -> Poll<io::Result<()>> {
         let mut buf = take_buf();
         let mut rb = ReadBuf::new(&mut buf);
         match Pin::new(&mut *r).poll_read(cx, &mut rb) {
@@ -320,7 +318,12 @@ impl<'a> Pump<'a> {
 
     /// Splices what `r` has into a (borrowed) pipe. Ready(Ok) means the
     /// state changed (bytes in the pipe, EOF, or fallback to buffered).
-    fn fill_pipe<R: RelayStream + ?Sized>(&mut self, cx: &mut Context<'_>, r: &mut R, progress: &mut bool) -> Poll<io::Result<()>> {
+    fn fill_pipe<R: RelayStream + ?Sized>(
+        &mut self,
+        cx: &mut Context<'_>,
+        r: &mut R,
+        progress: &mut bool,
+    ) -> Poll<io::Result<()>> {
         loop {
             ready!(r.poll_ready(cx, Interest::READABLE))?;
             let Some(src) = r.splice_fd() else {
@@ -376,7 +379,12 @@ impl<'a> Pump<'a> {
     }
 
     /// Splices the pipe's bytes into `w`; returns the emptied pipe to the pool.
-    fn drain_pipe<W: RelayStream + ?Sized>(&mut self, cx: &mut Context<'_>, w: &mut W, progress: &mut bool) -> Poll<io::Result<()>> {
+    fn drain_pipe<W: RelayStream + ?Sized>(
+        &mut self,
+        cx: &mut Context<'_>,
+        w: &mut W,
+        progress: &mut bool,
+    ) -> Poll<io::Result<()>> {
         while self.in_pipe > 0 {
             let Some(pipe) = &self.pipe else {
                 return Poll::Ready(Err(io::Error::other("relay: bytes accounted to a missing pipe")));
@@ -643,9 +651,8 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn splice_tcp_bulk_integrity_both_ways() {
         // Sizes around and far beyond the pipe capacity.
-        for (i, (n_up, n_down)) in [(1, 0), (65_535, 65_537), (PIPE_SIZE + 1, 3 * PIPE_SIZE - 7), (8 << 20, 5 << 20)]
-            .into_iter()
-            .enumerate()
+        for (i, (n_up, n_down)) in
+            [(1, 0), (65_535, 65_537), (PIPE_SIZE + 1, 3 * PIPE_SIZE - 7), (8 << 20, 5 << 20)].into_iter().enumerate()
         {
             let (client, a) = tcp_pair().await;
             let (b, server) = tcp_pair().await;
@@ -705,7 +712,8 @@ mod tests {
                 let (c1, c2) = (AtomicU64::new(0), AtomicU64::new(0));
                 relay(&mut a, &mut b, Duration::from_secs(20), &c1, &c2).await.unwrap()
             });
-            let (first, second) = if client_closes_first { (&mut client, &mut server) } else { (&mut server, &mut client) };
+            let (first, second) =
+                if client_closes_first { (&mut client, &mut server) } else { (&mut server, &mut client) };
             first.write_all(b"request").await.unwrap();
             first.shutdown().await.unwrap();
             let mut got = Vec::new();

@@ -42,13 +42,7 @@ impl Shared {
         timeouts: Timeouts,
         draining: watch::Receiver<bool>,
     ) -> Self {
-        Shared {
-            metrics,
-            admission,
-            policy: RwLock::new(Arc::new(policy)),
-            timeouts,
-            draining,
-        }
+        Shared { metrics, admission, policy: RwLock::new(Arc::new(policy)), timeouts, draining }
     }
 
     /// The policy in force; a reload swaps it without touching live

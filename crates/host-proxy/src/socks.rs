@@ -40,9 +40,7 @@ impl ParseError {
         match self {
             ParseError::Command(_) => Some(Reply::CommandNotSupported),
             ParseError::AddressType(_) => Some(Reply::AddressTypeNotSupported),
-            ParseError::EmptyDomain | ParseError::BadDomain(_) | ParseError::Reserved(_) => {
-                Some(Reply::GeneralFailure)
-            }
+            ParseError::EmptyDomain | ParseError::BadDomain(_) | ParseError::Reserved(_) => Some(Reply::GeneralFailure),
             ParseError::Version(_) | ParseError::NoMethods => None,
         }
     }
@@ -245,24 +243,15 @@ mod tests {
         for cut in 0..r.len() {
             assert_eq!(parse_request(&r[..cut]), Ok(Parsed::Incomplete), "cut {cut}");
         }
-        assert_eq!(
-            parse_request(&r),
-            Ok(Parsed::Done(Destination::Addr("93.184.216.34:443".parse().unwrap()), 10))
-        );
+        assert_eq!(parse_request(&r), Ok(Parsed::Done(Destination::Addr("93.184.216.34:443".parse().unwrap()), 10)));
         let mut r6 = vec![5, 1, 0, 4];
         r6.extend_from_slice(&"2001:db8::1".parse::<Ipv6Addr>().unwrap().octets());
         r6.extend_from_slice(&[0, 80, 0xAA]);
-        assert_eq!(
-            parse_request(&r6),
-            Ok(Parsed::Done(Destination::Addr("[2001:db8::1]:80".parse().unwrap()), 22))
-        );
+        assert_eq!(parse_request(&r6), Ok(Parsed::Done(Destination::Addr("[2001:db8::1]:80".parse().unwrap()), 22)));
         let mut rd = vec![5, 1, 0, 3, 12];
         rd.extend_from_slice(b"Example.COM.");
         rd.extend_from_slice(&[0x1F, 0x90]);
-        assert_eq!(
-            parse_request(&rd),
-            Ok(Parsed::Done(Destination::Domain("example.com".into(), 8080), rd.len()))
-        );
+        assert_eq!(parse_request(&rd), Ok(Parsed::Done(Destination::Domain("example.com".into(), 8080), rd.len())));
     }
 
     #[test]
@@ -270,10 +259,7 @@ mod tests {
         let mut rd = vec![5, 1, 0, 3, 9];
         rd.extend_from_slice(b"127.0.0.1");
         rd.extend_from_slice(&[0, 22]);
-        assert_eq!(
-            parse_request(&rd),
-            Ok(Parsed::Done(Destination::Addr("127.0.0.1:22".parse().unwrap()), rd.len()))
-        );
+        assert_eq!(parse_request(&rd), Ok(Parsed::Done(Destination::Addr("127.0.0.1:22".parse().unwrap()), rd.len())));
     }
 
     #[test]

@@ -20,7 +20,9 @@ fn egress_daemon(extra: &[&str]) -> (Daemon, tempfile::TempDir, std::path::PathB
 fn default_policy_denies_loopback_and_metadata() {
     let echo = tcp_echo();
     let (d, _dir, sock) = egress_daemon(&[]);
-    for target in [echo, "169.254.169.254:80".parse().unwrap(), "[::1]:443".parse().unwrap(), "10.0.0.1:443".parse().unwrap()] {
+    for target in
+        [echo, "169.254.169.254:80".parse().unwrap(), "[::1]:443".parse().unwrap(), "10.0.0.1:443".parse().unwrap()]
+    {
         let mut s = unix_connect(&sock);
         assert_eq!(socks_connect(&mut s, target), 0x02, "{target}");
     }

@@ -41,7 +41,9 @@ fn served(sock: &std::path::Path, echo: std::net::SocketAddr) {
     assert_eq!(exchange(&mut c, b"still here", |s| s.shutdown(Shutdown::Write).unwrap()), b"STILL HERE");
 }
 
-fn egress_daemon(handshake_timeout: &str) -> (Daemon, tempfile::TempDir, std::path::PathBuf, u16, std::net::SocketAddr) {
+fn egress_daemon(
+    handshake_timeout: &str,
+) -> (Daemon, tempfile::TempDir, std::path::PathBuf, u16, std::net::SocketAddr) {
     let dir = tempfile::tempdir().unwrap();
     let sock = dir.path().join("socks.sock");
     let echo = tcp_echo();

@@ -113,7 +113,11 @@ fn least_connections_and_health_checks() {
     }
     std::thread::sleep(Duration::from_millis(200));
     assert!(na.load(Ordering::SeqCst) - a1 >= 4, "{}", d.log());
-    assert!(d.log().contains("healthy=false") || d.log().contains("healthy: false") || d.log().contains("health changed"), "{}", d.log());
+    assert!(
+        d.log().contains("healthy=false") || d.log().contains("healthy: false") || d.log().contains("health changed"),
+        "{}",
+        d.log()
+    );
 }
 
 #[test]

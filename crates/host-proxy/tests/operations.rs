@@ -25,11 +25,8 @@ fn sighup_reloads_policy_without_dropping_live_connections() {
     let sock = dir.path().join("socks.sock");
     let cfg = dir.path().join("host-proxy.toml");
     let write_cfg = |allow: &str| {
-        std::fs::write(
-            &cfg,
-            format!("[egress]\nlisten = [\"unix:{}\"]\n[policy]\nallow = [{allow}]\n", sock.display()),
-        )
-        .unwrap()
+        std::fs::write(&cfg, format!("[egress]\nlisten = [\"unix:{}\"]\n[policy]\nallow = [{allow}]\n", sock.display()))
+            .unwrap()
     };
     write_cfg(&format!("\"127.0.0.1:{}\"", echo.port()));
     let d = Daemon::start(&args(&["--config", cfg.to_str().unwrap()]), path_ready(sock.clone()));
@@ -144,7 +141,10 @@ fn help_shows_the_socat_microsocks_equivalent_and_check_validates() {
         .unwrap();
     assert!(out.status.success());
     let s = String::from_utf8(out.stdout).unwrap();
-    assert!(s.contains("ingress tcp:0.0.0.0:1057 -> vsock:16:1057") && s.contains("egress socks5 vsock:-1:1057"), "{s}");
+    assert!(
+        s.contains("ingress tcp:0.0.0.0:1057 -> vsock:16:1057") && s.contains("egress socks5 vsock:-1:1057"),
+        "{s}"
+    );
 
     std::fs::write(&cfg, "[policy]\nallow = [\"*.example.com:99999\"]\n").unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_host-proxy"))

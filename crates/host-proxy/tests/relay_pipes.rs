@@ -80,7 +80,11 @@ async fn idle_relays_hold_no_pipe() {
     let (pipes, all) = fds();
     let pooled = pooled_pipes();
     assert!(pooled <= PIPE_POOL_MAX, "{pooled} pipes pooled");
-    assert_eq!(pipes - pipes0, 2 * pooled, "pipe fds with {N} idle relays: {pipes} ({pooled} pooled); {all} fds in all");
+    assert_eq!(
+        pipes - pipes0,
+        2 * pooled,
+        "pipe fds with {N} idle relays: {pipes} ({pooled} pooled); {all} fds in all"
+    );
     assert!(pipes - pipes0 < N, "idle relays hold pipes: {pipes} pipe fds for {N} relays");
 
     for (c, s) in &mut ends {

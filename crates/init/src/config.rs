@@ -130,11 +130,7 @@ impl InitConfig {
                     cfg.restart.mode = value.parse::<RestartMode>().map_err(|e| invalid(&e))?;
                 }
                 "restart_max" => {
-                    cfg.restart.max_restarts = if value == "unlimited" {
-                        None
-                    } else {
-                        Some(parse_num(&key, value)?)
-                    };
+                    cfg.restart.max_restarts = if value == "unlimited" { None } else { Some(parse_num(&key, value)?) };
                 }
                 "backoff_initial_ms" => {
                     let ms: u64 = parse_num(&key, value)?;
@@ -230,10 +226,7 @@ i8042.nopnp i8042.dumbkbd random.trust_cpu=on virtio_mmio.device=4K@0xd0000000:5
 
     #[test]
     fn splits_like_the_kernel() {
-        assert_eq!(
-            split_cmdline("  a=1  b=\"x y\"\tc \"d\"e\n").unwrap(),
-            vec!["a=1", "b=x y", "c", "de"]
-        );
+        assert_eq!(split_cmdline("  a=1  b=\"x y\"\tc \"d\"e\n").unwrap(), vec!["a=1", "b=x y", "c", "de"]);
         assert!(split_cmdline("").unwrap().is_empty());
     }
 }

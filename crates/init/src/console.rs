@@ -13,19 +13,12 @@ use nix::unistd::dup2_stdin;
 
 /// Time since the kernel started (CLOCK_BOOTTIME), or zero if the clock is unreadable.
 pub fn since_boot() -> Duration {
-    clock_gettime(ClockId::CLOCK_BOOTTIME)
-        .map(Duration::from)
-        .unwrap_or_default()
+    clock_gettime(ClockId::CLOCK_BOOTTIME).map(Duration::from).unwrap_or_default()
 }
 
 /// Formats one console line: `[    1.234567] init: message`.
 pub fn format_line(at: Duration, msg: fmt::Arguments<'_>) -> String {
-    format!(
-        "[{:5}.{:06}] init: {}\n",
-        at.as_secs(),
-        at.subsec_micros(),
-        msg
-    )
+    format!("[{:5}.{:06}] init: {}\n", at.as_secs(), at.subsec_micros(), msg)
 }
 
 /// Writes a line to fd 2, which [`attach`] points at `/dev/console`.

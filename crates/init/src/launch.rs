@@ -143,10 +143,8 @@ mod tests {
     #[test]
     fn env_assignments() {
         let env = parse_env(b"A=1\n\nB=x=y\nPATH=/bin\nA=2\nEMPTY=\n").unwrap();
-        let got: Vec<(String, String)> = env
-            .into_iter()
-            .map(|(k, v)| (k.into_string().unwrap(), v.into_string().unwrap()))
-            .collect();
+        let got: Vec<(String, String)> =
+            env.into_iter().map(|(k, v)| (k.into_string().unwrap(), v.into_string().unwrap())).collect();
         let want = [("B", "x=y"), ("PATH", "/bin"), ("A", "2"), ("EMPTY", "")];
         assert_eq!(got, want.map(|(k, v)| (k.to_owned(), v.to_owned())));
     }

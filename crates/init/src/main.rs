@@ -111,9 +111,8 @@ fn boot(kernel_to_init: Duration) -> Result<Outcome, InitError> {
     // The runner reaches the host proxy's egress at this CID too.
     spec.set_env(PARENT_CID_ENV, &cfg.parent_cid.to_string());
 
-    let rtt = heartbeat::send(cfg.parent_cid, HEARTBEAT_PORT, cfg.heartbeat_timeout).map_err(|source| {
-        InitError::Heartbeat { cid: cfg.parent_cid, port: HEARTBEAT_PORT, source }
-    })?;
+    let rtt = heartbeat::send(cfg.parent_cid, HEARTBEAT_PORT, cfg.heartbeat_timeout)
+        .map_err(|source| InitError::Heartbeat { cid: cfg.parent_cid, port: HEARTBEAT_PORT, source })?;
     say!("heartbeat acknowledged by CID {} port {HEARTBEAT_PORT} in {} ms", cfg.parent_cid, rtt.as_millis());
 
     let program = PathBuf::from(&spec.argv[0]);

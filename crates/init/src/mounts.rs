@@ -23,11 +23,17 @@ const NOSUID_NODEV: MsFlags = MsFlags::MS_NOSUID.union(MsFlags::MS_NODEV);
 const NOSUID_NODEV_NOEXEC: MsFlags = NOSUID_NODEV.union(MsFlags::MS_NOEXEC);
 
 /// `/dev` first: the console lives there.
-pub const DEV: MountSpec = MountSpec { fstype: "devtmpfs", target: "dev", flags: MsFlags::MS_NOSUID, data: Some("mode=0755") };
+pub const DEV: MountSpec =
+    MountSpec { fstype: "devtmpfs", target: "dev", flags: MsFlags::MS_NOSUID, data: Some("mode=0755") };
 
 /// The rest, in mount order (parents before children).
 pub const OTHERS: [MountSpec; 6] = [
-    MountSpec { fstype: "devpts", target: "dev/pts", flags: MsFlags::MS_NOSUID.union(MsFlags::MS_NOEXEC), data: Some("newinstance,ptmxmode=0666,mode=0620") },
+    MountSpec {
+        fstype: "devpts",
+        target: "dev/pts",
+        flags: MsFlags::MS_NOSUID.union(MsFlags::MS_NOEXEC),
+        data: Some("newinstance,ptmxmode=0666,mode=0620"),
+    },
     MountSpec { fstype: "tmpfs", target: "dev/shm", flags: NOSUID_NODEV, data: Some("mode=1777") },
     MountSpec { fstype: "proc", target: "proc", flags: NOSUID_NODEV_NOEXEC, data: None },
     MountSpec { fstype: "sysfs", target: "sys", flags: NOSUID_NODEV_NOEXEC, data: None },
@@ -43,8 +49,11 @@ pub fn mount_one(root: &Path, spec: &MountSpec) -> Result<(), InitError> {
         .mode(0o755)
         .create(&target)
         .map_err(|source| InitError::MountPoint { path: target.clone(), source })?;
-    mount(Some(spec.fstype), &target, Some(spec.fstype), spec.flags, spec.data)
-        .map_err(|source| InitError::Mount { fstype: spec.fstype, target, source })
+    mount(Some(spec.fstype), &target, Some(spec.fstype), spec.flags, spec.data).map_err(|source| InitError::Mount {
+        fstype: spec.fstype,
+        target,
+        source,
+    })
 }
 
 /// Mounts everything in [`OTHERS`] under `root` and adds the usual /dev links.
@@ -53,7 +62,13 @@ pub fn mount_others(root: &Path) -> Result<(), InitError> {
         mount_one(root, spec)?;
     }
     // Conventional links that devtmpfs does not create; existing ones are kept.
-    for (link, to) in [("dev/fd", "/proc/self/fd"), ("dev/stdin", "/proc/self/fd/0"), ("dev/stdout", "/proc/self/fd/1"), ("dev/stderr", "/proc/self/fd/2"), ("dev/ptmx", "pts/ptmx")] {
+    for (link, to) in [
+        ("dev/fd", "/proc/self/fd"),
+        ("dev/stdin", "/proc/self/fd/0"),
+        ("dev/stdout", "/proc/self/fd/1"),
+        ("dev/stderr", "/proc/self/fd/2"),
+        ("dev/ptmx", "pts/ptmx"),
+    ] {
         let _ = symlink(to, root.join(link));
     }
     Ok(())

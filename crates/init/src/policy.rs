@@ -24,9 +24,7 @@ impl FromStr for RestartMode {
             "never" => Ok(Self::Never),
             "on-failure" => Ok(Self::OnFailure),
             "always" => Ok(Self::Always),
-            other => Err(format!(
-                "unknown restart mode {other:?} (expected never, on-failure or always)"
-            )),
+            other => Err(format!("unknown restart mode {other:?} (expected never, on-failure or always)")),
         }
     }
 }
@@ -103,7 +101,10 @@ impl fmt::Display for StopReason {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decision {
     /// Start the child again after `delay`; `attempt` counts from 1.
-    Restart { delay: Duration, attempt: u32 },
+    Restart {
+        delay: Duration,
+        attempt: u32,
+    },
     Stop(StopReason),
 }
 
@@ -149,11 +150,7 @@ impl RestartTracker {
 /// `initial * 2^n`, capped at `max`, without overflow.
 pub fn backoff_delay(policy: &RestartPolicy, n: u32) -> Duration {
     let factor = 1u32.checked_shl(n.min(31)).unwrap_or(u32::MAX);
-    policy
-        .backoff_initial
-        .checked_mul(factor)
-        .unwrap_or(policy.backoff_max)
-        .min(policy.backoff_max)
+    policy.backoff_initial.checked_mul(factor).unwrap_or(policy.backoff_max).min(policy.backoff_max)
 }
 
 #[cfg(test)]

@@ -70,10 +70,9 @@ impl<'a> Supervisor<'a> {
             cmd.pre_exec(|| nix::unistd::setsid().map(drop).map_err(std::io::Error::from));
         }
         // spawn returns after exec succeeded (std reports exec errors through a CLOEXEC pipe).
-        let child = cmd.spawn().map_err(|source| InitError::Spawn {
-            program: argv[0].to_string_lossy().into_owned(),
-            source,
-        })?;
+        let child = cmd
+            .spawn()
+            .map_err(|source| InitError::Spawn { program: argv[0].to_string_lossy().into_owned(), source })?;
         Ok(Pid::from_raw(child.id() as i32))
     }
 
@@ -149,7 +148,10 @@ impl<'a> Supervisor<'a> {
             match &mut state {
                 State::Running { pid, kill_at, .. } => {
                     if kill_at.is_some_and(|at| at <= now) {
-                        say!("child pid {pid} did not stop within {} ms; sending SIGKILL", self.stop_timeout.as_millis());
+                        say!(
+                            "child pid {pid} did not stop within {} ms; sending SIGKILL",
+                            self.stop_timeout.as_millis()
+                        );
                         signal_group(*pid, Signal::SIGKILL);
                         *kill_at = Some(now + Duration::from_secs(3600));
                     }

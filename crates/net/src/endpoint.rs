@@ -23,19 +23,16 @@ pub enum Endpoint {
 /// Why a string is not an [`Endpoint`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ParseEndpointError {
-    #[error("endpoint {0:?}: missing scheme, expected vsock:CID:PORT, tcp:HOST:PORT, unix:PATH or vhost-uds:PATH:PORT")]
+    #[error(
+        "endpoint {0:?}: missing scheme, expected vsock:CID:PORT, tcp:HOST:PORT, unix:PATH or vhost-uds:PATH:PORT"
+    )]
     MissingScheme(String),
     #[error("endpoint {input:?}: unknown scheme {scheme:?}, expected vsock, tcp, unix or vhost-uds")]
     UnknownScheme { input: String, scheme: String },
     #[error("endpoint {input:?}: missing {what}")]
     Missing { input: String, what: &'static str },
     #[error("endpoint {input:?}: invalid {what} {value:?}: {reason}")]
-    Invalid {
-        input: String,
-        what: &'static str,
-        value: String,
-        reason: String,
-    },
+    Invalid { input: String, what: &'static str, value: String, reason: String },
 }
 
 impl Endpoint {
@@ -52,13 +49,9 @@ impl FromStr for Endpoint {
     type Err = ParseEndpointError;
 
     fn from_str(input: &str) -> Result<Self, Self::Err> {
-        let (scheme, rest) = input
-            .split_once(':')
-            .ok_or_else(|| ParseEndpointError::MissingScheme(input.to_owned()))?;
-        let missing = |what| ParseEndpointError::Missing {
-            input: input.to_owned(),
-            what,
-        };
+        let (scheme, rest) =
+            input.split_once(':').ok_or_else(|| ParseEndpointError::MissingScheme(input.to_owned()))?;
+        let missing = |what| ParseEndpointError::Missing { input: input.to_owned(), what };
         let invalid = |what, value: &str, reason: String| ParseEndpointError::Invalid {
             input: input.to_owned(),
             what,
@@ -71,9 +64,7 @@ impl FromStr for Endpoint {
                 let cid = match cid {
                     "" => return Err(missing("CID (vsock:CID:PORT)")),
                     "-1" | "any" => VMADDR_CID_ANY,
-                    c => c
-                        .parse::<u32>()
-                        .map_err(|e| invalid("CID", c, format!("{e}; use a number, -1 or any")))?,
+                    c => c.parse::<u32>().map_err(|e| invalid("CID", c, format!("{e}; use a number, -1 or any")))?,
                 };
                 let port = parse_port_u32(port).map_err(|r| invalid("port", port, r))?;
                 Ok(Endpoint::Vsock { cid, port })
@@ -81,20 +72,15 @@ impl FromStr for Endpoint {
             "tcp" => {
                 let (host, port) = rest.rsplit_once(':').ok_or_else(|| missing("port (tcp:HOST:PORT)"))?;
                 let host = if let Some(inner) = host.strip_prefix('[') {
-                    let inner = inner
-                        .strip_suffix(']')
-                        .ok_or_else(|| invalid("host", host, "unbalanced '['".into()))?;
+                    let inner =
+                        inner.strip_suffix(']').ok_or_else(|| invalid("host", host, "unbalanced '['".into()))?;
                     inner
                         .parse::<std::net::Ipv6Addr>()
                         .map_err(|e| invalid("host", host, format!("bracketed host must be an IPv6 address: {e}")))?;
                     inner
                 } else {
                     if host.contains(':') {
-                        return Err(invalid(
-                            "host",
-                            host,
-                            "IPv6 addresses need brackets, e.g. tcp:[::1]:80".into(),
-                        ));
+                        return Err(invalid("host", host, "IPv6 addresses need brackets, e.g. tcp:[::1]:80".into()));
                     }
                     if host.contains(|c: char| c.is_whitespace() || c == '/' || c == ']' || c == '[') {
                         return Err(invalid("host", host, "not a host name or IP address".into()));
@@ -107,13 +93,9 @@ impl FromStr for Endpoint {
                 if port.is_empty() {
                     return Err(missing("port (tcp:HOST:PORT)"));
                 }
-                let port = port
-                    .parse::<u16>()
-                    .map_err(|e| invalid("port", port, format!("{e}; TCP ports are 0..=65535")))?;
-                Ok(Endpoint::Tcp {
-                    host: host.to_owned(),
-                    port,
-                })
+                let port =
+                    port.parse::<u16>().map_err(|e| invalid("port", port, format!("{e}; TCP ports are 0..=65535")))?;
+                Ok(Endpoint::Tcp { host: host.to_owned(), port })
             }
             "unix" => {
                 if rest.is_empty() {
@@ -122,22 +104,14 @@ impl FromStr for Endpoint {
                 Ok(Endpoint::Unix(PathBuf::from(rest)))
             }
             "vhost-uds" => {
-                let (path, port) = rest
-                    .rsplit_once(':')
-                    .ok_or_else(|| missing("port (vhost-uds:PATH:PORT)"))?;
+                let (path, port) = rest.rsplit_once(':').ok_or_else(|| missing("port (vhost-uds:PATH:PORT)"))?;
                 if path.is_empty() {
                     return Err(missing("path (vhost-uds:PATH:PORT)"));
                 }
                 let port = parse_port_u32(port).map_err(|r| invalid("port", port, r))?;
-                Ok(Endpoint::VhostUds {
-                    path: PathBuf::from(path),
-                    port,
-                })
+                Ok(Endpoint::VhostUds { path: PathBuf::from(path), port })
             }
-            other => Err(ParseEndpointError::UnknownScheme {
-                input: input.to_owned(),
-                scheme: other.to_owned(),
-            }),
+            other => Err(ParseEndpointError::UnknownScheme { input: input.to_owned(), scheme: other.to_owned() }),
         }
     }
 }
@@ -180,14 +154,8 @@ mod tests {
         assert_eq!(ok("tcp:example.com:0"), Endpoint::Tcp { host: "example.com".into(), port: 0 });
         assert_eq!(ok("unix:/run/x.sock"), Endpoint::Unix("/run/x.sock".into()));
         assert_eq!(ok("unix:rel:with:colons"), Endpoint::Unix("rel:with:colons".into()));
-        assert_eq!(
-            ok("vhost-uds:/tmp/v.sock:1057"),
-            Endpoint::VhostUds { path: "/tmp/v.sock".into(), port: 1057 }
-        );
-        assert_eq!(
-            ok("vhost-uds:/tmp/a:b:9000"),
-            Endpoint::VhostUds { path: "/tmp/a:b".into(), port: 9000 }
-        );
+        assert_eq!(ok("vhost-uds:/tmp/v.sock:1057"), Endpoint::VhostUds { path: "/tmp/v.sock".into(), port: 1057 });
+        assert_eq!(ok("vhost-uds:/tmp/a:b:9000"), Endpoint::VhostUds { path: "/tmp/a:b".into(), port: 9000 });
     }
 
     #[test]
@@ -232,9 +200,6 @@ mod tests {
 
     #[test]
     fn vhost_uds_listen_path_appends_port() {
-        assert_eq!(
-            Endpoint::vhost_uds_listen_path("/tmp/v.sock".as_ref(), 9000),
-            PathBuf::from("/tmp/v.sock_9000")
-        );
+        assert_eq!(Endpoint::vhost_uds_listen_path("/tmp/v.sock".as_ref(), 9000), PathBuf::from("/tmp/v.sock_9000"));
     }
 }

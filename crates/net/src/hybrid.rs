@@ -15,9 +15,7 @@ pub(crate) enum HandshakeError {
 }
 
 pub(crate) async fn client_handshake(s: &mut UnixStream, port: u32) -> Result<(), HandshakeError> {
-    s.write_all(format!("CONNECT {port}\n").as_bytes())
-        .await
-        .map_err(HandshakeError::Io)?;
+    s.write_all(format!("CONNECT {port}\n").as_bytes()).await.map_err(HandshakeError::Io)?;
     // Read byte by byte: whatever follows the newline is guest data and
     // must stay in the socket for the caller.
     let mut line = Vec::with_capacity(16);
@@ -41,9 +39,6 @@ pub(crate) async fn client_handshake(s: &mut UnixStream, port: u32) -> Result<()
     if line.starts_with(b"OK ") || line == b"OK" {
         Ok(())
     } else {
-        Err(HandshakeError::Refused(format!(
-            "expected \"OK ...\", got {:?}",
-            String::from_utf8_lossy(&line)
-        )))
+        Err(HandshakeError::Refused(format!("expected \"OK ...\", got {:?}", String::from_utf8_lossy(&line))))
     }
 }

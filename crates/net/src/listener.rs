@@ -48,10 +48,7 @@ impl Listener {
     /// only if it is a socket and nobody accepts on it; any other file is an
     /// error. `vhost-uds:PATH:PORT` listens on `PATH_PORT`.
     pub async fn bind(endpoint: &Endpoint) -> Result<Self, Error> {
-        let bind_err = |source| Error::Bind {
-            endpoint: endpoint.to_string(),
-            source,
-        };
+        let bind_err = |source| Error::Bind { endpoint: endpoint.to_string(), source };
         let inner = match endpoint {
             Endpoint::Tcp { host, port } => {
                 Inner::Tcp(TcpListener::bind((host.as_str(), *port)).await.map_err(bind_err)?)
@@ -62,10 +59,7 @@ impl Listener {
             Endpoint::Unix(path) => bind_unix(endpoint, path)?,
             Endpoint::VhostUds { path, port } => bind_unix(endpoint, &Endpoint::vhost_uds_listen_path(path, *port))?,
         };
-        Ok(Listener {
-            inner,
-            endpoint: endpoint.clone(),
-        })
+        Ok(Listener { inner, endpoint: endpoint.clone() })
     }
 
     /// The endpoint this listener was bound with.
@@ -76,24 +70,15 @@ impl Listener {
     /// The endpoint actually bound: differs from [`Self::endpoint`] when
     /// port 0 asked the kernel to pick a port.
     pub fn local_endpoint(&self) -> Result<Endpoint, Error> {
-        let err = |source| Error::Bind {
-            endpoint: self.endpoint.to_string(),
-            source,
-        };
+        let err = |source| Error::Bind { endpoint: self.endpoint.to_string(), source };
         Ok(match &self.inner {
             Inner::Tcp(l) => {
                 let a = l.local_addr().map_err(err)?;
-                Endpoint::Tcp {
-                    host: a.ip().to_string(),
-                    port: a.port(),
-                }
+                Endpoint::Tcp { host: a.ip().to_string(), port: a.port() }
             }
             Inner::Vsock(l) => {
                 let a = l.local_addr().map_err(err)?;
-                Endpoint::Vsock {
-                    cid: a.cid(),
-                    port: a.port(),
-                }
+                Endpoint::Vsock { cid: a.cid(), port: a.port() }
             }
             Inner::Unix(..) => self.endpoint.clone(),
         })
@@ -101,10 +86,7 @@ impl Listener {
 
     /// Waits for the next connection. TCP streams get TCP_NODELAY.
     pub async fn accept(&self) -> Result<(Stream, PeerAddr), Error> {
-        let err = |source| Error::Accept {
-            endpoint: self.endpoint.to_string(),
-            source,
-        };
+        let err = |source| Error::Accept { endpoint: self.endpoint.to_string(), source };
         match &self.inner {
             Inner::Tcp(l) => {
                 let (s, a) = l.accept().await.map_err(err)?;
@@ -119,10 +101,7 @@ impl Listener {
                 let (s, a) = l.accept().await.map_err(err)?;
                 Ok((
                     Stream::Vsock(VsockStream::from_tokio(s).map_err(err)?),
-                    PeerAddr::Vsock {
-                        cid: a.cid(),
-                        port: a.port(),
-                    },
+                    PeerAddr::Vsock { cid: a.cid(), port: a.port() },
                 ))
             }
         }
@@ -135,38 +114,14 @@ fn bind_unix(endpoint: &Endpoint, path: &Path) -> Result<Inner, Error> {
         Ok(m) if m.file_type().is_socket() => {
             // A socket file: stale unless someone still accepts on it.
             if std::os::unix::net::UnixStream::connect(path).is_ok() {
-                return Err(Error::InUse {
-                    endpoint: endpoint.to_string(),
-                    path: shown,
-                });
+                return Err(Error::InUse { endpoint: endpoint.to_string(), path: shown });
             }
-            std::fs::remove_file(path).map_err(|source| Error::Bind {
-                endpoint: endpoint.to_string(),
-                source,
-            })?;
+            std::fs::remove_file(path).map_err(|source| Error::Bind { endpoint: endpoint.to_string(), source })?;
         }
-        Ok(_) => {
-            return Err(Error::NotASocket {
-                endpoint: endpoint.to_string(),
-                path: shown,
-            })
-        }
+        Ok(_) => return Err(Error::NotASocket { endpoint: endpoint.to_string(), path: shown }),
         Err(_) => {}
     }
-    let l = UnixListener::bind(path).map_err(|source| Error::Bind {
-        endpoint: endpoint.to_string(),
-        source,
-    })?;
-    let m = std::fs::symlink_metadata(path).map_err(|source| Error::Bind {
-        endpoint: endpoint.to_string(),
-        source,
-    })?;
-    Ok(Inner::Unix(
-        l,
-        SocketFile {
-            path: path.to_path_buf(),
-            dev: m.dev(),
-            ino: m.ino(),
-        },
-    ))
+    let l = UnixListener::bind(path).map_err(|source| Error::Bind { endpoint: endpoint.to_string(), source })?;
+    let m = std::fs::symlink_metadata(path).map_err(|source| Error::Bind { endpoint: endpoint.to_string(), source })?;
+    Ok(Inner::Unix(l, SocketFile { path: path.to_path_buf(), dev: m.dev(), ino: m.ino() }))
 }

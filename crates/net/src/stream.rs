@@ -29,7 +29,10 @@ pub enum PeerAddr {
     Tcp(SocketAddr),
     /// Unix peers are usually unnamed.
     Unix(Option<PathBuf>),
-    Vsock { cid: u32, port: u32 },
+    Vsock {
+        cid: u32,
+        port: u32,
+    },
 }
 
 impl fmt::Display for PeerAddr {
@@ -99,10 +102,7 @@ impl Stream {
 /// resolver and every address is tried in order; TCP_NODELAY is set.
 /// `vhost-uds` performs the hybrid vsock `CONNECT` handshake.
 pub async fn connect(endpoint: &Endpoint) -> Result<Stream, Error> {
-    let err = |source| Error::Connect {
-        endpoint: endpoint.to_string(),
-        source,
-    };
+    let err = |source| Error::Connect { endpoint: endpoint.to_string(), source };
     match endpoint {
         Endpoint::Tcp { host, port } => {
             let s = TcpStream::connect((host.as_str(), *port)).await.map_err(err)?;
@@ -117,18 +117,10 @@ pub async fn connect(endpoint: &Endpoint) -> Result<Stream, Error> {
         }
         Endpoint::VhostUds { path, port } => {
             let mut s = UnixStream::connect(path).await.map_err(err)?;
-            hybrid::client_handshake(&mut s, *port)
-                .await
-                .map_err(|e| match e {
-                    hybrid::HandshakeError::Io(source) => Error::Connect {
-                        endpoint: endpoint.to_string(),
-                        source,
-                    },
-                    hybrid::HandshakeError::Refused(reason) => Error::Handshake {
-                        endpoint: endpoint.to_string(),
-                        reason,
-                    },
-                })?;
+            hybrid::client_handshake(&mut s, *port).await.map_err(|e| match e {
+                hybrid::HandshakeError::Io(source) => Error::Connect { endpoint: endpoint.to_string(), source },
+                hybrid::HandshakeError::Refused(reason) => Error::Handshake { endpoint: endpoint.to_string(), reason },
+            })?;
             Ok(Stream::Unix(s))
         }
     }

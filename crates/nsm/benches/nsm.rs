@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use sworn_nsm::{AttestationRequest, DevNsm, Measurements, Nsm, SignedDocument, WorkerMeasurement, UserDataPolicy};
+use sworn_nsm::{AttestationRequest, DevNsm, Measurements, Nsm, SignedDocument, UserDataPolicy, WorkerMeasurement};
 
 fn time<F: FnMut()>(n: u32, mut f: F) -> Duration {
     let start = Instant::now();

@@ -33,7 +33,8 @@ fn main() {
         None => Measurements::default(),
     };
     let nsm = Nsm::open_or_development(&measurements).unwrap_or_else(|e| fail(e));
-    let request = AttestationRequest::from_hex(user_data.as_deref(), nonce.as_deref(), None).unwrap_or_else(|e| fail(e));
+    let request =
+        AttestationRequest::from_hex(user_data.as_deref(), nonce.as_deref(), None).unwrap_or_else(|e| fail(e));
     let attestation = nsm.attest(&request).unwrap_or_else(|e| fail(e));
     if let Some(path) = out {
         std::fs::write(&path, &attestation.bytes).unwrap_or_else(|e| fail(format!("{path}: {e}")));

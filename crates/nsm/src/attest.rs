@@ -63,7 +63,10 @@ pub enum UserDataPolicy {
 
 /// The binding, as one function: what user_data a worker-requested
 /// document carries.
-pub fn bound_user_data(measurement: &WorkerMeasurement, worker_user_data: Option<&[u8]>) -> Result<Vec<u8>, RequestError> {
+pub fn bound_user_data(
+    measurement: &WorkerMeasurement,
+    worker_user_data: Option<&[u8]>,
+) -> Result<Vec<u8>, RequestError> {
     let extra = worker_user_data.unwrap_or_default();
     if extra.len() > MAX_BOUND_WORKER_DATA_LEN {
         return Err(RequestError::TooLong { field: "user_data", len: extra.len(), limit: MAX_BOUND_WORKER_DATA_LEN });
@@ -90,7 +93,11 @@ pub struct AttestationRequest {
 impl AttestationRequest {
     /// Checks the NSM's limits: user_data and nonce <= 512 bytes,
     /// public_key <= 1024 bytes.
-    pub fn new(user_data: Option<Vec<u8>>, nonce: Option<Vec<u8>>, public_key: Option<Vec<u8>>) -> Result<Self, RequestError> {
+    pub fn new(
+        user_data: Option<Vec<u8>>,
+        nonce: Option<Vec<u8>>,
+        public_key: Option<Vec<u8>>,
+    ) -> Result<Self, RequestError> {
         check("user_data", &user_data, MAX_USER_DATA_LEN)?;
         check("nonce", &nonce, MAX_NONCE_LEN)?;
         check("public_key", &public_key, MAX_PUBLIC_KEY_LEN)?;
@@ -99,7 +106,11 @@ impl AttestationRequest {
 
     /// Same, from hex strings (an optional `0x` prefix is accepted; an empty
     /// string means "absent").
-    pub fn from_hex(user_data: Option<&str>, nonce: Option<&str>, public_key: Option<&str>) -> Result<Self, RequestError> {
+    pub fn from_hex(
+        user_data: Option<&str>,
+        nonce: Option<&str>,
+        public_key: Option<&str>,
+    ) -> Result<Self, RequestError> {
         Self::new(
             decode_hex("user_data", user_data, MAX_USER_DATA_LEN)?,
             decode_hex("nonce", nonce, MAX_NONCE_LEN)?,
@@ -174,7 +185,8 @@ impl Nsm {
     /// Requests a document with already validated inputs, and parses it.
     pub fn attest(&self, request: &AttestationRequest) -> Result<Attestation, NsmError> {
         let bytes = self.attestation(&request.inputs)?;
-        let parsed = SignedDocument::from_cbor(&bytes).map_err(|source| NsmError::Protocol { request: "Attestation", source })?;
+        let parsed = SignedDocument::from_cbor(&bytes)
+            .map_err(|source| NsmError::Protocol { request: "Attestation", source })?;
         Ok(Attestation { bytes, parsed })
     }
 

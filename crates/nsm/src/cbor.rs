@@ -18,8 +18,8 @@ pub(crate) fn decode(bytes: &[u8], what: &'static str, limit: usize) -> Result<V
         return Err(ProtocolError::Cbor { what, reason: "empty input".into() });
     }
     let mut rest = bytes;
-    let value: Value = ciborium::de::from_reader(&mut rest)
-        .map_err(|e| ProtocolError::Cbor { what, reason: e.to_string() })?;
+    let value: Value =
+        ciborium::de::from_reader(&mut rest).map_err(|e| ProtocolError::Cbor { what, reason: e.to_string() })?;
     if !rest.is_empty() {
         return Err(ProtocolError::TrailingBytes { what, len: rest.len() });
     }
@@ -107,7 +107,11 @@ pub(crate) fn bytes(value: &Value, field: &'static str, limit: usize) -> Result<
 }
 
 /// Optional byte strings: absent or `null` mean `None`.
-pub(crate) fn opt_bytes(value: Option<&Value>, field: &'static str, limit: usize) -> Result<Option<Vec<u8>>, ProtocolError> {
+pub(crate) fn opt_bytes(
+    value: Option<&Value>,
+    field: &'static str,
+    limit: usize,
+) -> Result<Option<Vec<u8>>, ProtocolError> {
     match value {
         None | Some(Value::Null) => Ok(None),
         Some(v) => bytes(v, field, limit).map(Some),

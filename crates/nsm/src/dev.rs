@@ -121,10 +121,8 @@ impl DevNsm {
             }
         };
         let result = match request {
-            Request::DescribePcr { index } => slot(&mut pcrs, index).map(|i| Response::DescribePcr {
-                lock: pcrs[i].locked,
-                data: pcrs[i].value.to_vec(),
-            }),
+            Request::DescribePcr { index } => slot(&mut pcrs, index)
+                .map(|i| Response::DescribePcr { lock: pcrs[i].locked, data: pcrs[i].value.to_vec() }),
             Request::ExtendPcr { index, data } => slot(&mut pcrs, index).and_then(|i| {
                 if pcrs[i].locked {
                     return Err(ErrorCode::ReadOnlyIndex);
@@ -158,7 +156,9 @@ impl DevNsm {
             })),
             Request::GetRandom => {
                 let mut random = vec![0u8; RANDOM_LEN];
-                getrandom::fill(&mut random).map(|()| Response::GetRandom { random }).map_err(|_| ErrorCode::InternalError)
+                getrandom::fill(&mut random)
+                    .map(|()| Response::GetRandom { random })
+                    .map_err(|_| ErrorCode::InternalError)
             }
             Request::Attestation { user_data, nonce, public_key } => {
                 let too_long = user_data.as_ref().is_some_and(|d| d.len() > MAX_USER_DATA_LEN)

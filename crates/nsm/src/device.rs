@@ -97,7 +97,10 @@ impl NsmDevice for HardwareNsm {
         }
         let len = usize::try_from(raw.response.len).unwrap_or(usize::MAX);
         if len > response.len() {
-            return Err(io::Error::new(io::ErrorKind::InvalidData, "driver reported a response longer than the buffer"));
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "driver reported a response longer than the buffer",
+            ));
         }
         response.truncate(len);
         Ok(response)

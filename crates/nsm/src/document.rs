@@ -12,7 +12,9 @@ use ciborium::value::{Integer, Value};
 
 use crate::cbor::{self, Map};
 use crate::error::ProtocolError;
-use crate::protocol::{pcr_value, MAX_MODULE_ID_LEN, MAX_NONCE_LEN, MAX_PUBLIC_KEY_LEN, MAX_RESPONSE_LEN, MAX_USER_DATA_LEN};
+use crate::protocol::{
+    pcr_value, MAX_MODULE_ID_LEN, MAX_NONCE_LEN, MAX_PUBLIC_KEY_LEN, MAX_RESPONSE_LEN, MAX_USER_DATA_LEN,
+};
 
 /// COSE algorithm identifier of ECDSA with SHA-384.
 pub const COSE_ALG_ES384: i64 = -35;
@@ -62,9 +64,7 @@ pub struct SignedDocument {
 impl AttestationDocument {
     /// Serializes the payload in the field order AWS documents use.
     pub fn to_cbor(&self) -> Vec<u8> {
-        let pcrs = Value::Map(
-            self.pcrs.iter().map(|(i, v)| (Value::from(*i), Value::Bytes(v.clone()))).collect(),
-        );
+        let pcrs = Value::Map(self.pcrs.iter().map(|(i, v)| (Value::from(*i), Value::Bytes(v.clone()))).collect());
         cbor::encode(&cbor::tmap(vec![
             ("module_id", Value::Text(self.module_id.clone())),
             ("digest", Value::Text(self.digest.clone())),
@@ -115,7 +115,10 @@ impl AttestationDocument {
             digest: cbor::text(map.require("digest")?, "digest", 16)?,
             timestamp: cbor::uint(map.require("timestamp")?, "timestamp")?,
             pcrs,
-            certificate: nonempty(cbor::bytes(map.require("certificate")?, "certificate", MAX_CERT_LEN)?, "certificate")?,
+            certificate: nonempty(
+                cbor::bytes(map.require("certificate")?, "certificate", MAX_CERT_LEN)?,
+                "certificate",
+            )?,
             cabundle,
             public_key: cbor::opt_bytes(map.get("public_key"), "public_key", MAX_PUBLIC_KEY_LEN)?,
             user_data: cbor::opt_bytes(map.get("user_data"), "user_data", MAX_USER_DATA_LEN)?,
@@ -155,7 +158,10 @@ impl SignedDocument {
         let mut value = cbor::decode(bytes, "attestation document", MAX_RESPONSE_LEN)?;
         if let Value::Tag(tag, inner) = value {
             if tag != COSE_SIGN1_TAG {
-                return Err(ProtocolError::WrongType { field: "attestation document", expected: "COSE_Sign1 (tag 18)" });
+                return Err(ProtocolError::WrongType {
+                    field: "attestation document",
+                    expected: "COSE_Sign1 (tag 18)",
+                });
             }
             value = *inner;
         }
@@ -204,9 +210,7 @@ impl SignedDocument {
     /// as QEMU's virtio-nsm produces them. Such a document proves nothing.
     pub fn is_emulator_document(&self) -> bool {
         let zero = |b: &[u8]| b.iter().all(|x| *x == 0);
-        zero(&self.signature)
-            && zero(&self.document.certificate)
-            && self.document.cabundle.iter().all(|c| zero(c))
+        zero(&self.signature) && zero(&self.document.certificate) && self.document.cabundle.iter().all(|c| zero(c))
     }
 }
 

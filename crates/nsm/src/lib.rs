@@ -34,7 +34,9 @@ pub use attest::{
 pub use client::{AttestationInputs, Nsm, PcrState};
 pub use dev::{DevNsm, DevNsmError, DEV_MODULE_ID_PREFIX, DEV_ROOT_COMMON_NAME, DOCUMENT_PCRS, RANDOM_LEN};
 pub use device::{DeviceKind, HardwareNsm, NsmDevice, NSM_DEVICE_PATH, NSM_IOCTL_RAW};
-pub use document::{AttestationDocument, SignedDocument, COSE_ALG_ES384, COSE_ALG_UNSIGNED_EMULATOR, COSE_SIGN1_TAG, PROTECTED_ES384};
+pub use document::{
+    AttestationDocument, SignedDocument, COSE_ALG_ES384, COSE_ALG_UNSIGNED_EMULATOR, COSE_SIGN1_TAG, PROTECTED_ES384,
+};
 pub use error::{ErrorCode, NsmError, ProtocolError, RequestError};
 pub use measurements::{Measurements, MeasurementsError, PCR_LEN};
 pub use protocol::{

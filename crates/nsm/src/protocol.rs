@@ -30,13 +30,26 @@ pub const MAX_MODULE_ID_LEN: usize = 256;
 /// A request to the NSM.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Request {
-    DescribePcr { index: u16 },
-    ExtendPcr { index: u16, data: Vec<u8> },
-    LockPcr { index: u16 },
+    DescribePcr {
+        index: u16,
+    },
+    ExtendPcr {
+        index: u16,
+        data: Vec<u8>,
+    },
+    LockPcr {
+        index: u16,
+    },
     /// Locks PCRs `0..range`.
-    LockPcrs { range: u16 },
+    LockPcrs {
+        range: u16,
+    },
     DescribeNsm,
-    Attestation { user_data: Option<Vec<u8>>, nonce: Option<Vec<u8>>, public_key: Option<Vec<u8>> },
+    Attestation {
+        user_data: Option<Vec<u8>>,
+        nonce: Option<Vec<u8>>,
+        public_key: Option<Vec<u8>>,
+    },
     GetRandom,
 }
 
@@ -294,11 +307,10 @@ mod tests {
         // "GetRandom"
         assert_eq!(hex::encode(Request::GetRandom.to_cbor()), "6947657452616e646f6d");
         let att = Request::Attestation { user_data: Some(vec![1]), nonce: None, public_key: None }.to_cbor();
-        assert_eq!(Request::from_cbor(&att).unwrap_or(Request::GetRandom), Request::Attestation {
-            user_data: Some(vec![1]),
-            nonce: None,
-            public_key: None
-        });
+        assert_eq!(
+            Request::from_cbor(&att).unwrap_or(Request::GetRandom),
+            Request::Attestation { user_data: Some(vec![1]), nonce: None, public_key: None }
+        );
     }
 
     #[test]
@@ -369,10 +381,7 @@ mod tests {
             Err(ProtocolError::FieldTooLong { field: "random", len: 2000, limit: MAX_RANDOM_LEN })
         );
         let missing = cbor::encode(&cbor::tmap(vec![("ExtendPCR", cbor::tmap(vec![]))]));
-        assert_eq!(
-            Response::from_cbor(&missing),
-            Err(ProtocolError::MissingField { what: "response", field: "data" })
-        );
+        assert_eq!(Response::from_cbor(&missing), Err(ProtocolError::MissingField { what: "response", field: "data" }));
         let mut trailing = Response::LockPcr.to_cbor();
         trailing.push(0);
         assert_eq!(Response::from_cbor(&trailing), Err(ProtocolError::TrailingBytes { what: "response", len: 1 }));

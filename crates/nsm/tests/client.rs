@@ -72,8 +72,13 @@ fn random_bytes_differ() {
 #[test]
 fn development_documents_have_the_aws_layout_and_a_valid_signature() {
     let measurements = Measurements::from_json(
-        format!(r#"{{"Measurements": {{"PCR0": "{}", "PCR1": "{}", "PCR2": "{}"}}}}"#, "11".repeat(48), "22".repeat(48), "33".repeat(48))
-            .as_bytes(),
+        format!(
+            r#"{{"Measurements": {{"PCR0": "{}", "PCR1": "{}", "PCR2": "{}"}}}}"#,
+            "11".repeat(48),
+            "22".repeat(48),
+            "33".repeat(48)
+        )
+        .as_bytes(),
         "test",
     )
     .unwrap();
@@ -181,10 +186,7 @@ fn open_or_development_never_picks_development_when_the_device_exists() {
     // A node that exists but cannot be opened is an error, not a fallback.
     let dangling = dir.path().join("dangling");
     std::os::unix::fs::symlink(dir.path().join("nowhere"), &dangling).unwrap();
-    assert!(matches!(
-        Nsm::open_or_development_at(&dangling, &Measurements::default()),
-        Err(NsmError::Device { .. })
-    ));
+    assert!(matches!(Nsm::open_or_development_at(&dangling, &Measurements::default()), Err(NsmError::Device { .. })));
 }
 
 /// A device that answers with canned bytes and records the request.
@@ -214,10 +216,7 @@ fn canned(reply: Vec<u8>) -> Nsm {
 fn misbehaving_devices_give_errors_not_panics() {
     // Wrong variant.
     let nsm = canned(Response::LockPcr.to_cbor());
-    assert!(matches!(
-        nsm.get_random(),
-        Err(NsmError::UnexpectedResponse { request: "GetRandom", got: "LockPCR" })
-    ));
+    assert!(matches!(nsm.get_random(), Err(NsmError::UnexpectedResponse { request: "GetRandom", got: "LockPCR" })));
     // Truncated CBOR.
     let full = Response::GetRandom { random: vec![1; 256] }.to_cbor();
     let nsm = canned(full[..full.len() - 10].to_vec());
@@ -229,10 +228,16 @@ fn misbehaving_devices_give_errors_not_panics() {
     assert_eq!(err.to_string(), "NSM response to GetRandom: field `random` is 4000 long, over the limit of 1024");
     // Error reply.
     let nsm = canned(Response::Error(ErrorCode::InternalError).to_cbor());
-    assert!(matches!(nsm.describe(), Err(NsmError::Rejected { request: "DescribeNSM", code: ErrorCode::InternalError })));
+    assert!(matches!(
+        nsm.describe(),
+        Err(NsmError::Rejected { request: "DescribeNSM", code: ErrorCode::InternalError })
+    ));
     // An attestation response whose document is garbage.
     let nsm = canned(Response::Attestation { document: vec![0x84, 0x40] }.to_cbor());
-    assert!(matches!(nsm.attest(&AttestationRequest::default()), Err(NsmError::Protocol { request: "Attestation", .. })));
+    assert!(matches!(
+        nsm.attest(&AttestationRequest::default()),
+        Err(NsmError::Protocol { request: "Attestation", .. })
+    ));
     // Empty answer.
     let nsm = canned(vec![]);
     assert!(matches!(nsm.lock_pcr(16), Err(NsmError::Protocol { .. })));

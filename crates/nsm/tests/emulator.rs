@@ -25,13 +25,7 @@ fn emulator_document_with(pcr0: [u8; 48], protected: &[u8], signature: Vec<u8>) 
         user_data: Some(b"hello".to_vec()),
         nonce: None,
     };
-    SignedDocument {
-        protected: protected.to_vec(),
-        payload: payload.to_cbor(),
-        signature,
-        document: payload,
-    }
-    .to_cbor()
+    SignedDocument { protected: protected.to_vec(), payload: payload.to_cbor(), signature, document: payload }.to_cbor()
 }
 
 struct VirtioNsm(Vec<u8>);
@@ -84,8 +78,5 @@ fn zero_signed_documents_with_the_es384_header_parse_too() {
 #[test]
 fn the_emulator_algorithm_is_refused_on_a_document_with_a_signature() {
     let doc = emulator_document_with([3; 48], &PROTECTED_QEMU, vec![7; 96]);
-    assert_eq!(
-        SignedDocument::from_cbor(&doc).map(|_| ()),
-        Err(ProtocolError::OutOfRange { field: "protected.alg" })
-    );
+    assert_eq!(SignedDocument::from_cbor(&doc).map(|_| ()), Err(ProtocolError::OutOfRange { field: "protected.alg" }));
 }

@@ -18,10 +18,7 @@ pub enum ApiError {
     #[error("field {0:?} is required")]
     Missing(&'static str),
     #[error("field {field:?}: {problem}")]
-    Invalid {
-        field: &'static str,
-        problem: String,
-    },
+    Invalid { field: &'static str, problem: String },
 }
 
 impl ApiError {
@@ -35,41 +32,25 @@ impl ApiError {
 
 /// Turns a management request body into a worker spec.
 pub async fn parse_create(content_type: Option<&str>, body: Bytes) -> Result<WorkerSpec, ApiError> {
-    let mime = content_type.map(|c| {
-        c.split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase()
-    });
+    let mime = content_type.map(|c| c.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
     let fields: serde_json::Map<String, Value> = match mime.as_deref() {
-        None | Some("") | Some("application/json") => {
-            match serde_json::from_slice::<Value>(&body) {
-                Ok(Value::Object(m)) => m,
-                Ok(_) => return Err(ApiError::Json("expected an object".into())),
-                Err(e) => return Err(ApiError::Json(e.to_string())),
-            }
+        None | Some("") | Some("application/json") => match serde_json::from_slice::<Value>(&body) {
+            Ok(Value::Object(m)) => m,
+            Ok(_) => return Err(ApiError::Json("expected an object".into())),
+            Err(e) => return Err(ApiError::Json(e.to_string())),
+        },
+        Some("application/x-www-form-urlencoded") => {
+            url::form_urlencoded::parse(&body).map(|(k, v)| (k.into_owned(), Value::String(v.into_owned()))).collect()
         }
-        Some("application/x-www-form-urlencoded") => url::form_urlencoded::parse(&body)
-            .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
-            .collect(),
         Some("multipart/form-data") => {
             let ct = content_type.unwrap_or_default();
             let boundary = multer::parse_boundary(ct).map_err(|e| ApiError::Form(e.to_string()))?;
-            let stream =
-                futures_util::stream::once(async move { Ok::<Bytes, std::io::Error>(body) });
+            let stream = futures_util::stream::once(async move { Ok::<Bytes, std::io::Error>(body) });
             let mut multipart = multer::Multipart::new(stream, boundary);
             let mut m = serde_json::Map::new();
-            while let Some(field) = multipart
-                .next_field()
-                .await
-                .map_err(|e| ApiError::Form(e.to_string()))?
-            {
+            while let Some(field) = multipart.next_field().await.map_err(|e| ApiError::Form(e.to_string()))? {
                 let name = field.name().unwrap_or("").to_string();
-                let text = field
-                    .text()
-                    .await
-                    .map_err(|e| ApiError::Form(format!("field {name:?}: {e}")))?;
+                let text = field.text().await.map_err(|e| ApiError::Form(format!("field {name:?}: {e}")))?;
                 m.insert(name, Value::String(text));
             }
             m
@@ -79,34 +60,22 @@ pub async fn parse_create(content_type: Option<&str>, body: Bytes) -> Result<Wor
     spec_from_fields(fields)
 }
 
-fn string_field(
-    fields: &serde_json::Map<String, Value>,
-    name: &'static str,
-) -> Result<Option<String>, ApiError> {
+fn string_field(fields: &serde_json::Map<String, Value>, name: &'static str) -> Result<Option<String>, ApiError> {
     match fields.get(name) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(_) => Err(ApiError::Invalid {
-            field: name,
-            problem: "must be a string".into(),
-        }),
+        Some(_) => Err(ApiError::Invalid { field: name, problem: "must be a string".into() }),
     }
 }
 
 /// `config` and `args` may be JSON values or strings holding JSON text.
-fn json_field(
-    fields: &serde_json::Map<String, Value>,
-    name: &'static str,
-) -> Result<String, ApiError> {
+fn json_field(fields: &serde_json::Map<String, Value>, name: &'static str) -> Result<String, ApiError> {
     match fields.get(name) {
         None | Some(Value::Null) => Ok("{}".into()),
         Some(Value::String(s)) if s.trim().is_empty() => Ok("{}".into()),
         Some(Value::String(s)) => serde_json::from_str::<Value>(s)
             .map(|v| v.to_string())
-            .map_err(|e| ApiError::Invalid {
-                field: name,
-                problem: format!("not valid JSON: {e}"),
-            }),
+            .map_err(|e| ApiError::Invalid { field: name, problem: format!("not valid JSON: {e}") }),
         Some(v) => Ok(v.to_string()),
     }
 }
@@ -118,29 +87,19 @@ pub fn spec_from_fields(fields: serde_json::Map<String, Value>) -> Result<Worker
         None => string_field(&fields, "script")?.ok_or(ApiError::Missing("code"))?,
     };
     if code.trim().is_empty() {
-        return Err(ApiError::Invalid {
-            field: "code",
-            problem: "is empty".into(),
-        });
+        return Err(ApiError::Invalid { field: "code", problem: "is empty".into() });
     }
     let kind = match string_field(&fields, "type")?.as_deref() {
         Some("module") | Some("esm") => WorkerKind::Module,
         Some("sw") | Some("classic") | Some("service-worker") => WorkerKind::ServiceWorker,
         Some(other) => {
-            return Err(ApiError::Invalid {
-                field: "type",
-                problem: format!("{other:?} is not \"module\" or \"sw\""),
-            })
+            return Err(ApiError::Invalid { field: "type", problem: format!("{other:?} is not \"module\" or \"sw\"") })
         }
         None => detect_kind(&code),
     };
     let name = string_field(&fields, "name")?.filter(|n| !n.is_empty());
     if let Some(n) = &name {
-        if n.len() > 64
-            || !n
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
-        {
+        if n.len() > 64 || !n.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.') {
             return Err(ApiError::Invalid {
                 field: "name",
                 problem: "use at most 64 characters among A-Z a-z 0-9 - _ .".into(),
@@ -148,10 +107,9 @@ pub fn spec_from_fields(fields: serde_json::Map<String, Value>) -> Result<Worker
         }
     }
     let schedule = match string_field(&fields, "schedule")?.filter(|s| !s.trim().is_empty()) {
-        Some(s) => Some(Schedule::parse(&s).map_err(|e| ApiError::Invalid {
-            field: "schedule",
-            problem: e.to_string(),
-        })?),
+        Some(s) => {
+            Some(Schedule::parse(&s).map_err(|e| ApiError::Invalid { field: "schedule", problem: e.to_string() })?)
+        }
         None => None,
     };
     Ok(WorkerSpec {
@@ -185,11 +143,8 @@ mod tests {
 
     #[tokio::test]
     async fn json_body() {
-        let body =
-            br#"{"code":"export default {}","name":"a","schedule":"*/5 * * * *","config":{"k":1}}"#;
-        let spec = parse_create(Some("application/json"), Bytes::from_static(body))
-            .await
-            .unwrap();
+        let body = br#"{"code":"export default {}","name":"a","schedule":"*/5 * * * *","config":{"k":1}}"#;
+        let spec = parse_create(Some("application/json"), Bytes::from_static(body)).await.unwrap();
         assert_eq!(spec.kind, WorkerKind::Module);
         assert_eq!(spec.name.as_deref(), Some("a"));
         assert_eq!(spec.config, r#"{"k":1}"#);
@@ -199,9 +154,7 @@ mod tests {
     #[tokio::test]
     async fn urlencoded_body_with_config_text() {
         let body = "code=addEventListener(1)&type=sw&config=%7B%22a%22%3A2%7D";
-        let spec = parse_create(Some("application/x-www-form-urlencoded"), Bytes::from(body))
-            .await
-            .unwrap();
+        let spec = parse_create(Some("application/x-www-form-urlencoded"), Bytes::from(body)).await.unwrap();
         assert_eq!(spec.kind, WorkerKind::ServiceWorker);
         assert_eq!(spec.config, r#"{"a":2}"#);
     }
@@ -209,68 +162,33 @@ mod tests {
     #[tokio::test]
     async fn multipart_body() {
         let body = "--XX\r\nContent-Disposition: form-data; name=\"code\"; filename=\"w.js\"\r\n\r\nexport default {}\r\n--XX\r\nContent-Disposition: form-data; name=\"type\"\r\n\r\nmodule\r\n--XX--\r\n";
-        let spec = parse_create(Some("multipart/form-data; boundary=XX"), Bytes::from(body))
-            .await
-            .unwrap();
+        let spec = parse_create(Some("multipart/form-data; boundary=XX"), Bytes::from(body)).await.unwrap();
         assert_eq!(spec.code, "export default {}");
         assert_eq!(spec.kind, WorkerKind::Module);
     }
 
     #[test]
     fn format_detection() {
-        assert_eq!(
-            detect_kind("export default { fetch() {} }"),
-            WorkerKind::Module
-        );
-        assert_eq!(
-            detect_kind("var a = 1;\nexport {\n  a as default\n};"),
-            WorkerKind::Module
-        );
-        assert_eq!(
-            detect_kind("var a={};export{a as default};"),
-            WorkerKind::Module
-        );
-        assert_eq!(
-            detect_kind("addEventListener('fetch', e => {})"),
-            WorkerKind::ServiceWorker
-        );
-        assert_eq!(
-            detect_kind("const exported = 1; // export default"),
-            WorkerKind::ServiceWorker
-        );
+        assert_eq!(detect_kind("export default { fetch() {} }"), WorkerKind::Module);
+        assert_eq!(detect_kind("var a = 1;\nexport {\n  a as default\n};"), WorkerKind::Module);
+        assert_eq!(detect_kind("var a={};export{a as default};"), WorkerKind::Module);
+        assert_eq!(detect_kind("addEventListener('fetch', e => {})"), WorkerKind::ServiceWorker);
+        assert_eq!(detect_kind("const exported = 1; // export default"), WorkerKind::ServiceWorker);
     }
 
     #[tokio::test]
     async fn errors_name_the_problem() {
-        let e = parse_create(None, Bytes::from_static(b"{"))
-            .await
-            .unwrap_err();
+        let e = parse_create(None, Bytes::from_static(b"{")).await.unwrap_err();
         assert!(matches!(e, ApiError::Json(_)));
-        let e = parse_create(None, Bytes::from_static(b"{}"))
-            .await
-            .unwrap_err();
+        let e = parse_create(None, Bytes::from_static(b"{}")).await.unwrap_err();
         assert_eq!(e.field(), Some("code"));
-        let e = parse_create(None, Bytes::from_static(br#"{"code":"x","type":"wasm"}"#))
-            .await
-            .unwrap_err();
+        let e = parse_create(None, Bytes::from_static(br#"{"code":"x","type":"wasm"}"#)).await.unwrap_err();
         assert_eq!(e.field(), Some("type"));
-        let e = parse_create(
-            None,
-            Bytes::from_static(br#"{"code":"x","schedule":"bad"}"#),
-        )
-        .await
-        .unwrap_err();
+        let e = parse_create(None, Bytes::from_static(br#"{"code":"x","schedule":"bad"}"#)).await.unwrap_err();
         assert_eq!(e.field(), Some("schedule"));
-        let e = parse_create(
-            None,
-            Bytes::from_static(br#"{"code":"x","config":"{nope"}"#),
-        )
-        .await
-        .unwrap_err();
+        let e = parse_create(None, Bytes::from_static(br#"{"code":"x","config":"{nope"}"#)).await.unwrap_err();
         assert_eq!(e.field(), Some("config"));
-        let e = parse_create(Some("text/plain"), Bytes::from_static(b"x"))
-            .await
-            .unwrap_err();
+        let e = parse_create(Some("text/plain"), Bytes::from_static(b"x")).await.unwrap_err();
         assert!(matches!(e, ApiError::ContentType(_)));
     }
 }

@@ -30,16 +30,12 @@ pub async fn start(config: RunnerConfig) -> anyhow::Result<Running> {
     let pool = Pool::start(config.pool).context("cannot start the JavaScript threads")?;
     for spec in config.workers {
         let name = spec.name.clone().unwrap_or_default();
-        deploy(&pool, spec)
-            .await
-            .with_context(|| format!("boot worker {name:?}"))?;
+        deploy(&pool, spec).await.with_context(|| format!("boot worker {name:?}"))?;
     }
     let listener = sworn_net::Listener::bind(&config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
-    let local = listener
-        .local_endpoint()
-        .unwrap_or_else(|_| config.listen.clone());
+    let local = listener.local_endpoint().unwrap_or_else(|_| config.listen.clone());
     let accept_pool = pool.clone();
     let accept = tokio::spawn(async move {
         loop {
@@ -53,12 +49,7 @@ pub async fn start(config: RunnerConfig) -> anyhow::Result<Running> {
         }
     });
     tokio::spawn(cron_loop(pool.clone()));
-    Ok(Running {
-        pool,
-        local,
-        accept,
-        drain_timeout: config.drain_timeout,
-    })
+    Ok(Running { pool, local, accept, drain_timeout: config.drain_timeout })
 }
 
 impl Running {

@@ -42,9 +42,7 @@ fn parse_query(query: &str) -> Result<Query, String> {
             "public_key" => &mut public_key,
             "format" => &mut format,
             other => {
-                return Err(format!(
-                    "unknown query parameter {other:?} (use nonce, user_data, public_key, format)"
-                ))
+                return Err(format!("unknown query parameter {other:?} (use nonce, user_data, public_key, format)"))
             }
         };
         if slot.replace(value.into_owned()).is_some() {
@@ -56,12 +54,8 @@ fn parse_query(query: &str) -> Result<Query, String> {
         Some("json") => Format::Json,
         Some(other) => return Err(format!("format {other:?}: use \"cbor\" or \"json\"")),
     };
-    let request = AttestationRequest::from_hex(
-        user_data.as_deref(),
-        nonce.as_deref(),
-        public_key.as_deref(),
-    )
-    .map_err(|e| e.to_string())?;
+    let request = AttestationRequest::from_hex(user_data.as_deref(), nonce.as_deref(), public_key.as_deref())
+        .map_err(|e| e.to_string())?;
     Ok(Query { request, format })
 }
 
@@ -69,10 +63,7 @@ fn parse_query(query: &str) -> Result<Query, String> {
 /// ES384 signature in the development NSM), so it runs off the JS thread.
 pub async fn get(nsm: Option<Arc<Nsm>>, query: Option<&str>) -> Response<OutBody> {
     let Some(nsm) = nsm else {
-        return error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "attestation is switched off (--nsm off)",
-        );
+        return error(StatusCode::SERVICE_UNAVAILABLE, "attestation is switched off (--nsm off)");
     };
     let query = match parse_query(query.unwrap_or("")) {
         Ok(q) => q,
@@ -98,10 +89,7 @@ pub async fn get(nsm: Option<Arc<Nsm>>, query: Option<&str>) -> Response<OutBody
         }
         Format::Cbor => {
             let mut r = Response::new(OutBody::from(Bytes::from(attestation.bytes)));
-            r.headers_mut().insert(
-                http::header::CONTENT_TYPE,
-                HeaderValue::from_static("application/cbor"),
-            );
+            r.headers_mut().insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/cbor"));
             r
         }
     }
@@ -126,12 +114,8 @@ mod tests {
         assert_eq!(q.request.user_data(), Some(&b"a"[..]));
         assert_eq!(parse_query("").unwrap().format, Format::Cbor);
         assert!(parse_query("nonce=zz").unwrap_err().contains("nonce"));
-        assert!(parse_query("nonce=00&nonce=01")
-            .unwrap_err()
-            .contains("twice"));
-        assert!(parse_query("pcr=1")
-            .unwrap_err()
-            .contains("unknown query parameter"));
+        assert!(parse_query("nonce=00&nonce=01").unwrap_err().contains("twice"));
+        assert!(parse_query("pcr=1").unwrap_err().contains("unknown query parameter"));
         assert!(parse_query("format=xml").unwrap_err().contains("format"));
         let long = format!("user_data={}", "00".repeat(513));
         assert!(parse_query(&long).unwrap_err().contains("limit of 512"));

@@ -8,10 +8,7 @@ pub enum CronError {
     #[error("schedule must have 5 fields (minute hour day-of-month month day-of-week), got {0}")]
     FieldCount(usize),
     #[error("schedule field {field}: {problem}")]
-    Field {
-        field: &'static str,
-        problem: String,
-    },
+    Field { field: &'static str, problem: String },
     #[error("schedule never fires")]
     Never,
 }
@@ -39,9 +36,7 @@ pub struct Minute {
     pub weekday: u32,
 }
 
-const MONTHS: [&str; 12] = [
-    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
-];
+const MONTHS: [&str; 12] = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
 const DAYS: [&str; 7] = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
 
 struct FieldSpec {
@@ -53,42 +48,12 @@ struct FieldSpec {
 }
 
 const SPECS: [FieldSpec; 5] = [
-    FieldSpec {
-        name: "minute",
-        min: 0,
-        max: 59,
-        names: &[],
-        names_base: 0,
-    },
-    FieldSpec {
-        name: "hour",
-        min: 0,
-        max: 23,
-        names: &[],
-        names_base: 0,
-    },
-    FieldSpec {
-        name: "day-of-month",
-        min: 1,
-        max: 31,
-        names: &[],
-        names_base: 1,
-    },
-    FieldSpec {
-        name: "month",
-        min: 1,
-        max: 12,
-        names: &MONTHS,
-        names_base: 1,
-    },
+    FieldSpec { name: "minute", min: 0, max: 59, names: &[], names_base: 0 },
+    FieldSpec { name: "hour", min: 0, max: 23, names: &[], names_base: 0 },
+    FieldSpec { name: "day-of-month", min: 1, max: 31, names: &[], names_base: 1 },
+    FieldSpec { name: "month", min: 1, max: 12, names: &MONTHS, names_base: 1 },
     // 7 is accepted as Sunday and folded onto 0 below.
-    FieldSpec {
-        name: "day-of-week",
-        min: 0,
-        max: 7,
-        names: &DAYS,
-        names_base: 0,
-    },
+    FieldSpec { name: "day-of-week", min: 0, max: 7, names: &DAYS, names_base: 0 },
 ];
 
 impl Schedule {
@@ -166,10 +131,7 @@ impl Schedule {
 }
 
 fn parse_field(field: &str, spec: &FieldSpec) -> Result<u64, CronError> {
-    let err = |problem: String| CronError::Field {
-        field: spec.name,
-        problem,
-    };
+    let err = |problem: String| CronError::Field { field: spec.name, problem };
     let mut bits = 0u64;
     for part in field.split(',') {
         let (range, step) = match part.split_once('/') {
@@ -215,10 +177,7 @@ fn value(s: &str, spec: &FieldSpec) -> Result<u32, String> {
 }
 
 pub fn unix_now_secs() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
 
 /// The UTC calendar minute containing Unix time `secs`.
@@ -252,16 +211,7 @@ mod tests {
     fn calendar_conversion() {
         // 2024-02-29 13:45 UTC, a Thursday.
         let m = minute_of(1_709_214_300);
-        assert_eq!(
-            m,
-            Minute {
-                minute: 45,
-                hour: 13,
-                day: 29,
-                month: 2,
-                weekday: 4
-            }
-        );
+        assert_eq!(m, Minute { minute: 45, hour: 13, day: 29, month: 2, weekday: 4 });
         assert_eq!(minute_of(0).weekday, 4);
     }
 
@@ -276,85 +226,28 @@ mod tests {
     #[test]
     fn names_ranges_and_lists() {
         let s = Schedule::parse("0 9-17/4 * jan,JUL mon-fri").unwrap();
-        assert!(s.matches(Minute {
-            minute: 0,
-            hour: 13,
-            day: 3,
-            month: 7,
-            weekday: 1
-        }));
-        assert!(!s.matches(Minute {
-            minute: 0,
-            hour: 11,
-            day: 3,
-            month: 7,
-            weekday: 1
-        }));
-        assert!(!s.matches(Minute {
-            minute: 0,
-            hour: 9,
-            day: 3,
-            month: 7,
-            weekday: 0
-        }));
+        assert!(s.matches(Minute { minute: 0, hour: 13, day: 3, month: 7, weekday: 1 }));
+        assert!(!s.matches(Minute { minute: 0, hour: 11, day: 3, month: 7, weekday: 1 }));
+        assert!(!s.matches(Minute { minute: 0, hour: 9, day: 3, month: 7, weekday: 0 }));
         let sunday = Schedule::parse("0 0 * * 7").unwrap();
-        assert!(sunday.matches(Minute {
-            minute: 0,
-            hour: 0,
-            day: 1,
-            month: 1,
-            weekday: 0
-        }));
+        assert!(sunday.matches(Minute { minute: 0, hour: 0, day: 1, month: 1, weekday: 0 }));
     }
 
     #[test]
     fn day_of_month_or_day_of_week() {
         let s = Schedule::parse("0 0 1 * mon").unwrap();
-        assert!(s.matches(Minute {
-            minute: 0,
-            hour: 0,
-            day: 1,
-            month: 5,
-            weekday: 3
-        }));
-        assert!(s.matches(Minute {
-            minute: 0,
-            hour: 0,
-            day: 9,
-            month: 5,
-            weekday: 1
-        }));
-        assert!(!s.matches(Minute {
-            minute: 0,
-            hour: 0,
-            day: 9,
-            month: 5,
-            weekday: 2
-        }));
+        assert!(s.matches(Minute { minute: 0, hour: 0, day: 1, month: 5, weekday: 3 }));
+        assert!(s.matches(Minute { minute: 0, hour: 0, day: 9, month: 5, weekday: 1 }));
+        assert!(!s.matches(Minute { minute: 0, hour: 0, day: 9, month: 5, weekday: 2 }));
     }
 
     #[test]
     fn rejects_malformed() {
         assert_eq!(Schedule::parse("* * * *"), Err(CronError::FieldCount(4)));
-        assert!(matches!(
-            Schedule::parse("60 * * * *"),
-            Err(CronError::Field {
-                field: "minute",
-                ..
-            })
-        ));
-        assert!(matches!(
-            Schedule::parse("*/0 * * * *"),
-            Err(CronError::Field { .. })
-        ));
-        assert!(matches!(
-            Schedule::parse("5-1 * * * *"),
-            Err(CronError::Field { .. })
-        ));
-        assert!(matches!(
-            Schedule::parse("0 0 * foo *"),
-            Err(CronError::Field { field: "month", .. })
-        ));
+        assert!(matches!(Schedule::parse("60 * * * *"), Err(CronError::Field { field: "minute", .. })));
+        assert!(matches!(Schedule::parse("*/0 * * * *"), Err(CronError::Field { .. })));
+        assert!(matches!(Schedule::parse("5-1 * * * *"), Err(CronError::Field { .. })));
+        assert!(matches!(Schedule::parse("0 0 * foo *"), Err(CronError::Field { field: "month", .. })));
         assert_eq!(Schedule::parse("0 0 31 2 *"), Err(CronError::Never));
         assert!(Schedule::parse("@hourly").is_ok());
     }

@@ -72,9 +72,7 @@ pub struct EgressHttpClient {
 
 impl EgressHttpClient {
     pub fn new(config: sworn_egress::EgressConfig) -> Result<Self, sworn_egress::ConfigError> {
-        Ok(Self {
-            client: sworn_egress::EgressClient::new(config)?,
-        })
+        Ok(Self { client: sworn_egress::EgressClient::new(config)? })
     }
 
     pub fn config(&self) -> &sworn_egress::EgressConfig {
@@ -82,18 +80,15 @@ impl EgressHttpClient {
     }
 }
 
-fn egress_request(
-    req: OutboundRequest,
-    timeout: Duration,
-) -> Result<sworn_egress::FetchRequest, FetchError> {
+fn egress_request(req: OutboundRequest, timeout: Duration) -> Result<sworn_egress::FetchRequest, FetchError> {
     let method = http::Method::from_bytes(req.method.as_bytes())
         .map_err(|_| FetchError::Invalid(format!("method {:?}", req.method)))?;
     let mut headers = http::HeaderMap::with_capacity(req.headers.len());
     for (k, v) in &req.headers {
         let name = http::HeaderName::from_bytes(k.as_bytes())
             .map_err(|_| FetchError::Invalid(format!("header name {k:?}")))?;
-        let value = http::HeaderValue::from_str(v)
-            .map_err(|_| FetchError::Invalid(format!("value of header {k:?}")))?;
+        let value =
+            http::HeaderValue::from_str(v).map_err(|_| FetchError::Invalid(format!("value of header {k:?}")))?;
         headers.append(name, value);
     }
     let mut out = sworn_egress::FetchRequest::new(method, req.url);
@@ -125,12 +120,7 @@ impl HttpClient for EgressHttpClient {
             let headers = resp
                 .headers
                 .iter()
-                .map(|(k, v)| {
-                    (
-                        k.as_str().to_string(),
-                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                    )
-                })
+                .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
                 .collect();
             Ok(OutboundResponse {
                 status: resp.status.as_u16(),

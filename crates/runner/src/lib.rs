@@ -2,6 +2,7 @@
 //! QuickJS, with an Escrin-compatible management API.
 
 pub mod api;
+pub mod app;
 pub mod attestation;
 pub mod body;
 pub mod cron;
@@ -10,6 +11,5 @@ pub mod http_client;
 pub mod limits;
 pub mod logs;
 pub mod registry;
-pub mod app;
 pub mod server;
 pub mod services;

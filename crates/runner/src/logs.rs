@@ -26,12 +26,7 @@ const MAX_LINE: usize = 8 << 10;
 
 impl LogRing {
     pub fn new(capacity: usize) -> Self {
-        LogRing {
-            lines: VecDeque::new(),
-            bytes: 0,
-            capacity,
-            dropped: 0,
-        }
+        LogRing { lines: VecDeque::new(), bytes: 0, capacity, dropped: 0 }
     }
 
     pub fn push(&mut self, time: u64, level: &'static str, mut message: String) {
@@ -47,11 +42,7 @@ impl LogRing {
             message.push_str(&format!("... [{extra} bytes cut]"));
         }
         self.bytes += message.len();
-        self.lines.push_back(LogLine {
-            time,
-            level,
-            message,
-        });
+        self.lines.push_back(LogLine { time, level, message });
         while self.bytes > self.capacity {
             match self.lines.pop_front() {
                 Some(old) => {

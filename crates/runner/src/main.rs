@@ -8,19 +8,15 @@ use anyhow::Context as _;
 use clap::Parser;
 
 use sworn_runner::api::detect_kind;
+use sworn_runner::app::{start, RunnerConfig};
 use sworn_runner::engine::PoolConfig;
 use sworn_runner::http_client::{EgressHttpClient, HttpClient, NoNetwork};
 use sworn_runner::limits::Limits;
 use sworn_runner::registry::{WorkerKind, WorkerSpec};
-use sworn_runner::app::{start, RunnerConfig};
 use sworn_runner::services::EnclaveServices;
 
 #[derive(Parser, Debug)]
-#[command(
-    name = "runner",
-    version,
-    about = "Cloudflare-Workers-compatible JavaScript runner on QuickJS"
-)]
+#[command(name = "runner", version, about = "Cloudflare-Workers-compatible JavaScript runner on QuickJS")]
 struct Args {
     /// Where to serve HTTP: vsock:CID:PORT (CID -1 = any), tcp:HOST:PORT or unix:PATH.
     #[arg(long, default_value = "vsock:-1:1057")]
@@ -96,15 +92,10 @@ struct Args {
 /// init was told, or Nitro's 3) on host-proxy's egress port.
 fn default_egress_proxy() -> anyhow::Result<sworn_net::Endpoint> {
     let cid = match std::env::var("SWORN_PARENT_CID") {
-        Ok(v) => v
-            .parse::<u32>()
-            .with_context(|| format!("SWORN_PARENT_CID={v:?} is not a vsock CID"))?,
+        Ok(v) => v.parse::<u32>().with_context(|| format!("SWORN_PARENT_CID={v:?} is not a vsock CID"))?,
         Err(_) => sworn_egress::DEFAULT_PARENT_CID,
     };
-    Ok(sworn_net::Endpoint::Vsock {
-        cid,
-        port: sworn_egress::DEFAULT_PROXY_PORT,
-    })
+    Ok(sworn_net::Endpoint::Vsock { cid, port: sworn_egress::DEFAULT_PROXY_PORT })
 }
 
 fn http_client(args: &Args, limits: &Limits) -> anyhow::Result<Arc<dyn HttpClient>> {
@@ -135,10 +126,7 @@ fn http_client(args: &Args, limits: &Limits) -> anyhow::Result<Arc<dyn HttpClien
 
 /// Opens the NSM for `--nsm`. A `/dev/nsm` that exists but cannot be used is
 /// an error: never a silent fall-back to the development NSM.
-fn open_nsm(
-    mode: &str,
-    dev_measurements: Option<&PathBuf>,
-) -> anyhow::Result<Option<Arc<sworn_nsm::Nsm>>> {
+fn open_nsm(mode: &str, dev_measurements: Option<&PathBuf>) -> anyhow::Result<Option<Arc<sworn_nsm::Nsm>>> {
     match mode {
         "off" => Ok(None),
         "auto" => {
@@ -147,13 +135,12 @@ fn open_nsm(
                     .with_context(|| format!("--dev-measurements {}", path.display()))?,
                 None => sworn_nsm::Measurements::default(),
             };
-            let nsm = sworn_nsm::Nsm::open_or_development(&measurements)
-                .context("cannot open the NSM")?;
+            let nsm = sworn_nsm::Nsm::open_or_development(&measurements).context("cannot open the NSM")?;
             match nsm.kind() {
                 sworn_nsm::DeviceKind::Hardware => tracing::info!("attestation: /dev/nsm"),
-                sworn_nsm::DeviceKind::Development => tracing::warn!(
-                    "attestation: no /dev/nsm, using the development NSM (its documents prove nothing)"
-                ),
+                sworn_nsm::DeviceKind::Development => {
+                    tracing::warn!("attestation: no /dev/nsm, using the development NSM (its documents prove nothing)")
+                }
             }
             Ok(Some(Arc::new(nsm)))
         }
@@ -166,44 +153,29 @@ fn boot_worker(arg: &str, config: &str) -> anyhow::Result<WorkerSpec> {
         Some((n, p)) => (n.to_string(), PathBuf::from(p)),
         None => {
             let p = PathBuf::from(arg);
-            let stem = p
-                .file_stem()
-                .and_then(|s| s.to_str())
-                .unwrap_or("worker")
-                .to_string();
+            let stem = p.file_stem().and_then(|s| s.to_str()).unwrap_or("worker").to_string();
             (stem, p)
         }
     };
-    let code =
-        std::fs::read_to_string(&path).with_context(|| format!("--worker {}", path.display()))?;
-    let kind = if path.extension().is_some_and(|e| e == "mjs") {
-        WorkerKind::Module
-    } else {
-        detect_kind(&code)
-    };
+    let code = std::fs::read_to_string(&path).with_context(|| format!("--worker {}", path.display()))?;
+    let kind = if path.extension().is_some_and(|e| e == "mjs") { WorkerKind::Module } else { detect_kind(&code) };
     let mut fields = serde_json::Map::new();
     fields.insert("code".into(), code.into());
     fields.insert("name".into(), name.into());
     fields.insert("type".into(), kind.as_str().into());
     fields.insert("config".into(), config.into());
-    sworn_runner::api::spec_from_fields(fields)
-        .with_context(|| format!("--worker {}", path.display()))
+    sworn_runner::api::spec_from_fields(fields).with_context(|| format!("--worker {}", path.display()))
 }
 
 fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("RUNNER_LOG")
-                .unwrap_or_else(|_| "info".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("RUNNER_LOG").unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let args = Args::parse();
     let threads = if args.threads == 0 {
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
     } else {
         args.threads
     };
@@ -226,32 +198,18 @@ fn main() -> anyhow::Result<()> {
     };
     let http = http_client(&args, &limits)?;
     let bindings = Arc::new(EnclaveServices::new(nsm.clone(), policy).bindings());
-    let workers = args
-        .workers
-        .iter()
-        .map(|w| boot_worker(w, &args.worker_config))
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
+    let workers =
+        args.workers.iter().map(|w| boot_worker(w, &args.worker_config)).collect::<anyhow::Result<Vec<_>>>()?;
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     rt.block_on(async move {
         let running = start(RunnerConfig {
             listen: args.listen,
-            pool: PoolConfig {
-                threads,
-                limits,
-                http,
-                bindings,
-                nsm,
-            },
+            pool: PoolConfig { threads, limits, http, bindings, nsm },
             workers,
             drain_timeout: Duration::from_millis(args.drain_timeout_ms),
         })
         .await?;
-        tracing::info!(
-            "runner listening on {} with {threads} JavaScript threads",
-            running.local
-        );
+        tracing::info!("runner listening on {} with {threads} JavaScript threads", running.local);
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
         tokio::select! {
             _ = term.recv() => {}

@@ -67,11 +67,8 @@ impl Stats {
 
     pub fn to_json(&self, memory: u64, uptime_ms: u64) -> Value {
         let total = self.total.load(Ordering::Relaxed);
-        let avg = if total == 0 {
-            0.0
-        } else {
-            self.total_micros.load(Ordering::Relaxed) as f64 / total as f64 / 1000.0
-        };
+        let avg =
+            if total == 0 { 0.0 } else { self.total_micros.load(Ordering::Relaxed) as f64 / total as f64 / 1000.0 };
         json!({
             "activeSessions": self.active.load(Ordering::Relaxed),
             "totalExecutions": total,
@@ -188,10 +185,7 @@ impl Registry {
         if map.len() >= max {
             return Err(RegistryError::Full(max));
         }
-        if map
-            .values()
-            .any(|w| w.name == worker.name || w.id == worker.name)
-        {
+        if map.values().any(|w| w.name == worker.name || w.id == worker.name) {
             return Err(RegistryError::NameTaken(worker.name.clone()));
         }
         map.insert(worker.id.clone(), worker);
@@ -215,31 +209,18 @@ impl Registry {
     /// Finds a worker by id or by name.
     pub fn get(&self, key: &str) -> Option<Arc<Worker>> {
         let map = self.workers.read().unwrap_or_else(|e| e.into_inner());
-        map.get(key)
-            .cloned()
-            .or_else(|| map.values().find(|w| w.name == key).cloned())
+        map.get(key).cloned().or_else(|| map.values().find(|w| w.name == key).cloned())
     }
 
     pub fn remove(&self, id: &str) -> Option<Arc<Worker>> {
-        self.workers
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(id)
+        self.workers.write().unwrap_or_else(|e| e.into_inner()).remove(id)
     }
 
     pub fn all(&self) -> Vec<Arc<Worker>> {
-        self.workers
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .values()
-            .cloned()
-            .collect()
+        self.workers.read().unwrap_or_else(|e| e.into_inner()).values().cloned().collect()
     }
 }
 
 pub fn unix_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }

@@ -50,10 +50,7 @@ pub async fn serve_connection(state: Rc<ThreadState>, conn: Box<dyn Connection>)
 pub(crate) fn json_response(status: StatusCode, v: Value) -> Response<OutBody> {
     let mut r = Response::new(OutBody::from(Bytes::from(v.to_string())));
     *r.status_mut() = status;
-    r.headers_mut().insert(
-        http::header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
+    r.headers_mut().insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     r
 }
 
@@ -86,9 +83,7 @@ async fn route(state: &Rc<ThreadState>, req: Request<Incoming>) -> Response<OutB
                     "workers": state.shared.registry.all().len() }),
         ),
         (&Method::GET, ["stats"]) => json_response(StatusCode::OK, stats(state)),
-        (&Method::GET, ["attestation"]) => {
-            crate::attestation::get(state.shared.nsm.clone(), req.uri().query()).await
-        }
+        (&Method::GET, ["attestation"]) => crate::attestation::get(state.shared.nsm.clone(), req.uri().query()).await,
         (&Method::POST, [""]) => match create(state, req).await {
             Ok(_) => empty(StatusCode::NO_CONTENT),
             Err(r) => r,
@@ -98,21 +93,12 @@ async fn route(state: &Rc<ThreadState>, req: Request<Incoming>) -> Response<OutB
             Err(r) => r,
         },
         (&Method::GET, ["workers"]) => {
-            let list: Vec<Value> = state
-                .shared
-                .registry
-                .all()
-                .iter()
-                .map(|w| w.summary())
-                .collect();
+            let list: Vec<Value> = state.shared.registry.all().iter().map(|w| w.summary()).collect();
             json_response(StatusCode::OK, json!({ "workers": list }))
         }
         (_, ["workers", key, rest @ ..]) => {
             let Some(worker) = state.shared.registry.get(key) else {
-                return error(
-                    StatusCode::NOT_FOUND,
-                    format!("no worker with id or name {key:?}"),
-                );
+                return error(StatusCode::NOT_FOUND, format!("no worker with id or name {key:?}"));
             };
             match (&method, rest) {
                 (&Method::GET, []) => json_response(StatusCode::OK, worker.details()),
@@ -126,38 +112,23 @@ async fn route(state: &Rc<ThreadState>, req: Request<Incoming>) -> Response<OutB
                     let sub = rest.get(1).copied().unwrap_or("");
                     worker_fetch(state, worker, sub, req).await
                 }
-                (_, []) | (_, ["logs"]) => error(
-                    StatusCode::METHOD_NOT_ALLOWED,
-                    format!("{method} is not allowed on {path}"),
-                ),
-                _ => error(
-                    StatusCode::NOT_FOUND,
-                    format!("no route for {method} {path}"),
-                ),
+                (_, []) | (_, ["logs"]) => {
+                    error(StatusCode::METHOD_NOT_ALLOWED, format!("{method} is not allowed on {path}"))
+                }
+                _ => error(StatusCode::NOT_FOUND, format!("no route for {method} {path}")),
             }
         }
         (_, [""]) | (_, ["workers"]) | (_, ["health"]) | (_, ["stats"]) | (_, ["attestation"]) => {
-            error(
-                StatusCode::METHOD_NOT_ALLOWED,
-                format!("{method} is not allowed on {path}"),
-            )
+            error(StatusCode::METHOD_NOT_ALLOWED, format!("{method} is not allowed on {path}"))
         }
-        _ => error(
-            StatusCode::NOT_FOUND,
-            format!("no route for {method} {path}"),
-        ),
+        _ => error(StatusCode::NOT_FOUND, format!("no route for {method} {path}")),
     }
 }
 
-async fn read_body(
-    req: Request<Incoming>,
-    limit: usize,
-) -> Result<(http::request::Parts, Bytes), Response<OutBody>> {
+async fn read_body(req: Request<Incoming>, limit: usize) -> Result<(http::request::Parts, Bytes), Response<OutBody>> {
     let (parts, body) = req.into_parts();
-    if let Some(len) = parts
-        .headers
-        .get(http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
+    if let Some(len) =
+        parts.headers.get(http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
     {
         if len > limit as u64 {
             return Err(error(
@@ -168,32 +139,19 @@ async fn read_body(
     }
     match Limited::new(body, limit).collect().await {
         Ok(c) => Ok((parts, c.to_bytes())),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!("request body exceeds the limit of {limit} bytes"),
-        )),
-        Err(e) => Err(error(
-            StatusCode::BAD_REQUEST,
-            format!("cannot read request body: {e}"),
-        )),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+            Err(error(StatusCode::PAYLOAD_TOO_LARGE, format!("request body exceeds the limit of {limit} bytes")))
+        }
+        Err(e) => Err(error(StatusCode::BAD_REQUEST, format!("cannot read request body: {e}"))),
     }
 }
 
-async fn create(
-    state: &Rc<ThreadState>,
-    req: Request<Incoming>,
-) -> Result<Arc<Worker>, Response<OutBody>> {
+async fn create(state: &Rc<ThreadState>, req: Request<Incoming>) -> Result<Arc<Worker>, Response<OutBody>> {
     if state.shared.draining.load(Ordering::Relaxed) {
-        return Err(error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "runner is shutting down",
-        ));
+        return Err(error(StatusCode::SERVICE_UNAVAILABLE, "runner is shutting down"));
     }
     let (parts, body) = read_body(req, state.shared.limits.request_body_bytes).await?;
-    let ct = parts
-        .headers
-        .get(http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok());
+    let ct = parts.headers.get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
     let spec = parse_create(ct, body).await.map_err(|e: ApiError| {
         let mut v = json!({ "error": e.to_string() });
         if let Some(f) = e.field() {
@@ -202,13 +160,10 @@ async fn create(
         json_response(StatusCode::BAD_REQUEST, v)
     })?;
     deploy(&state.pool, spec).await.map_err(|e| match e {
-        DeployError::Registry(e @ RegistryError::Full(_)) => {
-            error(StatusCode::TOO_MANY_REQUESTS, e.to_string())
+        DeployError::Registry(e @ RegistryError::Full(_)) => error(StatusCode::TOO_MANY_REQUESTS, e.to_string()),
+        DeployError::Registry(e @ RegistryError::NameTaken(_)) => {
+            json_response(StatusCode::CONFLICT, json!({ "error": e.to_string(), "field": "name" }))
         }
-        DeployError::Registry(e @ RegistryError::NameTaken(_)) => json_response(
-            StatusCode::CONFLICT,
-            json!({ "error": e.to_string(), "field": "name" }),
-        ),
         DeployError::Start(msg) => json_response(
             StatusCode::BAD_REQUEST,
             json!({ "error": format!("worker failed to start: {msg}"), "field": "code" }),
@@ -228,26 +183,12 @@ pub enum DeployError {
 /// its scheduled handler once right away.
 pub async fn deploy(pool: &Pool, spec: WorkerSpec) -> Result<Arc<Worker>, DeployError> {
     let shared = &pool.shared;
-    shared
-        .registry
-        .check(spec.name.as_deref(), shared.limits.max_workers)?;
+    shared.registry.check(spec.name.as_deref(), shared.limits.max_workers)?;
     let mut raw = [0u8; 8];
-    getrandom::fill(&mut raw)
-        .map_err(|e| DeployError::Start(format!("random source failed: {e}")))?;
-    let worker = Arc::new(Worker::new(
-        hex::encode(raw),
-        spec,
-        pool.threads(),
-        shared.limits.log_bytes,
-    ));
-    let handlers = pool
-        .start_worker(worker.clone())
-        .await
-        .map_err(DeployError::Start)?;
-    if let Err(e) = shared
-        .registry
-        .insert(worker.clone(), shared.limits.max_workers)
-    {
+    getrandom::fill(&mut raw).map_err(|e| DeployError::Start(format!("random source failed: {e}")))?;
+    let worker = Arc::new(Worker::new(hex::encode(raw), spec, pool.threads(), shared.limits.log_bytes));
+    let handlers = pool.start_worker(worker.clone()).await.map_err(DeployError::Start)?;
+    if let Err(e) = shared.registry.insert(worker.clone(), shared.limits.max_workers) {
         pool.stop_worker(&worker.id);
         return Err(e.into());
     }
@@ -267,10 +208,7 @@ fn logs(worker: &Worker) -> Response<OutBody> {
         Err(e) => e.into_inner(),
     };
     let lines: Vec<_> = ring.lines().cloned().collect();
-    json_response(
-        StatusCode::OK,
-        json!({ "lines": lines, "dropped": ring.dropped() }),
-    )
+    json_response(StatusCode::OK, json!({ "lines": lines, "dropped": ring.dropped() }))
 }
 
 fn stats(state: &ThreadState) -> Value {
@@ -288,9 +226,7 @@ fn stats(state: &ThreadState) -> Value {
         ok += w.stats.ok.load(Ordering::Relaxed);
         failed += w.stats.failed.load(Ordering::Relaxed);
         micros += w.stats.total_micros.load(Ordering::Relaxed);
-        let mut s = w
-            .stats
-            .to_json(w.memory_usage(), w.created.elapsed().as_millis() as u64);
+        let mut s = w.stats.to_json(w.memory_usage(), w.created.elapsed().as_millis() as u64);
         s["name"] = json!(w.name);
         per.insert(w.id.clone(), s);
     }
@@ -401,28 +337,17 @@ async fn worker_fetch_inner(
         .and_then(|h| h.to_str().ok())
         .filter(|h| url::Host::parse(h.split(':').next().unwrap_or("")).is_ok())
         .unwrap_or("localhost");
-    let query = parts
-        .uri
-        .query()
-        .map(|q| format!("?{q}"))
-        .unwrap_or_default();
+    let query = parts.uri.query().map(|q| format!("?{q}")).unwrap_or_default();
     let url = format!("http://{host}/{sub}{query}");
     let mut headers = Vec::with_capacity(parts.headers.len() * 2);
     for (k, v) in parts.headers.iter() {
         headers.push(k.as_str().to_string());
         headers.push(String::from_utf8_lossy(v.as_bytes()).into_owned());
     }
-    let body = if parts.method == Method::GET || parts.method == Method::HEAD {
-        None
-    } else {
-        Some(body)
-    };
-    let instance = state.instance(worker).map_err(|e| {
-        (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!("worker failed to start: {e}"),
-        )
-    })?;
+    let body = if parts.method == Method::GET || parts.method == Method::HEAD { None } else { Some(body) };
+    let instance = state
+        .instance(worker)
+        .map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, format!("worker failed to start: {e}")))?;
     let (tx, rx) = tokio::sync::oneshot::channel();
     let id = state.next_request_id();
     instance.fetch(id, parts.method.as_str(), &url, headers, body, tx);
@@ -430,9 +355,7 @@ async fn worker_fetch_inner(
         Ok(Ok(r)) => r,
         Ok(Err(_)) => Err(RequestError::Reset),
         Err(_) => {
-            instance
-                .host
-                .fail(id, RequestError::Timeout(limits.request_timeout));
+            instance.host.fail(id, RequestError::Timeout(limits.request_timeout));
             Err(RequestError::Timeout(limits.request_timeout))
         }
     };
@@ -442,19 +365,14 @@ async fn worker_fetch_inner(
             RequestError::NoHandler(_) => StatusCode::NOT_IMPLEMENTED,
             RequestError::ResponseTooLarge(_) => StatusCode::BAD_GATEWAY,
             RequestError::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
-            RequestError::CpuLimit(_)
-            | RequestError::MemoryLimit(_)
-            | RequestError::Reset
-            | RequestError::Busy(..) => StatusCode::SERVICE_UNAVAILABLE,
+            RequestError::CpuLimit(_) | RequestError::MemoryLimit(_) | RequestError::Reset | RequestError::Busy(..) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
         };
         (status, e.to_string())
     })?;
-    let status = StatusCode::from_u16(wr.status).map_err(|_| {
-        (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!("worker returned invalid status {}", wr.status),
-        )
-    })?;
+    let status = StatusCode::from_u16(wr.status)
+        .map_err(|_| (StatusCode::INTERNAL_SERVER_ERROR, format!("worker returned invalid status {}", wr.status)))?;
     let body = match wr.body {
         WorkerBody::Full(b) => OutBody::from(b),
         WorkerBody::Stream(rx, gauge) => OutBody::Stream(rx, gauge),
@@ -466,17 +384,10 @@ async fn worker_fetch_inner(
         if hop_by_hop(&lower) {
             continue;
         }
-        let name = HeaderName::from_bytes(lower.as_bytes()).map_err(|_| {
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                format!("worker returned invalid header name {k:?}"),
-            )
-        })?;
+        let name = HeaderName::from_bytes(lower.as_bytes())
+            .map_err(|_| (StatusCode::INTERNAL_SERVER_ERROR, format!("worker returned invalid header name {k:?}")))?;
         let value = HeaderValue::from_str(&v).map_err(|_| {
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                format!("worker returned invalid value for header {k:?}"),
-            )
+            (StatusCode::INTERNAL_SERVER_ERROR, format!("worker returned invalid value for header {k:?}"))
         })?;
         resp.headers_mut().append(name, value);
     }

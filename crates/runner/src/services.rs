@@ -44,9 +44,7 @@ impl ServiceError {
     fn is_over_limit(&self) -> bool {
         matches!(
             self,
-            ServiceError::Request(_)
-                | ServiceError::RandomTooLarge { .. }
-                | ServiceError::Nsm(NsmError::Request(_))
+            ServiceError::Request(_) | ServiceError::RandomTooLarge { .. } | ServiceError::Nsm(NsmError::Request(_))
         )
     }
 
@@ -74,14 +72,8 @@ impl EnclaveServices {
     pub fn bindings(self: &Arc<Self>) -> Vec<Arc<dyn EnvBinding>> {
         vec![
             Arc::new(NsmBinding(self.clone())),
-            Arc::new(RpcBinding {
-                services: self.clone(),
-                service: RpcService::Tpm,
-            }),
-            Arc::new(RpcBinding {
-                services: self.clone(),
-                service: RpcService::Iam,
-            }),
+            Arc::new(RpcBinding { services: self.clone(), service: RpcService::Tpm }),
+            Arc::new(RpcBinding { services: self.clone(), service: RpcService::Iam }),
         ]
     }
 
@@ -164,36 +156,30 @@ impl EnclaveServices {
     ) -> Result<Json, (u16, String)> {
         let name = service.name();
         if !http_method.eq_ignore_ascii_case("POST") {
-            return Err((
-                405,
-                format!("env.{name}: use POST with a JSON body {{method, params}}"),
-            ));
+            return Err((405, format!("env.{name}: use POST with a JSON body {{method, params}}")));
         }
         let mime = content_type.split(';').next().unwrap_or("").trim();
         if !mime.eq_ignore_ascii_case("application/json") {
-            return Err((
-                400,
-                "invalid content-type. application/json is required".into(),
-            ));
+            return Err((400, "invalid content-type. application/json is required".into()));
         }
-        let request: Json = serde_json::from_str(body)
-            .map_err(|e| (400, format!("unable to decode request body: {e}")))?;
-        let method = request.get("method").and_then(Json::as_str).ok_or((
-            400,
-            "invalid request body: missing or invalid method".to_string(),
-        ))?;
-        let params = request.get("params").filter(|p| p.is_object()).ok_or((
-            400,
-            "invalid request body: missing or invalid params".to_string(),
-        ))?;
+        let request: Json =
+            serde_json::from_str(body).map_err(|e| (400, format!("unable to decode request body: {e}")))?;
+        let method = request
+            .get("method")
+            .and_then(Json::as_str)
+            .ok_or((400, "invalid request body: missing or invalid method".to_string()))?;
+        let params = request
+            .get("params")
+            .filter(|p| p.is_object())
+            .ok_or((400, "invalid request body: missing or invalid params".to_string()))?;
         let failed = |e: ServiceError| (e.status(), format!("{method}: {e}"));
         match (service, method) {
             (RpcService::Tpm, "get-attestation") => {
                 let user_data = match params.get("userdata") {
                     None | Some(Json::Null) => None,
-                    Some(Json::String(s)) => Some(
-                        decode_0x(s).ok_or((400, "invalid userdata. expected hex".to_string()))?,
-                    ),
+                    Some(Json::String(s)) => {
+                        Some(decode_0x(s).ok_or((400, "invalid userdata. expected hex".to_string()))?)
+                    }
                     Some(_) => return Err((400, "invalid userdata. expected hex".into())),
                 };
                 let document = self.attest(worker, user_data, None, None).map_err(failed)?;
@@ -209,13 +195,8 @@ impl EnclaveServices {
                 Ok(json!({ "random": format!("0x{}", hex::encode(random)) }))
             }
             (RpcService::Iam, "get-account") => match params.get("id").and_then(Json::as_str) {
-                Some("ephemeral-account") => {
-                    Ok(json!({ "address": self.address(worker).map_err(failed)? }))
-                }
-                Some(other) => Err((
-                    404,
-                    format!("unknown account {other:?} (only \"ephemeral-account\")"),
-                )),
+                Some("ephemeral-account") => Ok(json!({ "address": self.address(worker).map_err(failed)? })),
+                Some(other) => Err((404, format!("unknown account {other:?} (only \"ephemeral-account\")"))),
                 None => Err((400, "missing or invalid id".into())),
             },
             (RpcService::Iam, "acquire-identity" | "get-key") => {
@@ -249,64 +230,38 @@ impl RpcService {
 
 /// Copies a BufferSource (ArrayBuffer, typed array or DataView); `None` for
 /// undefined or null.
-fn buffer_source<'js>(
-    ctx: &Ctx<'js>,
-    value: &Value<'js>,
-    what: &str,
-) -> rquickjs::Result<Option<Vec<u8>>> {
+fn buffer_source<'js>(ctx: &Ctx<'js>, value: &Value<'js>, what: &str) -> rquickjs::Result<Option<Vec<u8>>> {
     if value.is_undefined() || value.is_null() {
         return Ok(None);
     }
-    let not_bytes = || {
-        Exception::throw_type(
-            ctx,
-            &format!("{what} must be an ArrayBuffer, a typed array or a DataView"),
-        )
-    };
+    let not_bytes =
+        || Exception::throw_type(ctx, &format!("{what} must be an ArrayBuffer, a typed array or a DataView"));
     let Some(obj) = value.as_object() else {
         return Err(not_bytes());
     };
-    let copy =
-        |buffer: &ArrayBuffer<'js>, offset: usize, len: usize| -> rquickjs::Result<Vec<u8>> {
-            // SAFETY: the bytes are copied before any JavaScript runs.
-            let bytes = unsafe { buffer.as_bytes() }
-                .ok_or_else(|| Exception::throw_type(ctx, &format!("{what} is detached")))?;
-            let end = offset
-                .checked_add(len)
-                .filter(|&e| e <= bytes.len())
-                .ok_or_else(not_bytes)?;
-            Ok(bytes[offset..end].to_vec())
-        };
+    let copy = |buffer: &ArrayBuffer<'js>, offset: usize, len: usize| -> rquickjs::Result<Vec<u8>> {
+        // SAFETY: the bytes are copied before any JavaScript runs.
+        let bytes =
+            unsafe { buffer.as_bytes() }.ok_or_else(|| Exception::throw_type(ctx, &format!("{what} is detached")))?;
+        let end = offset.checked_add(len).filter(|&e| e <= bytes.len()).ok_or_else(not_bytes)?;
+        Ok(bytes[offset..end].to_vec())
+    };
     if let Some(buffer) = ArrayBuffer::from_object(obj.clone()) {
         let len = buffer.len();
         return copy(&buffer, 0, len).map(Some);
     }
     let buffer: Value = obj.get("buffer")?;
-    let buffer = buffer
-        .as_object()
-        .and_then(|b| ArrayBuffer::from_object(b.clone()))
-        .ok_or_else(not_bytes)?;
+    let buffer = buffer.as_object().and_then(|b| ArrayBuffer::from_object(b.clone())).ok_or_else(not_bytes)?;
     let offset: f64 = obj.get("byteOffset")?;
     let len: f64 = obj.get("byteLength")?;
     copy(&buffer, offset as usize, len as usize).map(Some)
 }
 
 /// An integer argument in `0..=max`, else a TypeError naming it.
-fn integer<'js>(
-    ctx: &Ctx<'js>,
-    v: &Value<'js>,
-    max: f64,
-    what: &str,
-    name: &str,
-) -> rquickjs::Result<f64> {
+fn integer<'js>(ctx: &Ctx<'js>, v: &Value<'js>, max: f64, what: &str, name: &str) -> rquickjs::Result<f64> {
     v.as_number()
         .filter(|n| n.fract() == 0.0 && (0.0..=max).contains(n))
-        .ok_or_else(|| {
-            Exception::throw_type(
-                ctx,
-                &format!("{what}: the {name} must be an integer from 0 to {max}"),
-            )
-        })
+        .ok_or_else(|| Exception::throw_type(ctx, &format!("{what}: the {name} must be an integer from 0 to {max}")))
 }
 
 fn throw<'js>(ctx: &Ctx<'js>, what: &str, e: ServiceError) -> rquickjs::Error {
@@ -327,12 +282,7 @@ impl EnvBinding for NsmBinding {
         "nsm"
     }
 
-    fn install<'js>(
-        &self,
-        ctx: &Ctx<'js>,
-        env: &Object<'js>,
-        worker: &Arc<Worker>,
-    ) -> rquickjs::Result<()> {
+    fn install<'js>(&self, ctx: &Ctx<'js>, env: &Object<'js>, worker: &Arc<Worker>) -> rquickjs::Result<()> {
         let o = Object::new(ctx.clone())?;
 
         let (s, w) = (self.0.clone(), worker.clone());
@@ -343,18 +293,13 @@ impl EnvBinding for NsmBinding {
                 let (mut user_data, mut nonce, mut public_key) = (None, None, None);
                 if let Some(options) = options.0.filter(|v| !v.is_undefined() && !v.is_null()) {
                     let Some(opts) = options.as_object() else {
-                        return Err(Exception::throw_type(
-                            &ctx,
-                            &format!("{WHAT}: the argument must be an object"),
-                        ));
+                        return Err(Exception::throw_type(&ctx, &format!("{WHAT}: the argument must be an object")));
                     };
                     user_data = buffer_source(&ctx, &opts.get("userData")?, "userData")?;
                     nonce = buffer_source(&ctx, &opts.get("nonce")?, "nonce")?;
                     public_key = buffer_source(&ctx, &opts.get("publicKey")?, "publicKey")?;
                 }
-                let doc = s
-                    .attest(&w, user_data, nonce, public_key)
-                    .map_err(|e| throw(&ctx, WHAT, e))?;
+                let doc = s.attest(&w, user_data, nonce, public_key).map_err(|e| throw(&ctx, WHAT, e))?;
                 ArrayBuffer::new(ctx, doc)
             },
         )?
@@ -362,36 +307,28 @@ impl EnvBinding for NsmBinding {
         o.set("attestation", attestation)?;
 
         let s = self.0.clone();
-        let describe = Function::new(
-            ctx.clone(),
-            move |ctx: Ctx<'js>, index: Value<'js>| -> rquickjs::Result<Object<'js>> {
+        let describe =
+            Function::new(ctx.clone(), move |ctx: Ctx<'js>, index: Value<'js>| -> rquickjs::Result<Object<'js>> {
                 const WHAT: &str = "env.nsm.describePcr";
                 let index = integer(&ctx, &index, f64::from(u16::MAX), WHAT, "index")?;
-                let pcr = s
-                    .describe_pcr(index as u16)
-                    .map_err(|e| throw(&ctx, WHAT, e))?;
+                let pcr = s.describe_pcr(index as u16).map_err(|e| throw(&ctx, WHAT, e))?;
                 let out = Object::new(ctx.clone())?;
                 out.set("locked", pcr.locked)?;
                 out.set("value", ArrayBuffer::new(ctx, pcr.value)?)?;
                 Ok(out)
-            },
-        )?
-        .with_name("describePcr")?;
+            })?
+            .with_name("describePcr")?;
         o.set("describePcr", describe)?;
 
         let s = self.0.clone();
-        let random = Function::new(
-            ctx.clone(),
-            move |ctx: Ctx<'js>, n: Value<'js>| -> rquickjs::Result<ArrayBuffer<'js>> {
+        let random =
+            Function::new(ctx.clone(), move |ctx: Ctx<'js>, n: Value<'js>| -> rquickjs::Result<ArrayBuffer<'js>> {
                 const WHAT: &str = "env.nsm.random";
                 let n = integer(&ctx, &n, f64::MAX, WHAT, "length")?;
-                let bytes = s
-                    .random(n.min(usize::MAX as f64) as usize)
-                    .map_err(|e| throw(&ctx, WHAT, e))?;
+                let bytes = s.random(n.min(usize::MAX as f64) as usize).map_err(|e| throw(&ctx, WHAT, e))?;
                 ArrayBuffer::new(ctx, bytes)
-            },
-        )?
-        .with_name("random")?;
+            })?
+            .with_name("random")?;
         o.set("random", random)?;
 
         env.set("nsm", o)
@@ -420,12 +357,7 @@ impl EnvBinding for RpcBinding {
         self.service.name()
     }
 
-    fn install<'js>(
-        &self,
-        ctx: &Ctx<'js>,
-        env: &Object<'js>,
-        worker: &Arc<Worker>,
-    ) -> rquickjs::Result<()> {
+    fn install<'js>(&self, ctx: &Ctx<'js>, env: &Object<'js>, worker: &Arc<Worker>) -> rquickjs::Result<()> {
         let (s, w, service) = (self.services.clone(), worker.clone(), self.service);
         let call = Function::new(
             ctx.clone(),
@@ -469,12 +401,8 @@ mod tests {
     #[test]
     fn tpm_attestation_binds_the_worker_measurement() {
         let (s, w) = (dev(), worker("export default {}"));
-        let (status, reply) = call(
-            &s,
-            RpcService::Tpm,
-            &w,
-            r#"{"method":"get-attestation","params":{"userdata":"0xc0ffee"}}"#,
-        );
+        let (status, reply) =
+            call(&s, RpcService::Tpm, &w, r#"{"method":"get-attestation","params":{"userdata":"0xc0ffee"}}"#);
         assert_eq!(status, 200, "{reply}");
         let doc = decode_0x(reply["document"].as_str().unwrap()).unwrap();
         let parsed = sworn_nsm::SignedDocument::from_cbor(&doc).unwrap();
@@ -487,34 +415,17 @@ mod tests {
     #[test]
     fn tpm_random_and_iam_account() {
         let (s, w) = (dev(), worker("x"));
-        let (status, reply) = call(
-            &s,
-            RpcService::Tpm,
-            &w,
-            r#"{"method":"get-random","params":{"numBytes":600}}"#,
-        );
+        let (status, reply) = call(&s, RpcService::Tpm, &w, r#"{"method":"get-random","params":{"numBytes":600}}"#);
         assert_eq!(status, 200, "{reply}");
-        assert_eq!(
-            decode_0x(reply["random"].as_str().unwrap()).unwrap().len(),
-            600
-        );
+        assert_eq!(decode_0x(reply["random"].as_str().unwrap()).unwrap().len(), 600);
         let get = r#"{"method":"get-account","params":{"id":"ephemeral-account"}}"#;
         let (status, a) = call(&s, RpcService::Iam, &w, get);
         assert_eq!(status, 200, "{a}");
         let address = a["address"].as_str().unwrap().to_string();
-        assert!(
-            address.starts_with("0x") && address.len() == 42,
-            "{address}"
-        );
+        assert!(address.starts_with("0x") && address.len() == 42, "{address}");
         // Stable for the worker, different for another worker.
-        assert_eq!(
-            call(&s, RpcService::Iam, &w, get).1["address"],
-            address.as_str()
-        );
-        assert_ne!(
-            call(&s, RpcService::Iam, &worker("y"), get).1["address"],
-            address.as_str()
-        );
+        assert_eq!(call(&s, RpcService::Iam, &w, get).1["address"], address.as_str());
+        assert_ne!(call(&s, RpcService::Iam, &worker("y"), get).1["address"], address.as_str());
     }
 
     #[test]
@@ -522,38 +433,14 @@ mod tests {
         let (s, w) = (dev(), worker("x"));
         let err = |service, method: &str, ct: &str, body: &str| {
             let (status, reply) = s.rpc(service, &w, method, ct, body);
-            (
-                status,
-                reply["error"].as_str().unwrap_or_default().to_string(),
-            )
+            (status, reply["error"].as_str().unwrap_or_default().to_string())
         };
         assert_eq!(err(RpcService::Tpm, "GET", "application/json", "{}").0, 405);
         assert_eq!(err(RpcService::Tpm, "POST", "text/plain", "{}").0, 400);
-        assert!(err(RpcService::Tpm, "POST", "application/json", "{")
-            .1
-            .contains("unable to decode"));
-        assert!(err(
-            RpcService::Tpm,
-            "POST",
-            "application/json",
-            r#"{"params":{}}"#
-        )
-        .1
-        .contains("method"));
-        assert!(err(
-            RpcService::Tpm,
-            "POST",
-            "application/json",
-            r#"{"method":"x"}"#
-        )
-        .1
-        .contains("params"));
-        let (status, message) = err(
-            RpcService::Tpm,
-            "POST",
-            "application/json",
-            r#"{"method":"nope","params":{}}"#,
-        );
+        assert!(err(RpcService::Tpm, "POST", "application/json", "{").1.contains("unable to decode"));
+        assert!(err(RpcService::Tpm, "POST", "application/json", r#"{"params":{}}"#).1.contains("method"));
+        assert!(err(RpcService::Tpm, "POST", "application/json", r#"{"method":"x"}"#).1.contains("params"));
+        let (status, message) = err(RpcService::Tpm, "POST", "application/json", r#"{"method":"nope","params":{}}"#);
         assert_eq!((status, message.as_str()), (404, "unknown method: nope"));
         let (status, message) = err(
             RpcService::Iam,
@@ -564,14 +451,8 @@ mod tests {
         assert_eq!(status, 501);
         assert!(message.contains("not supported yet"), "{message}");
         let bad_hex = r#"{"method":"get-attestation","params":{"userdata":"c0ffee"}}"#;
-        assert_eq!(
-            err(RpcService::Tpm, "POST", "application/json", bad_hex).0,
-            400
-        );
-        let long = format!(
-            r#"{{"method":"get-attestation","params":{{"userdata":"0x{}"}}}}"#,
-            "00".repeat(465)
-        );
+        assert_eq!(err(RpcService::Tpm, "POST", "application/json", bad_hex).0, 400);
+        let long = format!(r#"{{"method":"get-attestation","params":{{"userdata":"0x{}"}}}}"#, "00".repeat(465));
         let (status, message) = err(RpcService::Tpm, "POST", "application/json", &long);
         assert_eq!(status, 400);
         assert!(message.contains("limit of 464"), "{message}");
@@ -582,12 +463,8 @@ mod tests {
     #[test]
     fn switched_off_nsm_is_503() {
         let s = EnclaveServices::new(None, UserDataPolicy::BindWorker);
-        let (status, reply) = call(
-            &s,
-            RpcService::Tpm,
-            &worker("x"),
-            r#"{"method":"get-random","params":{"numBytes":1}}"#,
-        );
+        let (status, reply) =
+            call(&s, RpcService::Tpm, &worker("x"), r#"{"method":"get-random","params":{"numBytes":1}}"#);
         assert_eq!(status, 503);
         assert!(reply["error"].as_str().unwrap().contains("--nsm off"));
     }

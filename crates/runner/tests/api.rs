@@ -36,23 +36,13 @@ async fn rest_lifecycle() {
     assert_eq!(created.status, 201, "{}", created.text());
     let v = created.json();
     assert_eq!(v["name"], "echo");
-    assert_eq!(
-        v["measurement"],
-        hex::encode(Sha384::digest(MODULE.as_bytes()))
-    );
+    assert_eq!(v["measurement"], hex::encode(Sha384::digest(MODULE.as_bytes())));
     let id = v["id"].as_str().unwrap().to_string();
 
     let list = r.get("/workers").await.json();
     assert_eq!(list["workers"][0]["id"], id.as_str());
 
-    let resp = r
-        .request(
-            "POST",
-            "/workers/echo/fetch/a/b?q=1",
-            &[("x-test", "yes")],
-            "payload",
-        )
-        .await;
+    let resp = r.request("POST", "/workers/echo/fetch/a/b?q=1", &[("x-test", "yes")], "payload").await;
     assert_eq!(resp.status, 200, "{}", resp.text());
     assert_eq!(resp.headers["content-type"], "application/json");
     let echo = resp.json();
@@ -69,12 +59,8 @@ async fn rest_lifecycle() {
     assert_eq!(details["handlers"]["scheduled"], true);
     tokio::time::sleep(Duration::from_millis(100)).await;
     let logs = r.get(&format!("/workers/{id}/logs")).await.json();
-    let messages: Vec<&str> = logs["lines"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| l["message"].as_str().unwrap())
-        .collect();
+    let messages: Vec<&str> =
+        logs["lines"].as_array().unwrap().iter().map(|l| l["message"].as_str().unwrap()).collect();
     assert!(messages.contains(&"scheduled \"\" number"), "{messages:?}");
     assert!(messages.contains(&"got POST /a/b"), "{messages:?}");
     assert!(messages.contains(&"after response"), "{messages:?}");
@@ -83,25 +69,12 @@ async fn rest_lifecycle() {
     assert!(stats["totalExecutions"].as_u64().unwrap() >= 2, "{stats}");
     assert_eq!(stats["failedExecutions"], 0);
     assert!(stats["memoryUsage"].as_u64().unwrap() > 0);
-    assert!(
-        stats["workers"][&id]["memoryUsage"].as_u64().unwrap() > 0,
-        "{stats}"
-    );
-    for key in [
-        "activeSessions",
-        "successfulExecutions",
-        "averageExecutionTime",
-        "uptime",
-    ] {
+    assert!(stats["workers"][&id]["memoryUsage"].as_u64().unwrap() > 0, "{stats}");
+    for key in ["activeSessions", "successfulExecutions", "averageExecutionTime", "uptime"] {
         assert!(stats.get(key).is_some(), "missing {key}");
     }
 
-    assert_eq!(
-        r.request("DELETE", &format!("/workers/{id}"), &[], "")
-            .await
-            .status,
-        204
-    );
+    assert_eq!(r.request("DELETE", &format!("/workers/{id}"), &[], "").await.status, 204);
     assert_eq!(r.get(&format!("/workers/{id}")).await.status, 404);
     assert_eq!(r.fetch("echo", "").await.status, 404);
 }
@@ -111,14 +84,7 @@ async fn escrin_post_root_accepts_json_form_and_multipart() {
     let r = TestRunner::start(test_limits()).await;
     let sw = "addEventListener('fetch', (e) => e.respondWith(new Response('sw ' + config.n)))";
     let json = serde_json::json!({ "code": sw, "type": "sw", "name": "a", "config": { "n": 1 } });
-    let resp = r
-        .request(
-            "POST",
-            "/",
-            &[("content-type", "application/json")],
-            json.to_string(),
-        )
-        .await;
+    let resp = r.request("POST", "/", &[("content-type", "application/json")], json.to_string()).await;
     assert_eq!(resp.status, 204, "{}", resp.text());
     assert_eq!(r.fetch("a", "").await.text(), "sw 1");
 
@@ -128,14 +94,7 @@ async fn escrin_post_root_accepts_json_form_and_multipart() {
         .append_pair("name", "b")
         .append_pair("config", r#"{"n":2}"#)
         .finish();
-    let resp = r
-        .request(
-            "POST",
-            "/",
-            &[("content-type", "application/x-www-form-urlencoded")],
-            form,
-        )
-        .await;
+    let resp = r.request("POST", "/", &[("content-type", "application/x-www-form-urlencoded")], form).await;
     assert_eq!(resp.status, 204, "{}", resp.text());
     assert_eq!(r.fetch("b", "").await.text(), "sw 2");
 
@@ -144,14 +103,7 @@ async fn escrin_post_root_accepts_json_form_and_multipart() {
          --B\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\nc\r\n\
          --B\r\nContent-Disposition: form-data; name=\"config\"; filename=\"c.json\"\r\n\r\n{{\"n\":3}}\r\n--B--\r\n"
     );
-    let resp = r
-        .request(
-            "POST",
-            "/",
-            &[("content-type", "multipart/form-data; boundary=B")],
-            multipart,
-        )
-        .await;
+    let resp = r.request("POST", "/", &[("content-type", "multipart/form-data; boundary=B")], multipart).await;
     assert_eq!(resp.status, 204, "{}", resp.text());
     assert_eq!(r.fetch("c", "").await.text(), "sw 3");
 }
@@ -163,135 +115,38 @@ async fn malformed_requests_get_json_errors() {
     limits.request_body_bytes = 4096;
     let r = TestRunner::start(limits).await;
     let cases: Vec<(&str, &str, &str, String, u16, &str)> = vec![
-        (
-            "POST",
-            "/workers",
-            "application/json",
-            "{not json".into(),
-            400,
-            "JSON",
-        ),
-        (
-            "POST",
-            "/workers",
-            "application/json",
-            "[1]".into(),
-            400,
-            "object",
-        ),
-        (
-            "POST",
-            "/workers",
-            "application/json",
-            "{}".into(),
-            400,
-            "\"code\"",
-        ),
-        (
-            "POST",
-            "/workers",
-            "application/json",
-            r#"{"code":1}"#.into(),
-            400,
-            "string",
-        ),
-        (
-            "POST",
-            "/workers",
-            "application/json",
-            r#"{"code":"x","type":"wasm"}"#.into(),
-            400,
-            "\"type\"",
-        ),
-        (
-            "POST",
-            "/workers",
-            "application/json",
-            r#"{"code":"x","schedule":"* * *"}"#.into(),
-            400,
-            "5 fields",
-        ),
-        (
-            "POST",
-            "/workers",
-            "application/json",
-            r#"{"code":"x","name":"no spaces"}"#.into(),
-            400,
-            "\"name\"",
-        ),
-        (
-            "POST",
-            "/workers",
-            "text/plain",
-            "x".into(),
-            400,
-            "content type",
-        ),
-        (
-            "POST",
-            "/workers",
-            "multipart/form-data",
-            "x".into(),
-            400,
-            "form data",
-        ),
-        (
-            "POST",
-            "/workers",
-            "application/json",
-            "x".repeat(5000),
-            413,
-            "limit of 4096",
-        ),
+        ("POST", "/workers", "application/json", "{not json".into(), 400, "JSON"),
+        ("POST", "/workers", "application/json", "[1]".into(), 400, "object"),
+        ("POST", "/workers", "application/json", "{}".into(), 400, "\"code\""),
+        ("POST", "/workers", "application/json", r#"{"code":1}"#.into(), 400, "string"),
+        ("POST", "/workers", "application/json", r#"{"code":"x","type":"wasm"}"#.into(), 400, "\"type\""),
+        ("POST", "/workers", "application/json", r#"{"code":"x","schedule":"* * *"}"#.into(), 400, "5 fields"),
+        ("POST", "/workers", "application/json", r#"{"code":"x","name":"no spaces"}"#.into(), 400, "\"name\""),
+        ("POST", "/workers", "text/plain", "x".into(), 400, "content type"),
+        ("POST", "/workers", "multipart/form-data", "x".into(), 400, "form data"),
+        ("POST", "/workers", "application/json", "x".repeat(5000), 413, "limit of 4096"),
         ("GET", "/nope", "", String::new(), 404, "no route"),
         ("PUT", "/workers", "", String::new(), 405, "not allowed"),
         ("GET", "/workers/unknown", "", String::new(), 404, "unknown"),
     ];
     for (method, path, ct, body, status, needle) in cases {
-        let headers: Vec<(&str, &str)> = if ct.is_empty() {
-            vec![]
-        } else {
-            vec![("content-type", ct)]
-        };
+        let headers: Vec<(&str, &str)> = if ct.is_empty() { vec![] } else { vec![("content-type", ct)] };
         let resp = r.request(method, path, &headers, body.clone()).await;
-        assert_eq!(
-            resp.status,
-            status,
-            "{method} {path} {body:.40}: {}",
-            resp.text()
-        );
+        assert_eq!(resp.status, status, "{method} {path} {body:.40}: {}", resp.text());
         let v = resp.json();
-        assert!(
-            v["error"].as_str().unwrap().contains(needle),
-            "{method} {path} {body:.40}: {v}"
-        );
+        assert!(v["error"].as_str().unwrap().contains(needle), "{method} {path} {body:.40}: {v}");
     }
-    r.deploy(
-        "one",
-        "module",
-        "export default { fetch() { return new Response('1') } }",
-    )
-    .await;
+    r.deploy("one", "module", "export default { fetch() { return new Response('1') } }").await;
     let full = r.create(r#"{"code":"export default {}"}"#).await;
     assert_eq!(full.status, 429, "{}", full.text());
-    assert!(full.json()["error"]
-        .as_str()
-        .unwrap()
-        .contains("worker limit of 1"));
+    assert!(full.json()["error"].as_str().unwrap().contains("worker limit of 1"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn duplicate_names_conflict() {
     let r = TestRunner::start(test_limits()).await;
-    r.deploy(
-        "same",
-        "module",
-        "export default { fetch() { return new Response('1') } }",
-    )
-    .await;
-    let again = r
-        .create(r#"{"code":"export default {}","name":"same"}"#)
-        .await;
+    r.deploy("same", "module", "export default { fetch() { return new Response('1') } }").await;
+    let again = r.create(r#"{"code":"export default {}","name":"same"}"#).await;
     assert_eq!(again.status, 409, "{}", again.text());
     assert_eq!(again.json()["field"], "name");
 }
@@ -316,12 +171,7 @@ async fn streamed_response_arrives_in_chunks() {
     .await;
     let resp = r.fetch("stream", "").await;
     assert_eq!(resp.status, 200, "{}", resp.text());
-    assert_eq!(
-        resp.headers
-            .get("transfer-encoding")
-            .map(|v| v.to_str().unwrap()),
-        Some("chunked")
-    );
+    assert_eq!(resp.headers.get("transfer-encoding").map(|v| v.to_str().unwrap()), Some("chunked"));
     assert_eq!(resp.text(), "chunk0;chunk1;chunk2;chunk3;chunk4;");
 }
 
@@ -369,19 +219,9 @@ async fn env_bindings_are_installed_per_worker() {
         std::sync::Arc::new(vec![std::sync::Arc::new(Answer) as _]),
     )
     .await;
-    r.deploy(
-        "m",
-        "module",
-        "export default { fetch(req, env) { return new Response(env.answer) } }",
-    )
-    .await;
+    r.deploy("m", "module", "export default { fetch(req, env) { return new Response(env.answer) } }").await;
     assert_eq!(r.fetch("m", "").await.text(), "42 for m");
-    r.deploy(
-        "s",
-        "sw",
-        "addEventListener('fetch', e => e.respondWith(new Response(answer)))",
-    )
-    .await;
+    r.deploy("s", "sw", "addEventListener('fetch', e => e.respondWith(new Response(answer)))").await;
     assert_eq!(r.fetch("s", "").await.text(), "42 for s");
 }
 
@@ -407,19 +247,11 @@ async fn streamed_response_waits_for_a_slow_client() {
     )
     .await;
     let addr = r.base.trim_start_matches("http://").to_string();
-    let mut conn = tokio::net::TcpStream::connect(&addr)
-        .await
-        .expect("connect");
-    conn.write_all(b"GET /workers/firehose/fetch/ HTTP/1.1\r\nhost: x\r\n\r\n")
-        .await
-        .expect("send");
+    let mut conn = tokio::net::TcpStream::connect(&addr).await.expect("connect");
+    conn.write_all(b"GET /workers/firehose/fetch/ HTTP/1.1\r\nhost: x\r\n\r\n").await.expect("send");
     let mut head = [0u8; 512];
     let n = conn.read(&mut head).await.expect("read head");
-    assert!(
-        head[..n].starts_with(b"HTTP/1.1 200"),
-        "{}",
-        String::from_utf8_lossy(&head[..n])
-    );
+    assert!(head[..n].starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&head[..n]));
     // Read nothing more for a while: the worker must stop producing.
     tokio::time::sleep(Duration::from_millis(800)).await;
     let logs = r.get("/workers/firehose/logs").await.json();
@@ -427,27 +259,15 @@ async fn streamed_response_waits_for_a_slow_client() {
         .as_array()
         .unwrap()
         .iter()
-        .filter_map(|l| {
-            l["message"]
-                .as_str()?
-                .strip_prefix("produced ")?
-                .parse::<u64>()
-                .ok()
-        })
+        .filter_map(|l| l["message"].as_str()?.strip_prefix("produced ")?.parse::<u64>().ok())
         .max()
         .unwrap_or(0);
-    assert!(
-        produced < 64,
-        "worker produced {produced} MiB for a client that read none"
-    );
+    assert!(produced < 64, "worker produced {produced} MiB for a client that read none");
     // Reading on lets it finish.
     let mut total = 0usize;
     let mut buf = vec![0u8; 1 << 16];
     while total < 256 << 20 {
-        let n = tokio::time::timeout(Duration::from_secs(20), conn.read(&mut buf))
-            .await
-            .expect("read")
-            .expect("read");
+        let n = tokio::time::timeout(Duration::from_secs(20), conn.read(&mut buf)).await.expect("read").expect("read");
         if n == 0 {
             break;
         }
@@ -467,17 +287,8 @@ async fn cron_schedule_fires_matching_minutes() {
     assert_eq!(details["schedule"], "30 12 * * mon");
     assert!(details["nextScheduled"].as_u64().unwrap() > 0);
     let pool = &r.running.as_ref().unwrap().pool;
-    let monday_1230 = sworn_runner::cron::Minute {
-        minute: 30,
-        hour: 12,
-        day: 6,
-        month: 5,
-        weekday: 1,
-    };
-    let tuesday = sworn_runner::cron::Minute {
-        weekday: 2,
-        ..monday_1230
-    };
+    let monday_1230 = sworn_runner::cron::Minute { minute: 30, hour: 12, day: 6, month: 5, weekday: 1 };
+    let tuesday = sworn_runner::cron::Minute { weekday: 2, ..monday_1230 };
     assert_eq!(sworn_runner::app::fire_due(pool, tuesday), 0);
     assert_eq!(sworn_runner::app::fire_due(pool, monday_1230), 1);
     tokio::time::sleep(Duration::from_millis(200)).await;
@@ -492,15 +303,18 @@ async fn cron_schedule_fires_matching_minutes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn requests_spread_over_both_threads_with_separate_heaps() {
     let r = std::sync::Arc::new(TestRunner::start(test_limits()).await);
-    r.deploy("who", "module", "const me = crypto.randomUUID(); let n = 0; export default { fetch() { n++; return new Response(me) } }").await;
+    r.deploy(
+        "who",
+        "module",
+        "const me = crypto.randomUUID(); let n = 0; export default { fetch() { n++; return new Response(me) } }",
+    )
+    .await;
     let mut handles = Vec::new();
     for _ in 0..8 {
         let r = r.clone();
         // Each request on a fresh connection: connections go round robin.
         handles.push(tokio::spawn(async move {
-            r.request("GET", "/workers/who/fetch/", &[("connection", "close")], "")
-                .await
-                .text()
+            r.request("GET", "/workers/who/fetch/", &[("connection", "close")], "").await.text()
         }));
     }
     let mut seen = std::collections::HashSet::new();
@@ -533,32 +347,16 @@ async fn console_formats_values_and_levels() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|l| {
-            (
-                l["level"].as_str().unwrap().to_string(),
-                l["message"].as_str().unwrap().to_string(),
-            )
-        })
+        .map(|l| (l["level"].as_str().unwrap().to_string(), l["message"].as_str().unwrap().to_string()))
         .collect();
     let expect = [
         ("log", "Ada is 36 years { extra: [ 1, \"two\" ] }"),
-        (
-            "info",
-            "Map(1) { \"k\" => 1 } Set(1) { 2 } null undefined 3n",
-        ),
+        ("info", "Map(1) { \"k\" => 1 } Set(1) { 2 } null undefined 3n"),
         ("warn", "{ a: 1, self: [Circular] }"),
         ("debug", "Uint8Array(2) [ 1, 2 ] [Function: (anonymous)]"),
     ];
     for (level, message) in expect {
-        assert!(
-            lines.iter().any(|(l, m)| l == level && m == message),
-            "missing {level} {message:?} in {lines:?}"
-        );
+        assert!(lines.iter().any(|(l, m)| l == level && m == message), "missing {level} {message:?} in {lines:?}");
     }
-    assert!(
-        lines
-            .iter()
-            .any(|(l, m)| l == "error" && m.starts_with("TypeError: bad thing")),
-        "{lines:?}"
-    );
+    assert!(lines.iter().any(|(l, m)| l == "error" && m.starts_with("TypeError: bad thing")), "{lines:?}");
 }

@@ -21,10 +21,7 @@ async fn esbuild_bundles_run_unchanged() {
     let r = TestRunner::start(test_limits()).await;
     // No `type`: the format is recognised from the code.
     for (name, code) in [
-        (
-            "readable",
-            include_str!("../../../examples/router/dist/worker.js"),
-        ),
+        ("readable", include_str!("../../../examples/router/dist/worker.js")),
         ("minified", include_str!("fixtures/router.min.js")),
     ] {
         let body = serde_json::json!({ "code": code, "name": name });
@@ -37,19 +34,8 @@ async fn esbuild_bundles_run_unchanged() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn example_service_worker() {
     let r = TestRunner::start(test_limits()).await;
-    let body =
-        serde_json::json!({ "code": include_str!("../../../examples/sw-hello.js"), "name": "sw" });
-    let created = r
-        .request(
-            "POST",
-            "/",
-            &[("content-type", "application/json")],
-            body.to_string(),
-        )
-        .await;
+    let body = serde_json::json!({ "code": include_str!("../../../examples/sw-hello.js"), "name": "sw" });
+    let created = r.request("POST", "/", &[("content-type", "application/json")], body.to_string()).await;
     assert_eq!(created.status, 204, "{}", created.text());
-    assert_eq!(
-        r.fetch("sw", "x/y").await.text(),
-        "Hello from a service worker at /x/y\n"
-    );
+    assert_eq!(r.fetch("sw", "x/y").await.text(), "Hello from a service worker at /x/y\n");
 }

@@ -13,10 +13,7 @@ fn free_port() -> u16 {
 fn get(port: u16, path: &str) -> std::io::Result<String> {
     let mut s = TcpStream::connect(("127.0.0.1", port))?;
     s.set_read_timeout(Some(Duration::from_secs(10)))?;
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n"
-    )?;
+    write!(s, "GET {path} HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n")?;
     let mut out = String::new();
     s.read_to_string(&mut out)?;
     Ok(out)
@@ -25,10 +22,7 @@ fn get(port: u16, path: &str) -> std::io::Result<String> {
 fn wait_ready(port: u16) {
     let deadline = Instant::now() + Duration::from_secs(20);
     while Instant::now() < deadline {
-        if get(port, "/health")
-            .map(|r| r.starts_with("HTTP/1.1 200"))
-            .unwrap_or(false)
-        {
+        if get(port, "/health").map(|r| r.starts_with("HTTP/1.1 200")).unwrap_or(false) {
             return;
         }
         std::thread::sleep(Duration::from_millis(20));
@@ -47,14 +41,7 @@ fn boot_worker_and_sigterm_drain() {
     .expect("write worker");
     let port = free_port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_runner"))
-        .args([
-            "--listen",
-            &format!("tcp:127.0.0.1:{port}"),
-            "--fetch",
-            "none",
-            "--worker-config",
-            r#"{"who":"cli"}"#,
-        ])
+        .args(["--listen", &format!("tcp:127.0.0.1:{port}"), "--fetch", "none", "--worker-config", r#"{"who":"cli"}"#])
         .arg("--worker")
         .arg(&file)
         .stdout(Stdio::null())
@@ -66,10 +53,7 @@ fn boot_worker_and_sigterm_drain() {
     std::thread::sleep(Duration::from_millis(200));
     // SAFETY: plain kill(2) on our own child.
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
-    let reply = slow
-        .join()
-        .expect("join")
-        .expect("in-flight request completes");
+    let reply = slow.join().expect("join").expect("in-flight request completes");
     assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
     assert!(reply.ends_with("slow cli"), "{reply}");
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -77,10 +61,7 @@ fn boot_worker_and_sigterm_drain() {
         if let Some(s) = child.try_wait().expect("wait") {
             break s;
         }
-        assert!(
-            Instant::now() < deadline,
-            "runner did not exit after SIGTERM"
-        );
+        assert!(Instant::now() < deadline, "runner did not exit after SIGTERM");
         std::thread::sleep(Duration::from_millis(20));
     };
     assert!(status.success(), "exit status {status:?}");
@@ -90,20 +71,12 @@ fn boot_worker_and_sigterm_drain() {
 #[test]
 fn bad_arguments_fail_with_a_message() {
     let out = Command::new(env!("CARGO_BIN_EXE_runner"))
-        .args([
-            "--listen",
-            "tcp:127.0.0.1:1",
-            "--worker",
-            "/nonexistent/w.js",
-        ])
+        .args(["--listen", "tcp:127.0.0.1:1", "--worker", "/nonexistent/w.js"])
         .output()
         .expect("run");
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("/nonexistent/w.js"), "{err}");
-    let out = Command::new(env!("CARGO_BIN_EXE_runner"))
-        .args(["--listen", "carrier-pigeon:1"])
-        .output()
-        .expect("run");
+    let out = Command::new(env!("CARGO_BIN_EXE_runner")).args(["--listen", "carrier-pigeon:1"]).output().expect("run");
     assert!(!out.status.success());
 }

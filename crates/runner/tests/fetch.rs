@@ -14,9 +14,7 @@ use hyper::{Request, Response};
 
 use common::{test_limits, TestRunner};
 
-async fn serve(
-    req: Request<hyper::body::Incoming>,
-) -> Result<Response<BoxBody<Bytes, Infallible>>, Infallible> {
+async fn serve(req: Request<hyper::body::Incoming>) -> Result<Response<BoxBody<Bytes, Infallible>>, Infallible> {
     if req.uri().path() == "/drip" {
         // One chunk now, the next one much later.
         let chunks = futures_util::stream::unfold(0, |i| async move {
@@ -38,45 +36,20 @@ async fn serve_full(req: Request<hyper::body::Incoming>) -> Response<Full<Bytes>
     let path = req.uri().path().to_string();
     let query = req.uri().query().unwrap_or("").to_string();
     let to = query.strip_prefix("to=").unwrap_or("/").to_string();
-    let resp = |status: u16, body: Bytes| {
-        Response::builder()
-            .status(status)
-            .body(Full::new(body))
-            .unwrap()
-    };
+    let resp = |status: u16, body: Bytes| Response::builder().status(status).body(Full::new(body)).unwrap();
     match path.as_str() {
         "/echo" => {
             let method = req.method().to_string();
             let full = req.uri().to_string();
-            let headers: serde_json::Map<String, serde_json::Value> = req
-                .headers()
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").into()))
-                .collect();
-            let body = req
-                .into_body()
-                .collect()
-                .await
-                .map(|b| b.to_bytes())
-                .unwrap_or_default();
+            let headers: serde_json::Map<String, serde_json::Value> =
+                req.headers().iter().map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").into())).collect();
+            let body = req.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
             let v = serde_json::json!({ "method": method, "path": full, "headers": headers, "body": String::from_utf8_lossy(&body) });
             resp(200, v.to_string().into())
         }
-        "/redirect" => Response::builder()
-            .status(302)
-            .header("location", to)
-            .body(Full::new(Bytes::new()))
-            .unwrap(),
-        "/redirect303" => Response::builder()
-            .status(303)
-            .header("location", to)
-            .body(Full::new(Bytes::new()))
-            .unwrap(),
-        "/loop" => Response::builder()
-            .status(307)
-            .header("location", "/loop")
-            .body(Full::new(Bytes::new()))
-            .unwrap(),
+        "/redirect" => Response::builder().status(302).header("location", to).body(Full::new(Bytes::new())).unwrap(),
+        "/redirect303" => Response::builder().status(303).header("location", to).body(Full::new(Bytes::new())).unwrap(),
+        "/loop" => Response::builder().status(307).header("location", "/loop").body(Full::new(Bytes::new())).unwrap(),
         "/slow" => {
             tokio::time::sleep(Duration::from_secs(2)).await;
             resp(200, "late".into())
@@ -98,20 +71,16 @@ async fn fetch_through_direct_client() {
             };
             tokio::spawn(async move {
                 let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(
-                        hyper_util::rt::TokioIo::new(stream),
-                        hyper::service::service_fn(serve),
-                    )
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), hyper::service::service_fn(serve))
                     .await;
             });
         }
     });
     let mut limits = test_limits();
     limits.response_body_bytes = 100_000;
-    let client = sworn_runner::http_client::EgressHttpClient::new(sworn_egress::EgressConfig::new(
-        sworn_egress::Route::Direct,
-    ))
-    .expect("client");
+    let client =
+        sworn_runner::http_client::EgressHttpClient::new(sworn_egress::EgressConfig::new(sworn_egress::Route::Direct))
+            .expect("client");
     let r = TestRunner::start_with(limits, Arc::new(client), Arc::new(Vec::new())).await;
     let harness = include_str!("wpt/harness.js");
     let code = format!("{harness}\n{}", include_str!("wpt/fetch.js"));
@@ -121,8 +90,7 @@ async fn fetch_through_direct_client() {
     r.fetch("f", "").await.assert_all_passed("fetch");
 
     // The proxy pattern: a fetched response returned as is streams through.
-    let proxy =
-        "export default { fetch(req, env) { return fetch(env.config.base + '/echo?via=proxy') } }";
+    let proxy = "export default { fetch(req, env) { return fetch(env.config.base + '/echo?via=proxy') } }";
     let body = serde_json::json!({ "code": proxy, "type": "module", "name": "proxy", "config": { "base": format!("http://{addr}") } });
     let created = r.create(body).await;
     assert_eq!(created.status, 201, "{}", created.text());
@@ -135,8 +103,5 @@ async fn fetch_through_direct_client() {
 async fn fetch_can_be_disabled() {
     let r = TestRunner::start(test_limits()).await;
     r.deploy("f", "module", "export default { async fetch() { try { await fetch('http://127.0.0.1:9/'); return new Response('reached') } catch (e) { return new Response(e.message) } } }").await;
-    assert_eq!(
-        r.fetch("f", "").await.text(),
-        "fetch failed: fetch is disabled in this runner"
-    );
+    assert_eq!(r.fetch("f", "").await.text(), "fetch failed: fetch is disabled in this runner");
 }

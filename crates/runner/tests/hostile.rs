@@ -28,10 +28,7 @@ async fn infinite_loop_hits_the_cpu_limit() {
     assert_eq!(again.status, 200, "{}", again.text());
     let details = r.get("/workers/spin").await.json();
     assert_eq!(details["stats"]["failedExecutions"], 1);
-    assert!(
-        details["lastError"].as_str().unwrap_or("").contains("CPU"),
-        "{details}"
-    );
+    assert!(details["lastError"].as_str().unwrap_or("").contains("CPU"), "{details}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -108,30 +105,17 @@ async fn huge_output_is_bounded() {
     .await;
     let big = r.fetch("huge", "").await;
     assert_eq!(big.status, 502, "{}", big.text());
-    assert!(
-        big.text().contains("limit of 1048576 bytes"),
-        "{}",
-        big.text()
-    );
+    assert!(big.text().contains("limit of 1048576 bytes"), "{}", big.text());
     let logged = r.fetch("huge", "log").await;
     assert_eq!(logged.text(), "logged");
     let logs = r.get("/workers/huge/logs").await.json();
-    let total: usize = logs["lines"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| l["message"].as_str().unwrap().len())
-        .sum();
+    let total: usize = logs["lines"].as_array().unwrap().iter().map(|l| l["message"].as_str().unwrap().len()).sum();
     assert!(total <= 4096, "log ring holds {total} bytes");
     assert!(logs["dropped"].as_u64().unwrap() > 1900);
     // An endless stream is cut at the limit: the client sees a broken body,
     // never a complete one.
     let streamed = r.fetch("huge", "stream").await;
-    assert!(
-        streamed.body.len() <= 1 << 20,
-        "got {} bytes",
-        streamed.body.len()
-    );
+    assert!(streamed.body.len() <= 1 << 20, "got {} bytes", streamed.body.len());
     assert_healthy(&r).await;
 }
 
@@ -150,18 +134,11 @@ async fn unhandled_rejection_is_logged_and_request_fails_cleanly() {
     .await;
     let thrown = r.fetch("reject", "").await;
     assert_eq!(thrown.status, 500);
-    assert!(
-        thrown.text().contains("TypeError: handler boom"),
-        "{}",
-        thrown.text()
-    );
+    assert!(thrown.text().contains("TypeError: handler boom"), "{}", thrown.text());
     let bg = r.fetch("reject", "bg").await;
     assert_eq!(bg.text(), "ok");
     let logs = r.get("/workers/reject/logs").await.text();
-    assert!(
-        logs.contains("Uncaught (in promise) Error: background boom"),
-        "{logs}"
-    );
+    assert!(logs.contains("Uncaught (in promise) Error: background boom"), "{logs}");
     assert_healthy(&r).await;
 }
 
@@ -171,12 +148,7 @@ async fn worker_that_never_responds_times_out() {
     limits.request_timeout = std::time::Duration::from_secs(2);
     let r = TestRunner::start(limits).await;
     r.deploy("good", "module", GOOD).await;
-    r.deploy(
-        "never",
-        "module",
-        "export default { fetch() { return new Promise(() => {}) } }",
-    )
-    .await;
+    r.deploy("never", "module", "export default { fetch() { return new Promise(() => {}) } }").await;
     let resp = r.fetch("never", "").await;
     assert_eq!(resp.status, 504, "{}", resp.text());
     assert!(resp.text().contains("did not respond"), "{}", resp.text());
@@ -186,12 +158,16 @@ async fn worker_that_never_responds_times_out() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_handler_results_are_errors() {
     let r = TestRunner::start(test_limits()).await;
-    r.deploy("odd", "module", "export default { fetch(req) { return req.url.endsWith('/s') ? 'just a string' : undefined } }").await;
+    r.deploy(
+        "odd",
+        "module",
+        "export default { fetch(req) { return req.url.endsWith('/s') ? 'just a string' : undefined } }",
+    )
+    .await;
     let s = r.fetch("odd", "s").await;
     assert_eq!(s.status, 500);
     assert!(s.text().contains("not a Response"), "{}", s.text());
-    r.deploy("cronly", "module", "export default { scheduled() {} }")
-        .await;
+    r.deploy("cronly", "module", "export default { scheduled() {} }").await;
     let none = r.fetch("cronly", "").await;
     assert_eq!(none.status, 501, "{}", none.text());
 }
@@ -201,10 +177,7 @@ async fn hostile_start_up_code_is_rejected_at_deploy() {
     let r = TestRunner::start(test_limits()).await;
     for (code, needle) in [
         ("for(;;){}", "CPU time limit"),
-        (
-            "const a = []; for(;;) a.push('x'.repeat(1e5) + a.length);",
-            "memory limit",
-        ),
+        ("const a = []; for(;;) a.push('x'.repeat(1e5) + a.length);", "memory limit"),
         ("export default {", "SyntaxError"),
         ("throw new Error('nope')", "nope"),
     ] {
@@ -213,13 +186,7 @@ async fn hostile_start_up_code_is_rejected_at_deploy() {
         assert_eq!(resp.status, 400, "{code}: {}", resp.text());
         assert!(resp.text().contains(needle), "{code}: {}", resp.text());
     }
-    assert_eq!(
-        r.get("/workers").await.json()["workers"]
-            .as_array()
-            .unwrap()
-            .len(),
-        0
-    );
+    assert_eq!(r.get("/workers").await.json()["workers"].as_array().unwrap().len(), 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -227,13 +194,16 @@ async fn concurrent_request_limit() {
     let mut limits = test_limits();
     limits.concurrent_requests = 2;
     let r = std::sync::Arc::new(TestRunner::start(limits).await);
-    r.deploy("slow", "module", "export default { async fetch() { await new Promise(r => setTimeout(r, 500)); return new Response('done') } }").await;
+    r.deploy(
+        "slow",
+        "module",
+        "export default { async fetch() { await new Promise(r => setTimeout(r, 500)); return new Response('done') } }",
+    )
+    .await;
     let mut handles = Vec::new();
     for _ in 0..4 {
         let r = r.clone();
-        handles.push(tokio::spawn(
-            async move { r.fetch("slow", "").await.status },
-        ));
+        handles.push(tokio::spawn(async move { r.fetch("slow", "").await.status }));
     }
     let mut statuses = Vec::new();
     for h in handles {
@@ -263,30 +233,14 @@ async fn background_work_draws_on_its_request_budget() {
     let mut details = serde_json::Value::Null;
     for _ in 0..100 {
         details = r.get("/workers/bg").await.json();
-        if details["lastError"]
-            .as_str()
-            .unwrap_or("")
-            .contains("CPU time limit")
-        {
+        if details["lastError"].as_str().unwrap_or("").contains("CPU time limit") {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    assert!(
-        details["lastError"]
-            .as_str()
-            .unwrap_or("")
-            .contains("CPU time limit"),
-        "{details}"
-    );
-    let ticks = |logs: &serde_json::Value| {
-        logs["lines"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|l| l["message"] == "tick")
-            .count()
-    };
+    assert!(details["lastError"].as_str().unwrap_or("").contains("CPU time limit"), "{details}");
+    let ticks =
+        |logs: &serde_json::Value| logs["lines"].as_array().unwrap().iter().filter(|l| l["message"] == "tick").count();
     let before = ticks(&r.get("/workers/bg/logs").await.json());
     assert!(before > 0);
     // The reset instance is fresh and serves; the interval is gone.

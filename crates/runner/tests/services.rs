@@ -12,11 +12,8 @@ use sworn_runner::services::EnclaveServices;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 fn dev_services() -> sworn_runner::engine::bindings::Bindings {
-    let nsm =
-        sworn_nsm::Nsm::development(&sworn_nsm::Measurements::default()).expect("development NSM");
-    Arc::new(
-        EnclaveServices::new(Some(Arc::new(nsm)), sworn_nsm::UserDataPolicy::BindWorker).bindings(),
-    )
+    let nsm = sworn_nsm::Nsm::development(&sworn_nsm::Measurements::default()).expect("development NSM");
+    Arc::new(EnclaveServices::new(Some(Arc::new(nsm)), sworn_nsm::UserDataPolicy::BindWorker).bindings())
 }
 
 const NSM_WORKER: &str = r#"
@@ -45,20 +42,15 @@ export default {
 
 fn parse(hex_doc: &str) -> sworn_nsm::AttestationDocument {
     let bytes = hex::decode(hex_doc).expect("hex document");
-    sworn_nsm::SignedDocument::from_cbor(&bytes)
-        .expect("document parses")
-        .document
+    sworn_nsm::SignedDocument::from_cbor(&bytes).expect("document parses").document
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn env_nsm_documents_bind_the_worker_measurement() {
     let r = TestRunner::start_with(test_limits(), Arc::new(NoNetwork), dev_services()).await;
-    let created = r
-        .create(serde_json::json!({ "code": NSM_WORKER, "type": "module", "name": "nsm" }))
-        .await;
+    let created = r.create(serde_json::json!({ "code": NSM_WORKER, "type": "module", "name": "nsm" })).await;
     assert_eq!(created.status, 201, "{}", created.text());
-    let measurement =
-        hex::decode(created.json()["measurement"].as_str().expect("measurement")).expect("hex");
+    let measurement = hex::decode(created.json()["measurement"].as_str().expect("measurement")).expect("hex");
     assert_eq!(measurement.len(), 48);
 
     let reply = r.fetch("nsm", "").await;
@@ -67,50 +59,21 @@ async fn env_nsm_documents_bind_the_worker_measurement() {
     assert_eq!(v["docIsArrayBuffer"], true);
     let doc = parse(v["doc"].as_str().expect("doc"));
     let user_data = doc.user_data.expect("user_data");
-    assert_eq!(
-        &user_data[..48],
-        &measurement[..],
-        "user_data starts with SHA-384 of the code"
-    );
+    assert_eq!(&user_data[..48], &measurement[..], "user_data starts with SHA-384 of the code");
     assert_eq!(&user_data[48..], b"hello");
     assert_eq!(doc.nonce.as_deref(), Some(&[1u8, 2, 3][..]));
-    assert!(
-        doc.module_id.starts_with(sworn_nsm::DEV_MODULE_ID_PREFIX),
-        "{}",
-        doc.module_id
-    );
+    assert!(doc.module_id.starts_with(sworn_nsm::DEV_MODULE_ID_PREFIX), "{}", doc.module_id);
     // Without worker data the binding is the bare measurement.
-    assert_eq!(
-        parse(v["plain"].as_str().expect("plain"))
-            .user_data
-            .as_deref(),
-        Some(&measurement[..])
-    );
+    assert_eq!(parse(v["plain"].as_str().expect("plain")).user_data.as_deref(), Some(&measurement[..]));
     assert_eq!(v["pcr0"], serde_json::json!({ "locked": true, "len": 48 }));
     assert_eq!(v["randomLen"], 700);
     let msg = |k: &str| v[k].as_str().unwrap_or_default().to_string();
-    assert!(
-        msg("tooLong").starts_with("RangeError") && msg("tooLong").contains("limit of 464"),
-        "{}",
-        msg("tooLong")
-    );
-    assert!(
-        msg("notBytes").starts_with("TypeError") && msg("notBytes").contains("nonce"),
-        "{}",
-        msg("notBytes")
-    );
-    assert!(
-        msg("badIndex").starts_with("TypeError"),
-        "{}",
-        msg("badIndex")
-    );
+    assert!(msg("tooLong").starts_with("RangeError") && msg("tooLong").contains("limit of 464"), "{}", msg("tooLong"));
+    assert!(msg("notBytes").starts_with("TypeError") && msg("notBytes").contains("nonce"), "{}", msg("notBytes"));
+    assert!(msg("badIndex").starts_with("TypeError"), "{}", msg("badIndex"));
     assert!(msg("badPcr").contains("describePcr"), "{}", msg("badPcr"));
     assert_ne!(msg("badPcr"), "no error");
-    assert!(
-        msg("tooRandom").starts_with("RangeError"),
-        "{}",
-        msg("tooRandom")
-    );
+    assert!(msg("tooRandom").starts_with("RangeError"), "{}", msg("tooRandom"));
 }
 
 const ESCRIN_WORKER: &str = r#"
@@ -139,14 +102,9 @@ export default {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn escrin_tpm_and_iam_answer_json_rpc() {
     let r = TestRunner::start_with(test_limits(), Arc::new(NoNetwork), dev_services()).await;
-    let created = r
-        .create(serde_json::json!({ "code": ESCRIN_WORKER, "type": "module", "name": "escrin" }))
-        .await;
+    let created = r.create(serde_json::json!({ "code": ESCRIN_WORKER, "type": "module", "name": "escrin" })).await;
     assert_eq!(created.status, 201, "{}", created.text());
-    let measurement = created.json()["measurement"]
-        .as_str()
-        .expect("measurement")
-        .to_string();
+    let measurement = created.json()["measurement"].as_str().expect("measurement").to_string();
     // Instances on both runner threads must see the same account.
     let mut addresses = Vec::new();
     for _ in 0..4 {
@@ -154,23 +112,12 @@ async fn escrin_tpm_and_iam_answer_json_rpc() {
         assert_eq!(reply.status, 200, "{}", reply.text());
         let v = reply.json();
         assert_eq!(v["attestation"]["status"], 200, "{v}");
-        let doc = v["attestation"]["body"]["document"]
-            .as_str()
-            .expect("document");
-        let user_data = parse(doc.strip_prefix("0x").expect("0x"))
-            .user_data
-            .expect("user_data");
+        let doc = v["attestation"]["body"]["document"].as_str().expect("document");
+        let user_data = parse(doc.strip_prefix("0x").expect("0x")).user_data.expect("user_data");
         assert_eq!(hex::encode(&user_data[..48]), measurement);
         assert_eq!(&user_data[48..], [0xc0, 0xff, 0xee]);
-        assert_eq!(
-            v["random"]["body"]["random"].as_str().map(str::len),
-            Some(2 + 64),
-            "{v}"
-        );
-        let address = v["account"]["body"]["address"]
-            .as_str()
-            .expect("address")
-            .to_string();
+        assert_eq!(v["random"]["body"]["random"].as_str().map(str::len), Some(2 + 64), "{v}");
+        let address = v["account"]["body"]["address"].as_str().expect("address").to_string();
         assert_eq!(v["again"]["body"]["address"], address.as_str());
         assert_eq!(v["identity"]["status"], 501);
         assert_eq!(v["unknown"]["status"], 404);
@@ -178,22 +125,14 @@ async fn escrin_tpm_and_iam_answer_json_rpc() {
         addresses.push(address);
     }
     addresses.dedup();
-    assert_eq!(
-        addresses.len(),
-        1,
-        "one ephemeral account per worker: {addresses:?}"
-    );
+    assert_eq!(addresses.len(), 1, "one ephemeral account per worker: {addresses:?}");
 }
 
 /// A minimal SOCKS5 server (RFC 1928, no auth, CONNECT with a domain name)
 /// that records the requested host names, refuses `denied.invalid` with
 /// 0x02 and connects everything else to `upstream`.
-async fn socks5_proxy(
-    upstream: std::net::SocketAddr,
-) -> (std::net::SocketAddr, Arc<Mutex<Vec<String>>>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind proxy");
+async fn socks5_proxy(upstream: std::net::SocketAddr) -> (std::net::SocketAddr, Arc<Mutex<Vec<String>>>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
     let addr = listener.local_addr().expect("proxy addr");
     let seen = Arc::new(Mutex::new(Vec::new()));
     let log = seen.clone();
@@ -208,10 +147,7 @@ async fn socks5_proxy(
                 c.write_all(&[5, 0]).await.ok()?;
                 let mut req = [0u8; 4];
                 c.read_exact(&mut req).await.ok()?;
-                assert_eq!(
-                    req[3], 3,
-                    "the enclave must send a domain name, not an address"
-                );
+                assert_eq!(req[3], 3, "the enclave must send a domain name, not an address");
                 let mut len = [0u8; 1];
                 c.read_exact(&mut len).await.ok()?;
                 let mut name = vec![0u8; len[0] as usize + 2];
@@ -234,9 +170,7 @@ async fn socks5_proxy(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fetch_goes_through_the_socks5_proxy_by_host_name() {
-    let server = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind server");
+    let server = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind server");
     let server_addr = server.local_addr().expect("server addr");
     tokio::spawn(async move {
         while let Ok((mut s, _)) = server.accept().await {
@@ -246,25 +180,18 @@ async fn fetch_goes_through_the_socks5_proxy_by_host_name() {
                 let head = String::from_utf8_lossy(&buf[..n]).into_owned();
                 let host = head
                     .lines()
-                    .find_map(|l| {
-                        l.strip_prefix("host: ")
-                            .or_else(|| l.strip_prefix("Host: "))
-                    })
+                    .find_map(|l| l.strip_prefix("host: ").or_else(|| l.strip_prefix("Host: ")))
                     .unwrap_or("")
                     .to_string();
                 let body = format!("hello via {host}");
-                let reply = format!(
-                    "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                    body.len()
-                );
+                let reply =
+                    format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}", body.len());
                 let _ = s.write_all(reply.as_bytes()).await;
             });
         }
     });
     let (proxy, seen) = socks5_proxy(server_addr).await;
-    let route = sworn_egress::Route::Socks5 {
-        proxy: format!("tcp:{proxy}").parse().expect("endpoint"),
-    };
+    let route = sworn_egress::Route::Socks5 { proxy: format!("tcp:{proxy}").parse().expect("endpoint") };
     let client = EgressHttpClient::new(sworn_egress::EgressConfig::new(route)).expect("client");
     let r = TestRunner::start_with(test_limits(), Arc::new(client), Arc::new(Vec::new())).await;
     let code = format!(
@@ -280,15 +207,9 @@ async fn fetch_goes_through_the_socks5_proxy_by_host_name() {
     let reply = r.fetch("out", "").await;
     assert_eq!(reply.status, 200, "{}", reply.text());
     let v = reply.json();
-    assert_eq!(
-        v["ok"],
-        format!("hello via worker-target.invalid:{}", server_addr.port())
-    );
+    assert_eq!(v["ok"], format!("hello via worker-target.invalid:{}", server_addr.port()));
     let denied = v["denied"].as_str().unwrap_or_default();
-    assert!(
-        denied.starts_with("TypeError") && denied.contains("not allowed by the proxy's ruleset"),
-        "{denied}"
-    );
+    assert!(denied.starts_with("TypeError") && denied.contains("not allowed by the proxy's ruleset"), "{denied}");
     let seen = seen.lock().expect("log").clone();
     assert_eq!(seen, ["worker-target.invalid", "denied.invalid"]);
 }

@@ -14,11 +14,7 @@ use sworn_runner::limits::Limits;
 /// doing thousands of PBKDF2 iterations or many EC operations in one
 /// request get a CPU limit far above what they use.
 fn fixture_limits() -> Limits {
-    Limits {
-        cpu_time: Duration::from_secs(20),
-        request_timeout: Duration::from_secs(60),
-        ..test_limits()
-    }
+    Limits { cpu_time: Duration::from_secs(20), request_timeout: Duration::from_secs(60), ..test_limits() }
 }
 
 const HARNESS: &str = include_str!("wpt/harness.js");
@@ -27,8 +23,7 @@ const UTIL: &str = include_str!("subtle/util.js");
 /// Runs a WPT-style fixture (tests/subtle/*.js) in a worker; every test must pass.
 async fn run(name: &str, source: &str) {
     let r = TestRunner::start(fixture_limits()).await;
-    r.deploy(name, "module", &format!("{HARNESS}\n{UTIL}\n{source}"))
-        .await;
+    r.deploy(name, "module", &format!("{HARNESS}\n{UTIL}\n{source}")).await;
     r.fetch(name, "").await.assert_all_passed(name);
 }
 
@@ -67,17 +62,10 @@ fn run_node(script: &str) -> String {
         ),
     };
     let mut stdin = child.stdin.take().expect("node stdin");
-    stdin
-        .write_all(script.as_bytes())
-        .expect("write the script to node");
+    stdin.write_all(script.as_bytes()).expect("write the script to node");
     drop(stdin);
     let out = child.wait_with_output().expect("node runs");
-    assert!(
-        out.status.success(),
-        "node failed ({}): {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "node failed ({}): {}", out.status, String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).expect("node prints UTF-8")
 }
 
@@ -89,11 +77,9 @@ async fn matches_node_webcrypto() {
         "import {{ webcrypto }} from \"node:crypto\";\nglobalThis.crypto ??= webcrypto;\n\
          {UTIL}\n{CROSSCHECK}\nconsole.log(JSON.stringify(await crosscheck()));\n"
     );
-    let node = tokio::task::spawn_blocking(move || run_node(&script))
-        .await
-        .expect("node task");
-    let node: serde_json::Value = serde_json::from_str(node.trim())
-        .unwrap_or_else(|e| panic!("node printed no JSON ({e}): {node}"));
+    let node = tokio::task::spawn_blocking(move || run_node(&script)).await.expect("node task");
+    let node: serde_json::Value =
+        serde_json::from_str(node.trim()).unwrap_or_else(|e| panic!("node printed no JSON ({e}): {node}"));
 
     let r = TestRunner::start(fixture_limits()).await;
     let worker = format!(
@@ -104,10 +90,8 @@ async fn matches_node_webcrypto() {
     assert_eq!(resp.status, 200, "{}", resp.text());
     let sworn = resp.json();
 
-    let (node, sworn) = (
-        node.as_object().expect("node result is an object"),
-        sworn.as_object().expect("worker result is an object"),
-    );
+    let (node, sworn) =
+        (node.as_object().expect("node result is an object"), sworn.as_object().expect("worker result is an object"));
     assert!(node.len() > 250, "only {} results from node", node.len());
     let mut diffs = Vec::new();
     for (k, want) in node {
@@ -160,10 +144,7 @@ export default {
 /// 8 MiB limit, while holding them fails like any memory bomb.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn key_memory_is_reclaimed_and_bounded() {
-    let limits = Limits {
-        memory_bytes: 8 << 20,
-        ..fixture_limits()
-    };
+    let limits = Limits { memory_bytes: 8 << 20, ..fixture_limits() };
     let r = TestRunner::start(limits).await;
     r.deploy("keys", "module", KEYS).await;
     for path in ["discard", "cycles", "discard"] {
@@ -185,10 +166,7 @@ async fn key_memory_is_reclaimed_and_bounded() {
 /// than the whole budget), and the request would pin its thread for good.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn native_calls_stop_at_the_cpu_limit() {
-    let limits = Limits {
-        cpu_time: Duration::from_millis(1),
-        ..test_limits()
-    };
+    let limits = Limits { cpu_time: Duration::from_millis(1), ..test_limits() };
     let r = TestRunner::start(limits).await;
     // One PBKDF2-SHA-256 call of 100,000 iterations: about 10 ms of CPU in a
     // release build with SHA-NI, far more unoptimized; the budget is 1 ms.
@@ -219,10 +197,7 @@ export default {
         .iter()
         .filter(|l| l["message"].as_str().unwrap_or("").starts_with("derived"))
         .count();
-    assert!(
-        derived <= 1,
-        "{derived} calls ran past the CPU limit: {logs}"
-    );
+    assert!(derived <= 1, "{derived} calls ran past the CPU limit: {logs}");
     let ok = r.fetch("kdf", "ok").await;
     assert_eq!(ok.status, 200, "{}", ok.text());
 }

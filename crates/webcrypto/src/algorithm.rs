@@ -206,11 +206,17 @@ pub enum GenerateKeyAlgorithm {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ImportAlgorithm {
     /// `HmacImportParams`.
-    Hmac { hash: HashAlg, length: Option<u32> },
+    Hmac {
+        hash: HashAlg,
+        length: Option<u32>,
+    },
     /// AES-GCM / AES-CBC take no import parameters; the length comes from the data.
     Aes(AesMode),
     /// `EcKeyImportParams`.
-    Ec { alg: EcAlg, curve: NamedCurve },
+    Ec {
+        alg: EcAlg,
+        curve: NamedCurve,
+    },
     Okp(OkpAlg),
     Hkdf,
     Pbkdf2,
@@ -220,9 +226,15 @@ pub enum ImportAlgorithm {
 /// `length` the "get key length" operation reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DerivedKeyType {
-    Hmac { hash: HashAlg, length: Option<u32> },
+    Hmac {
+        hash: HashAlg,
+        length: Option<u32>,
+    },
     /// `AesDerivedKeyParams { length }`.
-    Aes { mode: AesMode, length: u16 },
+    Aes {
+        mode: AesMode,
+        length: u16,
+    },
     Hkdf,
     Pbkdf2,
 }
@@ -279,7 +291,9 @@ impl EncryptAlgorithm {
 pub enum SignAlgorithm {
     Hmac,
     /// `EcdsaParams { hash }`.
-    Ecdsa { hash: HashAlg },
+    Ecdsa {
+        hash: HashAlg,
+    },
     Ed25519,
 }
 
@@ -332,9 +346,13 @@ impl std::fmt::Debug for Pbkdf2Params {
 #[derive(Debug, Clone)]
 pub enum DeriveAlgorithm {
     /// `EcdhKeyDeriveParams { public }`: the peer's ECDH public key.
-    Ecdh { public: CryptoKey },
+    Ecdh {
+        public: CryptoKey,
+    },
     /// `EcdhKeyDeriveParams { public }` for X25519.
-    X25519 { public: CryptoKey },
+    X25519 {
+        public: CryptoKey,
+    },
     Hkdf(HkdfParams),
     Pbkdf2(Pbkdf2Params),
 }

@@ -89,8 +89,7 @@ impl AlgorithmInput {
     }
 
     fn required(&self, key: &str, dict: &str) -> Result<&Member> {
-        self.get(key)
-            .ok_or_else(|| type_error(format!("{dict}: required member '{key}' is missing")))
+        self.get(key).ok_or_else(|| type_error(format!("{dict}: required member '{key}' is missing")))
     }
 
     fn bytes(&self, key: &str, dict: &str) -> Result<Vec<u8>> {
@@ -134,8 +133,7 @@ impl AlgorithmInput {
     }
 
     fn required_int(&self, key: &str, dict: &str, max: u32) -> Result<u32> {
-        self.int(key, dict, max)?
-            .ok_or_else(|| type_error(format!("{dict}: required member '{key}' is missing")))
+        self.int(key, dict, max)?.ok_or_else(|| type_error(format!("{dict}: required member '{key}' is missing")))
     }
 
     fn hash(&self, dict: &str) -> Result<HashAlg> {
@@ -165,9 +163,7 @@ fn enforce_range(n: f64, max: u32) -> Option<u32> {
 }
 
 fn input_name(o: &AlgorithmInput) -> Result<&str> {
-    o.name
-        .as_deref()
-        .ok_or_else(|| type_error("Algorithm: required member 'name' is missing"))
+    o.name.as_deref().ok_or_else(|| type_error("Algorithm: required member 'name' is missing"))
 }
 
 fn normalize_hash_name(name: &str) -> Result<HashAlg> {

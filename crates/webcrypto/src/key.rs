@@ -95,13 +95,7 @@ impl CryptoKey {
         usages: KeyUsages,
         material: KeyMaterial,
     ) -> Self {
-        CryptoKey {
-            algorithm,
-            key_type,
-            extractable,
-            usages,
-            material: Arc::new(material),
-        }
+        CryptoKey { algorithm, key_type, extractable, usages, material: Arc::new(material) }
     }
 
     /// `CryptoKey.algorithm`.
@@ -182,9 +176,7 @@ impl KeyFormat {
             "pkcs8" => Ok(KeyFormat::Pkcs8),
             "spki" => Ok(KeyFormat::Spki),
             "jwk" => Ok(KeyFormat::Jwk),
-            other => Err(crate::error::type_error(format!(
-                "'{other}' is not a valid KeyFormat"
-            ))),
+            other => Err(crate::error::type_error(format!("'{other}' is not a valid KeyFormat"))),
         }
     }
     pub fn name(self) -> &'static str {

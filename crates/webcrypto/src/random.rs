@@ -6,9 +6,7 @@ use crate::error::{operation, Error, Result};
 
 /// Fills `buf` from the OS RNG.
 pub(crate) fn fill(buf: &mut [u8]) -> Result<()> {
-    OsRng
-        .try_fill_bytes(buf)
-        .map_err(|e| operation(format!("OS random number generator failed: {e}")))
+    OsRng.try_fill_bytes(buf).map_err(|e| operation(format!("OS random number generator failed: {e}")))
 }
 
 /// `crypto.getRandomValues`: at most 65536 bytes, else `QuotaExceededError`.

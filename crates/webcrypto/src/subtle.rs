@@ -16,10 +16,8 @@ use crate::ops::{aes, ec, hash, kdf, okp, truncate_bits};
 use crate::usage::KeyUsages;
 
 const SIGN_VERIFY: KeyUsages = KeyUsages::SIGN.union(KeyUsages::VERIFY);
-const AES_USAGES: KeyUsages = KeyUsages::ENCRYPT
-    .union(KeyUsages::DECRYPT)
-    .union(KeyUsages::WRAP_KEY)
-    .union(KeyUsages::UNWRAP_KEY);
+const AES_USAGES: KeyUsages =
+    KeyUsages::ENCRYPT.union(KeyUsages::DECRYPT).union(KeyUsages::WRAP_KEY).union(KeyUsages::UNWRAP_KEY);
 const DERIVE: KeyUsages = KeyUsages::DERIVE_KEY.union(KeyUsages::DERIVE_BITS);
 
 /// Upper bound on key material this crate allocates on a script's say-so
@@ -66,7 +64,9 @@ pub fn generate_key(alg: &GenerateKeyAlgorithm, extractable: bool, usages: KeyUs
                 None => hash.block_bits(),
                 Some(0) => return Err(operation("HMAC: length must not be zero")),
                 Some(l) if l > MAX_DERIVED_BITS => {
-                    return Err(operation(format!("HMAC: length {l} exceeds this implementation's limit of {MAX_DERIVED_BITS} bits")))
+                    return Err(operation(format!(
+                        "HMAC: length {l} exceeds this implementation's limit of {MAX_DERIVED_BITS} bits"
+                    )))
                 }
                 Some(l) => l,
             };
@@ -106,8 +106,10 @@ pub fn generate_key(alg: &GenerateKeyAlgorithm, extractable: bool, usages: KeyUs
             };
             let sk = ec::generate(curve)?;
             let algorithm = KeyAlgorithm::Ec { alg, curve };
-            let public_key = CryptoKey::new(algorithm, KeyType::Public, true, public_usages, KeyMaterial::EcPublic(sk.public()));
-            let private_key = CryptoKey::new(algorithm, KeyType::Private, extractable, private_usages, KeyMaterial::EcPrivate(sk));
+            let public_key =
+                CryptoKey::new(algorithm, KeyType::Public, true, public_usages, KeyMaterial::EcPublic(sk.public()));
+            let private_key =
+                CryptoKey::new(algorithm, KeyType::Private, extractable, private_usages, KeyMaterial::EcPrivate(sk));
             GeneratedKey::Pair(CryptoKeyPair { public_key, private_key })
         }
         GenerateKeyAlgorithm::Okp(alg) => {
@@ -135,7 +137,9 @@ pub fn generate_key(alg: &GenerateKeyAlgorithm, extractable: bool, usages: KeyUs
         }
     };
     match &result {
-        GeneratedKey::Key(k) if k.usages.is_empty() => Err(syntax("generateKey: usages must not be empty for a secret key")),
+        GeneratedKey::Key(k) if k.usages.is_empty() => {
+            Err(syntax("generateKey: usages must not be empty for a secret key"))
+        }
         GeneratedKey::Pair(p) if p.private_key.usages.is_empty() => {
             Err(syntax("generateKey: the private key would have no usages"))
         }
@@ -189,7 +193,13 @@ pub fn import_key(
                 return Err(syntax(format!("{name}: keys cannot be extractable")));
             }
             let bytes = expect_bytes(format, key_data)?;
-            CryptoKey::new(algorithm, KeyType::Secret, false, usages, KeyMaterial::Secret(Zeroizing::new(bytes.to_vec())))
+            CryptoKey::new(
+                algorithm,
+                KeyType::Secret,
+                false,
+                usages,
+                KeyMaterial::Secret(Zeroizing::new(bytes.to_vec())),
+            )
         }
     };
     if matches!(key.key_type, KeyType::Secret | KeyType::Private) && key.usages.is_empty() {
@@ -237,13 +247,21 @@ fn import_hmac(
                 return Err(data(format!("HMAC: length {l} exceeds the {data_bits} bits of key data")));
             }
             if l <= data_bits - 8 {
-                return Err(data(format!("HMAC: length {l} leaves a whole unused byte of the {data_bits}-bit key data")));
+                return Err(data(format!(
+                    "HMAC: length {l} leaves a whole unused byte of the {data_bits}-bit key data"
+                )));
             }
             l
         }
     };
     let length = u32::try_from(length).map_err(|_| data("HMAC: key data is larger than 2^32 bits"))?;
-    Ok(CryptoKey::new(KeyAlgorithm::Hmac { hash, length }, KeyType::Secret, extractable, usages, KeyMaterial::Secret(bytes)))
+    Ok(CryptoKey::new(
+        KeyAlgorithm::Hmac { hash, length },
+        KeyType::Secret,
+        extractable,
+        usages,
+        KeyMaterial::Secret(bytes),
+    ))
 }
 
 fn aes_jwk_alg(mode: AesMode, bits: usize) -> String {
@@ -254,7 +272,13 @@ fn aes_jwk_alg(mode: AesMode, bits: usize) -> String {
     format!("A{bits}{suffix}")
 }
 
-fn import_aes(format: KeyFormat, key_data: &KeyData, mode: AesMode, extractable: bool, usages: KeyUsages) -> Result<CryptoKey> {
+fn import_aes(
+    format: KeyFormat,
+    key_data: &KeyData,
+    mode: AesMode,
+    extractable: bool,
+    usages: KeyUsages,
+) -> Result<CryptoKey> {
     usages.check_subset(AES_USAGES, mode.name())?;
     let bytes = match format {
         KeyFormat::Raw => Zeroizing::new(expect_bytes(format, key_data)?.to_vec()),
@@ -265,7 +289,11 @@ fn import_aes(format: KeyFormat, key_data: &KeyData, mode: AesMode, extractable:
             }
             let k = jwk.decode_member("k", &jwk.k)?;
             if !matches!(k.len(), 16 | 24 | 32) {
-                return Err(data(format!("{}: JWK 'k' is {} bits; expected 128, 192 or 256", mode.name(), k.len() * 8)));
+                return Err(data(format!(
+                    "{}: JWK 'k' is {} bits; expected 128, 192 or 256",
+                    mode.name(),
+                    k.len() * 8
+                )));
             }
             let expected = aes_jwk_alg(mode, k.len() * 8);
             if let Some(a) = &jwk.alg {
@@ -282,7 +310,13 @@ fn import_aes(format: KeyFormat, key_data: &KeyData, mode: AesMode, extractable:
         return Err(data(format!("{}: key is {} bits; expected 128, 192 or 256", mode.name(), bytes.len() * 8)));
     }
     let length = (bytes.len() * 8) as u16;
-    Ok(CryptoKey::new(KeyAlgorithm::Aes { mode, length }, KeyType::Secret, extractable, usages, KeyMaterial::Secret(bytes)))
+    Ok(CryptoKey::new(
+        KeyAlgorithm::Aes { mode, length },
+        KeyType::Secret,
+        extractable,
+        usages,
+        KeyMaterial::Secret(bytes),
+    ))
 }
 
 /// Allowed usages of (public, private) keys of an EC or OKP algorithm.
@@ -312,8 +346,10 @@ fn import_ec(
     usages: KeyUsages,
 ) -> Result<CryptoKey> {
     let algorithm = KeyAlgorithm::Ec { alg, curve };
-    let public = |k: EcPublic| CryptoKey::new(algorithm, KeyType::Public, extractable, usages, KeyMaterial::EcPublic(k));
-    let private = |k: EcPrivate| CryptoKey::new(algorithm, KeyType::Private, extractable, usages, KeyMaterial::EcPrivate(k));
+    let public =
+        |k: EcPublic| CryptoKey::new(algorithm, KeyType::Public, extractable, usages, KeyMaterial::EcPublic(k));
+    let private =
+        |k: EcPrivate| CryptoKey::new(algorithm, KeyType::Private, extractable, usages, KeyMaterial::EcPrivate(k));
     match format {
         KeyFormat::Spki => {
             check_asymmetric_usages(alg.name(), false, usages)?;
@@ -335,7 +371,9 @@ fn import_ec(
             jwk.check_common("EC", expected_use, usages, extractable)?;
             match jwk.crv.as_deref() {
                 Some(c) if c == curve.name() => {}
-                Some(c) => return Err(data(format!("{}: JWK 'crv' is '{c}', expected '{}'", alg.name(), curve.name()))),
+                Some(c) => {
+                    return Err(data(format!("{}: JWK 'crv' is '{c}', expected '{}'", alg.name(), curve.name())))
+                }
                 None => return Err(data(format!("{}: JWK member 'crv' is missing", alg.name()))),
             }
             if alg == EcAlg::Ecdsa {
@@ -375,7 +413,13 @@ fn import_ec(
     }
 }
 
-fn import_okp(format: KeyFormat, key_data: &KeyData, alg: OkpAlg, extractable: bool, usages: KeyUsages) -> Result<CryptoKey> {
+fn import_okp(
+    format: KeyFormat,
+    key_data: &KeyData,
+    alg: OkpAlg,
+    extractable: bool,
+    usages: KeyUsages,
+) -> Result<CryptoKey> {
     let algorithm = KeyAlgorithm::Okp(alg);
     let public = |pk: [u8; 32]| {
         let m = match alg {
@@ -466,7 +510,9 @@ pub fn export_key(format: KeyFormat, key: &CryptoKey) -> Result<ExportedKey> {
         return Err(invalid_access("exportKey: key is not extractable"));
     }
     let name = key.algorithm.name();
-    let unsupported = || not_supported(format!("{name}: format '{}' is not supported for a {} key", format.name(), key.key_type.name()));
+    let unsupported = || {
+        not_supported(format!("{name}: format '{}' is not supported for a {} key", format.name(), key.key_type.name()))
+    };
     let bytes = |v: Vec<u8>| Ok(ExportedKey::Bytes(Zeroizing::new(v)));
     match (&*key.material, format) {
         (KeyMaterial::Secret(s), KeyFormat::Raw) => bytes(s.to_vec()),
@@ -500,7 +546,9 @@ pub fn export_key(format: KeyFormat, key: &CryptoKey) -> Result<ExportedKey> {
             Ok(ExportedKey::Jwk(jwk))
         }
 
-        (KeyMaterial::Ed25519Public(pk), KeyFormat::Raw) | (KeyMaterial::X25519Public(pk), KeyFormat::Raw) => bytes(pk.to_vec()),
+        (KeyMaterial::Ed25519Public(pk), KeyFormat::Raw) | (KeyMaterial::X25519Public(pk), KeyFormat::Raw) => {
+            bytes(pk.to_vec())
+        }
         (KeyMaterial::Ed25519Public(pk), KeyFormat::Spki) => bytes(okp::spki_encode(OkpAlg::Ed25519, pk)?),
         (KeyMaterial::X25519Public(pk), KeyFormat::Spki) => bytes(okp::spki_encode(OkpAlg::X25519, pk)?),
         (KeyMaterial::Ed25519Private(sk), KeyFormat::Pkcs8) => {
@@ -510,7 +558,10 @@ pub fn export_key(format: KeyFormat, key: &CryptoKey) -> Result<ExportedKey> {
             Ok(ExportedKey::Bytes(okp::pkcs8_encode(OkpAlg::X25519, &Zeroizing::new(sk.to_bytes()))?))
         }
         (
-            KeyMaterial::Ed25519Public(_) | KeyMaterial::Ed25519Private(_) | KeyMaterial::X25519Public(_) | KeyMaterial::X25519Private(_),
+            KeyMaterial::Ed25519Public(_)
+            | KeyMaterial::Ed25519Private(_)
+            | KeyMaterial::X25519Public(_)
+            | KeyMaterial::X25519Private(_),
             KeyFormat::Jwk,
         ) => {
             let mut jwk = base_jwk(key, "OKP");
@@ -560,7 +611,9 @@ fn secret(key: &CryptoKey) -> Result<&[u8]> {
 pub fn sign(alg: &SignAlgorithm, key: &CryptoKey, msg: &[u8]) -> Result<Vec<u8>> {
     check_key(alg.name(), key, KeyUsages::SIGN, "sign")?;
     match (alg, &key.algorithm, &*key.material) {
-        (SignAlgorithm::Hmac, KeyAlgorithm::Hmac { hash, .. }, KeyMaterial::Secret(s)) => Ok(hash::hmac_sign(*hash, s, msg)),
+        (SignAlgorithm::Hmac, KeyAlgorithm::Hmac { hash, .. }, KeyMaterial::Secret(s)) => {
+            Ok(hash::hmac_sign(*hash, s, msg))
+        }
         (SignAlgorithm::Ecdsa { hash }, _, KeyMaterial::EcPrivate(sk)) => ec::sign(sk, *hash, msg),
         (SignAlgorithm::Ed25519, _, KeyMaterial::Ed25519Private(sk)) => Ok(okp::ed25519_sign(sk, msg)),
         _ => Err(invalid_access(format!("sign: a {} key cannot sign", key.key_type.name()))),
@@ -617,10 +670,9 @@ pub fn decrypt(alg: &EncryptAlgorithm, key: &CryptoKey, ciphertext: &[u8]) -> Re
 fn shorten(mut secret: Zeroizing<Vec<u8>>, length: Option<u32>) -> Result<Zeroizing<Vec<u8>>> {
     match length {
         None => Ok(secret),
-        Some(l) if u64::from(l) > secret.len() as u64 * 8 => Err(operation(format!(
-            "deriveBits: length {l} exceeds the {}-bit shared secret",
-            secret.len() * 8
-        ))),
+        Some(l) if u64::from(l) > secret.len() as u64 * 8 => {
+            Err(operation(format!("deriveBits: length {l} exceeds the {}-bit shared secret", secret.len() * 8)))
+        }
         Some(l) => {
             truncate_bits(&mut secret, l as usize);
             Ok(secret)
@@ -632,9 +684,9 @@ fn kdf_length(name: &str, length: Option<u32>) -> Result<usize> {
     match length {
         None => Err(operation(format!("{name}: deriveBits length must not be null"))),
         Some(l) if l % 8 != 0 => Err(operation(format!("{name}: length {l} is not a multiple of 8"))),
-        Some(l) if l > MAX_DERIVED_BITS => Err(operation(format!(
-            "{name}: length {l} exceeds this implementation's limit of {MAX_DERIVED_BITS} bits"
-        ))),
+        Some(l) if l > MAX_DERIVED_BITS => {
+            Err(operation(format!("{name}: length {l} exceeds this implementation's limit of {MAX_DERIVED_BITS} bits")))
+        }
         Some(l) => Ok((l / 8) as usize),
     }
 }
@@ -748,7 +800,12 @@ pub fn derive_key(
 
 /// `wrapKey(format, key, wrappingKey, wrapAlgorithm)` with AES-GCM or AES-CBC.
 /// A JWK is wrapped as its UTF-8 JSON text.
-pub fn wrap_key(format: KeyFormat, key: &CryptoKey, wrapping_key: &CryptoKey, alg: &EncryptAlgorithm) -> Result<Vec<u8>> {
+pub fn wrap_key(
+    format: KeyFormat,
+    key: &CryptoKey,
+    wrapping_key: &CryptoKey,
+    alg: &EncryptAlgorithm,
+) -> Result<Vec<u8>> {
     check_key(alg.name(), wrapping_key, KeyUsages::WRAP_KEY, "wrapKey")?;
     let exported = export_key(format, key)?;
     let plaintext = match &exported {

@@ -51,11 +51,7 @@ impl KeyUsages {
 
     /// The usage names in specification order.
     pub fn names(self) -> Vec<&'static str> {
-        NAMES
-            .iter()
-            .filter(|(f, _)| self.contains(*f))
-            .map(|(_, n)| *n)
-            .collect()
+        NAMES.iter().filter(|(f, _)| self.contains(*f)).map(|(_, n)| *n).collect()
     }
 
     /// Fails with `SyntaxError` if any usage lies outside `allowed`.
@@ -64,11 +60,7 @@ impl KeyUsages {
         if bad.is_empty() {
             Ok(())
         } else {
-            Err(syntax(format!(
-                "usages {:?} are not allowed for {what} (allowed: {:?})",
-                bad.names(),
-                allowed.names()
-            )))
+            Err(syntax(format!("usages {:?} are not allowed for {what} (allowed: {:?})", bad.names(), allowed.names())))
         }
     }
 }

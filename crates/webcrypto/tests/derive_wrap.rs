@@ -21,15 +21,36 @@ fn ecdh_and_x25519_agree_and_derive_equal_keys() {
         let ab = dynamic::derive_bits(&derive_with(name, &bob.public_key), &alice.private_key, None).unwrap();
         let ba = dynamic::derive_bits(&derive_with(name, &alice.public_key), &bob.private_key, None).unwrap();
         assert_eq!(ab, ba);
-        let ka = dynamic::derive_key(&derive_with(name, &bob.public_key), &alice.private_key, &aes("AES-GCM", 256.0), true, &["encrypt", "decrypt"]).unwrap();
-        let kb = dynamic::derive_key(&derive_with(name, &alice.public_key), &bob.private_key, &aes("AES-GCM", 256.0), true, &["decrypt"]).unwrap();
+        let ka = dynamic::derive_key(
+            &derive_with(name, &bob.public_key),
+            &alice.private_key,
+            &aes("AES-GCM", 256.0),
+            true,
+            &["encrypt", "decrypt"],
+        )
+        .unwrap();
+        let kb = dynamic::derive_key(
+            &derive_with(name, &alice.public_key),
+            &bob.private_key,
+            &aes("AES-GCM", 256.0),
+            true,
+            &["decrypt"],
+        )
+        .unwrap();
         // The derived AES key is the first 256 bits of the shared secret.
         assert_eq!(raw(&ka), raw(&kb));
         assert_eq!(raw(&ka), ab[..32]);
         let ct = dynamic::encrypt(&gcm(&[3; 12], None, None), &ka, b"hi bob").unwrap();
         assert_eq!(dynamic::decrypt(&gcm(&[3; 12], None, None), &kb, &ct).unwrap(), b"hi bob");
         // A derived HKDF key (full secret, not extractable) feeds HKDF.
-        let hk = dynamic::derive_key(&derive_with(name, &bob.public_key), &alice.private_key, &alg("HKDF"), false, &["deriveBits"]).unwrap();
+        let hk = dynamic::derive_key(
+            &derive_with(name, &bob.public_key),
+            &alice.private_key,
+            &alg("HKDF"),
+            false,
+            &["deriveBits"],
+        )
+        .unwrap();
         assert_eq!(hk.key_type(), KeyType::Secret);
         assert!(!hk.extractable());
         assert_eq!(dynamic::derive_bits(&hkdf_params("SHA-256", b"", b"ctx"), &hk, Some(128)).unwrap().len(), 16);
@@ -38,7 +59,14 @@ fn ecdh_and_x25519_agree_and_derive_equal_keys() {
 
 #[test]
 fn pbkdf2_derives_hmac_with_block_size_length_and_hkdf_derives_aes() {
-    let pw = dynamic::import_key("raw", &KeyData::bytes(b"password".to_vec()), &alg("PBKDF2"), false, &["deriveKey", "deriveBits"]).unwrap();
+    let pw = dynamic::import_key(
+        "raw",
+        &KeyData::bytes(b"password".to_vec()),
+        &alg("PBKDF2"),
+        false,
+        &["deriveKey", "deriveBits"],
+    )
+    .unwrap();
     let p = pbkdf2_params("SHA-256", b"salt", 2);
     let hk = dynamic::derive_key(&p, &pw, &hmac_alg("SHA-512"), true, &["sign"]).unwrap();
     assert_eq!(hk.algorithm().to_json()["length"], 1024);
@@ -54,22 +82,26 @@ fn pbkdf2_derives_hmac_with_block_size_length_and_hkdf_derives_aes() {
 
 #[test]
 fn wrap_and_unwrap_round_trips() {
-    let kek = dynamic::generate_key(&aes("AES-GCM", 256.0), false, &["wrapKey", "unwrapKey"]).unwrap().into_key().unwrap();
-    let cbc_kek = dynamic::generate_key(&aes("AES-CBC", 128.0), false, &["wrapKey", "unwrapKey"]).unwrap().into_key().unwrap();
+    let kek =
+        dynamic::generate_key(&aes("AES-GCM", 256.0), false, &["wrapKey", "unwrapKey"]).unwrap().into_key().unwrap();
+    let cbc_kek =
+        dynamic::generate_key(&aes("AES-CBC", 128.0), false, &["wrapKey", "unwrapKey"]).unwrap().into_key().unwrap();
     let hmac = dynamic::generate_key(&hmac_alg("SHA-256"), true, &["sign", "verify"]).unwrap().into_key().unwrap();
     let ec_pair = dynamic::generate_key(&ec("ECDSA", "P-256"), true, &["sign", "verify"]).unwrap().into_pair().unwrap();
 
     for (kek, params) in [(&kek, gcm(&[9; 12], Some(b"wrap"), None)), (&cbc_kek, cbc(&[9; 16]))] {
         for format in ["raw", "jwk"] {
             let wrapped = dynamic::wrap_key(format, &hmac, kek, &params).unwrap();
-            let k = dynamic::unwrap_key(format, &wrapped, kek, &params, &hmac_alg("SHA-256"), false, &["verify"]).unwrap();
+            let k =
+                dynamic::unwrap_key(format, &wrapped, kek, &params, &hmac_alg("SHA-256"), false, &["verify"]).unwrap();
             assert!(!k.extractable());
             let mac = dynamic::sign(&alg("HMAC"), &hmac, b"msg").unwrap();
             assert!(dynamic::verify(&alg("HMAC"), &k, &mac, b"msg").unwrap());
         }
         for format in ["pkcs8", "jwk"] {
             let wrapped = dynamic::wrap_key(format, &ec_pair.private_key, kek, &params).unwrap();
-            let k = dynamic::unwrap_key(format, &wrapped, kek, &params, &ec("ECDSA", "P-256"), true, &["sign"]).unwrap();
+            let k =
+                dynamic::unwrap_key(format, &wrapped, kek, &params, &ec("ECDSA", "P-256"), true, &["sign"]).unwrap();
             assert_eq!(k.key_type(), KeyType::Private);
             let sig = dynamic::sign(&ecdsa("SHA-256"), &k, b"msg").unwrap();
             assert!(dynamic::verify(&ecdsa("SHA-256"), &ec_pair.public_key, &sig, b"msg").unwrap());
@@ -77,7 +109,11 @@ fn wrap_and_unwrap_round_trips() {
     }
     // A JWK is wrapped as its JSON text.
     let wrapped = dynamic::wrap_key("jwk", &hmac, &kek, &gcm(&[1; 12], None, None)).unwrap();
-    let unwrapped = dynamic::decrypt(&gcm(&[1; 12], None, None), &dynamic::import_key("raw", &KeyData::bytes(vec![0; 32]), &alg("AES-GCM"), false, &["decrypt"]).unwrap(), &wrapped);
+    let unwrapped = dynamic::decrypt(
+        &gcm(&[1; 12], None, None),
+        &dynamic::import_key("raw", &KeyData::bytes(vec![0; 32]), &alg("AES-GCM"), false, &["decrypt"]).unwrap(),
+        &wrapped,
+    );
     assert!(unwrapped.is_err(), "a different key cannot open it");
 }
 

@@ -78,14 +78,26 @@ fn import_key_failures_symmetric() {
     // HKDF/PBKDF2: raw only, never extractable.
     assert_eq!(name(dynamic::import_key("raw", &raw(b"pw"), &alg("PBKDF2"), true, &["deriveBits"])), "SyntaxError");
     assert_eq!(name(dynamic::import_key("raw", &raw(b"pw"), &alg("HKDF"), false, &["sign"])), "SyntaxError");
-    assert_eq!(name(dynamic::import_key("jwk", &KeyData::Jwk(oct_jwk(b"pw")), &alg("HKDF"), false, &["deriveBits"])), "NotSupportedError");
+    assert_eq!(
+        name(dynamic::import_key("jwk", &KeyData::Jwk(oct_jwk(b"pw")), &alg("HKDF"), false, &["deriveBits"])),
+        "NotSupportedError"
+    );
     // Format not defined for the algorithm: NotSupportedError; unknown format: TypeError.
-    assert_eq!(name(dynamic::import_key("pkcs8", &raw(&[0; 16]), &alg("AES-GCM"), true, &["encrypt"])), "NotSupportedError");
-    assert_eq!(name(dynamic::import_key("spki", &raw(&[0; 16]), &hmac_alg("SHA-1"), true, &["sign"])), "NotSupportedError");
+    assert_eq!(
+        name(dynamic::import_key("pkcs8", &raw(&[0; 16]), &alg("AES-GCM"), true, &["encrypt"])),
+        "NotSupportedError"
+    );
+    assert_eq!(
+        name(dynamic::import_key("spki", &raw(&[0; 16]), &hmac_alg("SHA-1"), true, &["sign"])),
+        "NotSupportedError"
+    );
     assert_eq!(name(dynamic::import_key("pem", &raw(&[0; 16]), &alg("AES-GCM"), true, &["encrypt"])), "TypeError");
     // Key data of the wrong kind for the format: TypeError.
     assert_eq!(name(dynamic::import_key("jwk", &raw(&[0; 16]), &alg("AES-GCM"), true, &["encrypt"])), "TypeError");
-    assert_eq!(name(dynamic::import_key("raw", &KeyData::Jwk(oct_jwk(&[0; 16])), &alg("AES-GCM"), true, &["encrypt"])), "TypeError");
+    assert_eq!(
+        name(dynamic::import_key("raw", &KeyData::Jwk(oct_jwk(&[0; 16])), &alg("AES-GCM"), true, &["encrypt"])),
+        "TypeError"
+    );
 }
 
 #[test]
@@ -154,7 +166,10 @@ fn import_key_failures_asymmetric() {
     assert_eq!(name(dynamic::import_key("spki", &b(&ed_spki), &ec("ECDSA", "P-256"), true, &["verify"])), "DataError");
     assert_eq!(name(dynamic::import_key("spki", &b(&ed_spki), &alg("X25519"), true, &[] as &[&str])), "DataError");
     // Truncated or trailing-garbage DER: DataError.
-    assert_eq!(name(dynamic::import_key("spki", &b(&spki[..spki.len() - 1]), &ec("ECDSA", "P-256"), true, &["verify"])), "DataError");
+    assert_eq!(
+        name(dynamic::import_key("spki", &b(&spki[..spki.len() - 1]), &ec("ECDSA", "P-256"), true, &["verify"])),
+        "DataError"
+    );
     let mut long = pkcs8.clone();
     long.push(0);
     assert_eq!(name(dynamic::import_key("pkcs8", &b(&long), &ec("ECDSA", "P-256"), true, &["sign"])), "DataError");
@@ -164,9 +179,15 @@ fn import_key_failures_asymmetric() {
     assert_eq!(name(dynamic::import_key("raw", &b(&raw), &ec("ECDSA", "P-256"), true, &["verify"])), "DataError");
     // Usages that do not fit the key type: SyntaxError.
     assert_eq!(name(dynamic::import_key("spki", &b(&spki), &ec("ECDSA", "P-256"), true, &["sign"])), "SyntaxError");
-    assert_eq!(name(dynamic::import_key("spki", &b(&spki), &ec("ECDH", "P-256"), true, &["deriveBits"])), "SyntaxError");
+    assert_eq!(
+        name(dynamic::import_key("spki", &b(&spki), &ec("ECDH", "P-256"), true, &["deriveBits"])),
+        "SyntaxError"
+    );
     assert_eq!(name(dynamic::import_key("pkcs8", &b(&pkcs8), &ec("ECDSA", "P-256"), true, &["verify"])), "SyntaxError");
-    assert_eq!(name(dynamic::import_key("jwk", &KeyData::Jwk(jwk.clone()), &ec("ECDSA", "P-256"), true, &["verify"])), "SyntaxError");
+    assert_eq!(
+        name(dynamic::import_key("jwk", &KeyData::Jwk(jwk.clone()), &ec("ECDSA", "P-256"), true, &["verify"])),
+        "SyntaxError"
+    );
     // JWK: wrong crv, alg, mismatched d.
     let mut j = jwk.clone();
     j.crv = Some("P-384".into());
@@ -276,7 +297,8 @@ fn encrypt_and_decrypt_failures() {
 
 #[test]
 fn derive_failures() {
-    let hk = dynamic::import_key("raw", &KeyData::bytes(b"ikm".to_vec()), &alg("HKDF"), false, &["deriveBits"]).unwrap();
+    let hk =
+        dynamic::import_key("raw", &KeyData::bytes(b"ikm".to_vec()), &alg("HKDF"), false, &["deriveBits"]).unwrap();
     let p = hkdf_params("SHA-256", b"salt", b"info");
     assert_eq!(name(dynamic::derive_bits(&p, &hk, None)), "OperationError");
     assert_eq!(name(dynamic::derive_bits(&p, &hk, Some(12))), "OperationError");
@@ -285,10 +307,20 @@ fn derive_failures() {
     assert_eq!(dynamic::derive_bits(&p, &hk, Some(0)).unwrap(), Vec::<u8>::new());
     assert_eq!(name(dynamic::derive_key(&p, &hk, &aes("AES-GCM", 128.0), true, &["encrypt"])), "InvalidAccessError");
 
-    let pk = dynamic::import_key("raw", &KeyData::bytes(b"pw".to_vec()), &alg("PBKDF2"), false, &["deriveBits", "deriveKey"]).unwrap();
+    let pk = dynamic::import_key(
+        "raw",
+        &KeyData::bytes(b"pw".to_vec()),
+        &alg("PBKDF2"),
+        false,
+        &["deriveBits", "deriveKey"],
+    )
+    .unwrap();
     assert_eq!(name(dynamic::derive_bits(&pbkdf2_params("SHA-256", b"s", 0), &pk, Some(256))), "OperationError");
     assert_eq!(name(dynamic::derive_bits(&pbkdf2_params("SHA-256", b"s", 1), &pk, None)), "OperationError");
-    assert_eq!(name(dynamic::derive_bits(&pbkdf2_params("SHA-256", b"s", 1), &pk, Some(u32::MAX - 7))), "OperationError");
+    assert_eq!(
+        name(dynamic::derive_bits(&pbkdf2_params("SHA-256", b"s", 1), &pk, Some(u32::MAX - 7))),
+        "OperationError"
+    );
     assert_eq!(name(dynamic::derive_bits(&p, &pk, Some(256))), "InvalidAccessError", "HKDF params on a PBKDF2 key");
     // Derived key type lengths: AES must be 128/192/256 (OperationError); HMAC 0 is a TypeError.
     let pp = pbkdf2_params("SHA-256", b"s", 1);
@@ -308,8 +340,21 @@ fn derive_failures() {
     assert_eq!(name(e(&a.public_key, Some(264))), "OperationError", "longer than the secret");
     assert_eq!(e(&a.public_key, Some(12)).unwrap().len(), 2);
     assert_eq!(e(&a.public_key, Some(12)).unwrap()[1] & 0x0f, 0);
-    assert_eq!(name(dynamic::derive_key(&derive_with("ECDH", &a.public_key), &a.private_key, &aes("AES-GCM", 128.0), true, &["encrypt"])), "InvalidAccessError", "no deriveKey usage");
-    assert_eq!(name(dynamic::derive_bits(&derive_with("X25519", &a.public_key), &a.private_key, None)), "InvalidAccessError");
+    assert_eq!(
+        name(dynamic::derive_key(
+            &derive_with("ECDH", &a.public_key),
+            &a.private_key,
+            &aes("AES-GCM", 128.0),
+            true,
+            &["encrypt"]
+        )),
+        "InvalidAccessError",
+        "no deriveKey usage"
+    );
+    assert_eq!(
+        name(dynamic::derive_bits(&derive_with("X25519", &a.public_key), &a.private_key, None)),
+        "InvalidAccessError"
+    );
     // X25519 with a small-order point: all-zero secret is an OperationError.
     let x = dynamic::generate_key(&alg("X25519"), true, &["deriveBits"]).unwrap().into_pair().unwrap();
     let zero = dynamic::import_key("raw", &KeyData::bytes(vec![0; 32]), &alg("X25519"), true, &[] as &[&str]).unwrap();
@@ -325,13 +370,30 @@ fn wrap_and_unwrap_failures() {
     assert_eq!(name(dynamic::wrap_key("raw", &secret, &wk, &gcm(&[0; 12], None, None))), "InvalidAccessError");
     let enc_only = aes_key(&["encrypt"]);
     let exportable = dynamic::generate_key(&hmac_alg("SHA-256"), true, &["sign"]).unwrap().into_key().unwrap();
-    assert_eq!(name(dynamic::wrap_key("raw", &exportable, &enc_only, &gcm(&[0; 12], None, None))), "InvalidAccessError");
+    assert_eq!(
+        name(dynamic::wrap_key("raw", &exportable, &enc_only, &gcm(&[0; 12], None, None))),
+        "InvalidAccessError"
+    );
     let wrapped = dynamic::wrap_key("raw", &exportable, &wk, &gcm(&[0; 12], None, None)).unwrap();
     let mut bad = wrapped.clone();
     bad[0] ^= 1;
-    assert_eq!(name(dynamic::unwrap_key("raw", &bad, &wk, &gcm(&[0; 12], None, None), &hmac_alg("SHA-256"), true, &["sign"])), "OperationError");
+    assert_eq!(
+        name(dynamic::unwrap_key("raw", &bad, &wk, &gcm(&[0; 12], None, None), &hmac_alg("SHA-256"), true, &["sign"])),
+        "OperationError"
+    );
     // A raw-wrapped key unwrapped as "jwk" is not JSON: DataError.
-    assert_eq!(name(dynamic::unwrap_key("jwk", &wrapped, &wk, &gcm(&[0; 12], None, None), &hmac_alg("SHA-256"), true, &["sign"])), "DataError");
+    assert_eq!(
+        name(dynamic::unwrap_key(
+            "jwk",
+            &wrapped,
+            &wk,
+            &gcm(&[0; 12], None, None),
+            &hmac_alg("SHA-256"),
+            true,
+            &["sign"]
+        )),
+        "DataError"
+    );
 }
 
 /// Hostile bytes and JWKs never panic: every import returns Ok or a typed error.
@@ -345,7 +407,13 @@ fn hostile_inputs_never_panic() {
         state
     };
     let algs = [
-        alg("AES-GCM"), alg("HKDF"), hmac_alg("SHA-1"), ec("ECDSA", "P-256"), ec("ECDH", "P-384"), alg("Ed25519"), alg("X25519"),
+        alg("AES-GCM"),
+        alg("HKDF"),
+        hmac_alg("SHA-1"),
+        ec("ECDSA", "P-256"),
+        ec("ECDH", "P-384"),
+        alg("Ed25519"),
+        alg("X25519"),
     ];
     for i in 0..600 {
         let len = (next() % 200) as usize;
@@ -402,23 +470,38 @@ fn debug_output_never_shows_key_material() {
 fn pbkdf2_cost_limits() {
     use sworn_webcrypto::subtle::{MAX_PBKDF2_ITERATIONS, MAX_PBKDF2_WORK};
     assert_eq!(MAX_PBKDF2_ITERATIONS, 100_000);
-    let pk = dynamic::import_key("raw", &KeyData::bytes(b"pw".to_vec()), &alg("PBKDF2"), false, &["deriveBits", "deriveKey"]).unwrap();
+    let pk = dynamic::import_key(
+        "raw",
+        &KeyData::bytes(b"pw".to_vec()),
+        &alg("PBKDF2"),
+        false,
+        &["deriveBits", "deriveKey"],
+    )
+    .unwrap();
     // Over the iteration limit: NotSupportedError, as Cloudflare Workers throw.
     let e = dynamic::derive_bits(&pbkdf2_params("SHA-256", b"s", 100_001), &pk, Some(256)).unwrap_err();
     assert_eq!(e.dom_name(), "NotSupportedError");
     assert!(e.message().contains("100000"), "{e}");
-    assert_eq!(name(dynamic::derive_bits(&pbkdf2_params("SHA-1", b"s", u32::MAX), &pk, Some(160))), "NotSupportedError");
+    assert_eq!(
+        name(dynamic::derive_bits(&pbkdf2_params("SHA-1", b"s", u32::MAX), &pk, Some(160))),
+        "NotSupportedError"
+    );
     let pp = pbkdf2_params("SHA-256", b"s", 100_001);
     assert_eq!(name(dynamic::derive_key(&pp, &pk, &aes("AES-GCM", 128.0), true, &["encrypt"])), "NotSupportedError");
     // Within the iteration limit but too many output blocks: OperationError naming the limit.
     // 100,000 x 11 blocks of SHA-256 (352 bytes), 10,000 x 101 blocks of SHA-1 (2,020 bytes).
-    for (hash, iterations, bytes) in [("SHA-256", 100_000, 352u32), ("SHA-1", 10_000, 2_020), ("SHA-512", 100_000, 11 * 64)] {
+    for (hash, iterations, bytes) in
+        [("SHA-256", 100_000, 352u32), ("SHA-1", 10_000, 2_020), ("SHA-512", 100_000, 11 * 64)]
+    {
         let e = dynamic::derive_bits(&pbkdf2_params(hash, b"s", iterations), &pk, Some(bytes * 8)).unwrap_err();
         assert_eq!(e.dom_name(), "OperationError", "{hash}");
         assert!(e.message().contains(&MAX_PBKDF2_WORK.to_string()), "{e}");
     }
     let hmac = obj(AlgorithmInput::new("HMAC").with_str("hash", "SHA-256").with_number("length", 352.0 * 8.0));
-    assert_eq!(name(dynamic::derive_key(&pbkdf2_params("SHA-256", b"s", 100_000), &pk, &hmac, true, &["sign"])), "OperationError");
+    assert_eq!(
+        name(dynamic::derive_key(&pbkdf2_params("SHA-256", b"s", 100_000), &pk, &hmac, true, &["sign"])),
+        "OperationError"
+    );
     // Under the bound the derivation runs (1,000 iterations x 10 blocks).
     assert_eq!(dynamic::derive_bits(&pbkdf2_params("SHA-256", b"s", 1_000), &pk, Some(320 * 8)).unwrap().len(), 320);
 }

@@ -21,7 +21,12 @@ fn members(jwk: &JsonWebKey) -> Vec<String> {
     v
 }
 
-fn reimport(format: &str, exported: &ExportedKey, a: &sworn_webcrypto::AlgorithmIdentifier, usages: &[&str]) -> CryptoKey {
+fn reimport(
+    format: &str,
+    exported: &ExportedKey,
+    a: &sworn_webcrypto::AlgorithmIdentifier,
+    usages: &[&str],
+) -> CryptoKey {
     let data = match exported {
         ExportedKey::Bytes(b) => KeyData::bytes(b.to_vec()),
         ExportedKey::Jwk(j) => KeyData::Jwk(j.clone()),
@@ -35,10 +40,15 @@ fn bytes_of(e: &ExportedKey) -> Vec<u8> {
 
 #[test]
 fn hmac_round_trips_and_jwk_shape() {
-    for (hash, alg_name, bits) in [("SHA-1", "HS1", 512), ("SHA-256", "HS256", 512), ("SHA-384", "HS384", 1024), ("SHA-512", "HS512", 1024)] {
+    for (hash, alg_name, bits) in
+        [("SHA-1", "HS1", 512), ("SHA-256", "HS256", 512), ("SHA-384", "HS384", 1024), ("SHA-512", "HS512", 1024)]
+    {
         let key = dynamic::generate_key(&hmac_alg(hash), true, &["verify", "sign"]).unwrap().into_key().unwrap();
         // Default length is the hash block size.
-        assert_eq!(key.algorithm().to_json(), serde_json::json!({"name": "HMAC", "hash": {"name": hash}, "length": bits}));
+        assert_eq!(
+            key.algorithm().to_json(),
+            serde_json::json!({"name": "HMAC", "hash": {"name": hash}, "length": bits})
+        );
         assert_eq!(key.key_type(), KeyType::Secret);
         assert_eq!(key.usages().names(), vec!["sign", "verify"]);
         let raw = export("raw", &key);
@@ -76,7 +86,10 @@ fn aes_round_trips_and_jwk_alg() {
     for name in ["AES-GCM", "AES-CBC"] {
         for bits in [128u32, 192, 256] {
             let a = obj(sworn_webcrypto::AlgorithmInput::new(name).with_number("length", f64::from(bits)));
-            let key = dynamic::generate_key(&a, true, &["encrypt", "decrypt", "wrapKey", "unwrapKey"]).unwrap().into_key().unwrap();
+            let key = dynamic::generate_key(&a, true, &["encrypt", "decrypt", "wrapKey", "unwrapKey"])
+                .unwrap()
+                .into_key()
+                .unwrap();
             assert_eq!(key.algorithm().to_json(), serde_json::json!({"name": name, "length": bits}));
             let jwk = jwk_of(&key);
             assert_eq!(jwk.alg.as_deref(), Some(format!("A{bits}{}", &name[4..]).as_str()));
@@ -190,11 +203,17 @@ fn okp_round_trips_and_jwk_shape() {
         }
         assert_eq!(priv_jwk.x, pub_jwk.x);
 
-        for (format, e) in [("raw", raw.clone()), ("spki", ExportedKey::Bytes(spki.clone().into())), ("jwk", ExportedKey::Jwk(pub_jwk.clone()))] {
+        for (format, e) in [
+            ("raw", raw.clone()),
+            ("spki", ExportedKey::Bytes(spki.clone().into())),
+            ("jwk", ExportedKey::Jwk(pub_jwk.clone())),
+        ] {
             let k = reimport(format, &e, &alg(name), &pub_usages);
             assert_eq!(bytes_of(&export("raw", &k)), bytes_of(&raw), "{name} {format}");
         }
-        for (format, e) in [("pkcs8", ExportedKey::Bytes(pkcs8.clone().into())), ("jwk", ExportedKey::Jwk(priv_jwk.clone()))] {
+        for (format, e) in
+            [("pkcs8", ExportedKey::Bytes(pkcs8.clone().into())), ("jwk", ExportedKey::Jwk(priv_jwk.clone()))]
+        {
             let k = reimport(format, &e, &alg(name), &priv_usages);
             assert_eq!(bytes_of(&export("pkcs8", &k)), pkcs8, "{name} {format}");
         }

@@ -55,19 +55,43 @@ fn rfc5869_hkdf() {
     let salt = h("000102030405060708090a0b0c");
     let info = h("f0f1f2f3f4f5f6f7f8f9");
     let cases: [(&str, Vec<u8>, Vec<u8>, Vec<u8>, &str); 4] = [
-        ("SHA-256", vec![0x0b; 22], salt.clone(), info.clone(),
-         "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865"),
-        ("SHA-256", vec![0x0b; 22], vec![], vec![],
-         "8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d9d201395faa4b61a96c8"),
-        ("SHA-1", vec![0x0b; 11], salt, info,
-         "085a01ea1b10f36933068b56efa5ad81a4f14b822f5b091568a9cdd4f155fda2c22e422478d305f3f896"),
+        (
+            "SHA-256",
+            vec![0x0b; 22],
+            salt.clone(),
+            info.clone(),
+            "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865",
+        ),
+        (
+            "SHA-256",
+            vec![0x0b; 22],
+            vec![],
+            vec![],
+            "8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d9d201395faa4b61a96c8",
+        ),
+        (
+            "SHA-1",
+            vec![0x0b; 11],
+            salt,
+            info,
+            "085a01ea1b10f36933068b56efa5ad81a4f14b822f5b091568a9cdd4f155fda2c22e422478d305f3f896",
+        ),
         // Test case 7: absent salt; WebCrypto's empty salt is the same HMAC key.
-        ("SHA-1", vec![0x0c; 22], vec![], vec![],
-         "2c91117204d745f3500d636a62f64f0ab3bae548aa53d423b0d1f27ebba6f5e5673a081d70cce7acfc48"),
+        (
+            "SHA-1",
+            vec![0x0c; 22],
+            vec![],
+            vec![],
+            "2c91117204d745f3500d636a62f64f0ab3bae548aa53d423b0d1f27ebba6f5e5673a081d70cce7acfc48",
+        ),
     ];
     for (hash, ikm, salt, info, okm) in cases {
         let key = dynamic::import_key("raw", &KeyData::bytes(ikm), &alg("HKDF"), false, &["deriveBits"]).unwrap();
-        assert_eq!(dynamic::derive_bits(&hkdf_params(hash, &salt, &info), &key, Some(42 * 8)).unwrap(), h(okm), "{hash}");
+        assert_eq!(
+            dynamic::derive_bits(&hkdf_params(hash, &salt, &info), &key, Some(42 * 8)).unwrap(),
+            h(okm),
+            "{hash}"
+        );
     }
 }
 
@@ -92,7 +116,8 @@ fn rfc6070_and_rfc7914_pbkdf2() {
             continue;
         }
         let want = h(dk);
-        let key = dynamic::import_key("raw", &KeyData::bytes(pw.to_vec()), &alg("PBKDF2"), false, &["deriveBits"]).unwrap();
+        let key =
+            dynamic::import_key("raw", &KeyData::bytes(pw.to_vec()), &alg("PBKDF2"), false, &["deriveBits"]).unwrap();
         let got = dynamic::derive_bits(&pbkdf2_params(hash, salt, c), &key, Some(want.len() as u32 * 8)).unwrap();
         assert_eq!(got, want, "{hash} c={c}");
     }
@@ -104,12 +129,16 @@ fn sp800_38a_aes_cbc() {
     let pt = h("6bc1bee22e409f96e93d7e117393172a ae2d8a571e03ac9c9eb76fac45af8e51
                 30c81c46a35ce411e5fbc1191a0a52ef f69f2445df4f9b17ad2b417be66c3710");
     let cases = [
-        ("2b7e151628aed2a6abf7158809cf4f3c",
-         "7649abac8119b246cee98e9b12e9197d 5086cb9b507219ee95db113a917678b2
-          73bed6b8e3c1743b7116e69e22229516 3ff1caa1681fac09120eca307586e1a7"),
-        ("603deb1015ca71be2b73aef0857d77811f352c073b6108d72d9810a30914dff4",
-         "f58c4c04d6e5f1ba779eabfb5f7bfbd6 9cfc4e967edb808d679f777bc6702c7d
-          39f23369a9d9bacfa530e26304231461 b2eb05e2c39be9fcda6c19078c6a9d1b"),
+        (
+            "2b7e151628aed2a6abf7158809cf4f3c",
+            "7649abac8119b246cee98e9b12e9197d 5086cb9b507219ee95db113a917678b2
+          73bed6b8e3c1743b7116e69e22229516 3ff1caa1681fac09120eca307586e1a7",
+        ),
+        (
+            "603deb1015ca71be2b73aef0857d77811f352c073b6108d72d9810a30914dff4",
+            "f58c4c04d6e5f1ba779eabfb5f7bfbd6 9cfc4e967edb808d679f777bc6702c7d
+          39f23369a9d9bacfa530e26304231461 b2eb05e2c39be9fcda6c19078c6a9d1b",
+        ),
     ];
     for (key, ct) in cases {
         let k = import_raw(&h(key), alg("AES-CBC"), &["encrypt", "decrypt"]);
@@ -180,7 +209,9 @@ fn rfc8032_ed25519() {
          "6291d657deec24024827e69c3abe01a30ce548a284743a445e3680d7db5ac3ac18ff9b538d16f290ae67f760984dc6594a7c15e9716ed28dc027beceea1ec40a"),
     ];
     for (sk, pk, msg, sig) in cases {
-        let private = dynamic::import_key("pkcs8", &KeyData::bytes(okp_pkcs8(0x70, &h(sk))), &alg("Ed25519"), true, &["sign"]).unwrap();
+        let private =
+            dynamic::import_key("pkcs8", &KeyData::bytes(okp_pkcs8(0x70, &h(sk))), &alg("Ed25519"), true, &["sign"])
+                .unwrap();
         let public = dynamic::import_key("raw", &KeyData::bytes(h(pk)), &alg("Ed25519"), true, &["verify"]).unwrap();
         assert_eq!(dynamic::sign(&alg("Ed25519"), &private, &h(msg)).unwrap(), h(sig));
         assert!(dynamic::verify(&alg("Ed25519"), &public, &h(sig), &h(msg)).unwrap());
@@ -204,15 +235,26 @@ fn base64url(b: &[u8]) -> String {
 fn rfc7748_x25519() {
     // Section 5.2: scalar multiplication with arbitrary u (high bit masked).
     let cases = [
-        ("a546e36bf0527c9d3b16154b82465edd62144c0ac1fc5a18506a2244ba449ac4",
-         "e6db6867583030db3594c1a424b15f7c726624ec26b3353b10a903a6d0ab1c4c",
-         "c3da55379de9c6908e94ea4df28d084f32eccf03491c71f754b4075577a28552"),
-        ("4b66e9d4d1b4673c5ad22691957d6af5c11b6421e0ea01d42ca4169e7918ba0d",
-         "e5210f12786811d3f4b7959d0538ae2c31dbe7106fc03c3efc4cd549c715a493",
-         "95cbde9476e8907d7aade45cb4b873f88b595a68799fa152e6f8f7647aac7957"),
+        (
+            "a546e36bf0527c9d3b16154b82465edd62144c0ac1fc5a18506a2244ba449ac4",
+            "e6db6867583030db3594c1a424b15f7c726624ec26b3353b10a903a6d0ab1c4c",
+            "c3da55379de9c6908e94ea4df28d084f32eccf03491c71f754b4075577a28552",
+        ),
+        (
+            "4b66e9d4d1b4673c5ad22691957d6af5c11b6421e0ea01d42ca4169e7918ba0d",
+            "e5210f12786811d3f4b7959d0538ae2c31dbe7106fc03c3efc4cd549c715a493",
+            "95cbde9476e8907d7aade45cb4b873f88b595a68799fa152e6f8f7647aac7957",
+        ),
     ];
     for (k, u, out) in cases {
-        let private = dynamic::import_key("pkcs8", &KeyData::bytes(okp_pkcs8(0x6e, &h(k))), &alg("X25519"), false, &["deriveBits"]).unwrap();
+        let private = dynamic::import_key(
+            "pkcs8",
+            &KeyData::bytes(okp_pkcs8(0x6e, &h(k))),
+            &alg("X25519"),
+            false,
+            &["deriveBits"],
+        )
+        .unwrap();
         let public = dynamic::import_key("raw", &KeyData::bytes(h(u)), &alg("X25519"), true, &[] as &[&str]).unwrap();
         assert_eq!(dynamic::derive_bits(&derive_with("X25519", &public), &private, None).unwrap(), h(out));
     }
@@ -230,8 +272,22 @@ fn rfc7748_x25519() {
     };
     let a = import_private(&alice, "8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a");
     let b = import_private(&bob, "de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f");
-    let a_pub = dynamic::import_key("raw", &KeyData::bytes(h("8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a")), &alg("X25519"), true, &[] as &[&str]).unwrap();
-    let b_pub = dynamic::import_key("raw", &KeyData::bytes(h("de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f")), &alg("X25519"), true, &[] as &[&str]).unwrap();
+    let a_pub = dynamic::import_key(
+        "raw",
+        &KeyData::bytes(h("8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a")),
+        &alg("X25519"),
+        true,
+        &[] as &[&str],
+    )
+    .unwrap();
+    let b_pub = dynamic::import_key(
+        "raw",
+        &KeyData::bytes(h("de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f")),
+        &alg("X25519"),
+        true,
+        &[] as &[&str],
+    )
+    .unwrap();
     assert_eq!(dynamic::derive_bits(&derive_with("X25519", &b_pub), &a, None).unwrap(), shared);
     assert_eq!(dynamic::derive_bits(&derive_with("X25519", &a_pub), &b, Some(128)).unwrap(), shared[..16]);
 }
@@ -267,16 +323,36 @@ fn rfc6979_ecdsa() {
             y: "7903FE1008B8BC99A41AE9E95628BC64F2F1B20C2D7E9F5177A3C294D4462299",
             native: "SHA-256",
             sigs: &[
-                ("SHA-256", "sample", "EFD48B2AACB6A8FD1140DD9CD45E81D69D2C877B56AAF991C34D0EA84EAF3716",
-                 "F7CB1C942D657C41D436C7A1B6E29F65F3E900DBB9AFF4064DC4AB2F843ACDA8"),
-                ("SHA-256", "test", "F1ABB023518351CD71D881567B1EA663ED3EFCF6C5132B354F28D3B0B7D38367",
-                 "019F4113742A2B14BD25926B49C649155F267E60D3814B4C0CC84250E46F0083"),
-                ("SHA-1", "sample", "61340C88C3AAEBEB4F6D667F672CA9759A6CCAA9FA8811313039EE4A35471D32",
-                 "6D7F147DAC089441BB2E2FE8F7A3FA264B9C475098FDCF6E00D7C996E1B8B7EB"),
-                ("SHA-384", "sample", "0EAFEA039B20E9B42309FB1D89E213057CBF973DC0CFC8F129EDDDC800EF7719",
-                 "4861F0491E6998B9455193E34E7B0D284DDD7149A74B95B9261F13ABDE940954"),
-                ("SHA-512", "sample", "8496A60B5E9B47C825488827E0495B0E3FA109EC4568FD3F8D1097678EB97F00",
-                 "2362AB1ADBE2B8ADF9CB9EDAB740EA6049C028114F2460F96554F61FAE3302FE"),
+                (
+                    "SHA-256",
+                    "sample",
+                    "EFD48B2AACB6A8FD1140DD9CD45E81D69D2C877B56AAF991C34D0EA84EAF3716",
+                    "F7CB1C942D657C41D436C7A1B6E29F65F3E900DBB9AFF4064DC4AB2F843ACDA8",
+                ),
+                (
+                    "SHA-256",
+                    "test",
+                    "F1ABB023518351CD71D881567B1EA663ED3EFCF6C5132B354F28D3B0B7D38367",
+                    "019F4113742A2B14BD25926B49C649155F267E60D3814B4C0CC84250E46F0083",
+                ),
+                (
+                    "SHA-1",
+                    "sample",
+                    "61340C88C3AAEBEB4F6D667F672CA9759A6CCAA9FA8811313039EE4A35471D32",
+                    "6D7F147DAC089441BB2E2FE8F7A3FA264B9C475098FDCF6E00D7C996E1B8B7EB",
+                ),
+                (
+                    "SHA-384",
+                    "sample",
+                    "0EAFEA039B20E9B42309FB1D89E213057CBF973DC0CFC8F129EDDDC800EF7719",
+                    "4861F0491E6998B9455193E34E7B0D284DDD7149A74B95B9261F13ABDE940954",
+                ),
+                (
+                    "SHA-512",
+                    "sample",
+                    "8496A60B5E9B47C825488827E0495B0E3FA109EC4568FD3F8D1097678EB97F00",
+                    "2362AB1ADBE2B8ADF9CB9EDAB740EA6049C028114F2460F96554F61FAE3302FE",
+                ),
             ],
         },
         Curve {
@@ -286,27 +362,40 @@ fn rfc6979_ecdsa() {
             y: "8015D9B72D7D57244EA8EF9AC0C621896708A59367F9DFB9F54CA84B3F1C9DB1288B231C3AE0D4FE7344FD2533264720",
             native: "SHA-384",
             sigs: &[
-                ("SHA-384", "sample",
-                 "94EDBB92A5ECB8AAD4736E56C691916B3F88140666CE9FA73D64C4EA95AD133C81A648152E44ACF96E36DD1E80FABE46",
-                 "99EF4AEB15F178CEA1FE40DB2603138F130E740A19624526203B6351D0A3A94FA329C145786E679E7B82C71A38628AC8"),
-                ("SHA-384", "test",
-                 "8203B63D3C853E8D77227FB377BCF7B7B772E97892A80F36AB775D509D7A5FEB0542A7F0812998DA8F1DD3CA3CF023DB",
-                 "DDD0760448D42D8A43AF45AF836FCE4DE8BE06B485E9B61B827C2F13173923E06A739F040649A667BF3B828246BAA5A5"),
+                (
+                    "SHA-384",
+                    "sample",
+                    "94EDBB92A5ECB8AAD4736E56C691916B3F88140666CE9FA73D64C4EA95AD133C81A648152E44ACF96E36DD1E80FABE46",
+                    "99EF4AEB15F178CEA1FE40DB2603138F130E740A19624526203B6351D0A3A94FA329C145786E679E7B82C71A38628AC8",
+                ),
+                (
+                    "SHA-384",
+                    "test",
+                    "8203B63D3C853E8D77227FB377BCF7B7B772E97892A80F36AB775D509D7A5FEB0542A7F0812998DA8F1DD3CA3CF023DB",
+                    "DDD0760448D42D8A43AF45AF836FCE4DE8BE06B485E9B61B827C2F13173923E06A739F040649A667BF3B828246BAA5A5",
+                ),
             ],
         },
     ];
     for c in curves {
-        let private = dynamic::import_key("jwk", &ec_jwk(c.name, c.d, c.x, c.y), &ec("ECDSA", c.name), true, &["sign"]).unwrap();
+        let private =
+            dynamic::import_key("jwk", &ec_jwk(c.name, c.d, c.x, c.y), &ec("ECDSA", c.name), true, &["sign"]).unwrap();
         let mut point = vec![4u8];
         point.extend(h(c.x));
         point.extend(h(c.y));
-        let public = dynamic::import_key("raw", &KeyData::bytes(point), &ec("ECDSA", c.name), true, &["verify"]).unwrap();
+        let public =
+            dynamic::import_key("raw", &KeyData::bytes(point), &ec("ECDSA", c.name), true, &["verify"]).unwrap();
         for (hash, msg, r, s) in c.sigs {
             let mut sig = h(r);
             sig.extend(h(s));
             assert!(dynamic::verify(&ecdsa(hash), &public, &sig, msg.as_bytes()).unwrap(), "{} {hash} {msg}", c.name);
             if *hash == c.native {
-                assert_eq!(dynamic::sign(&ecdsa(hash), &private, msg.as_bytes()).unwrap(), sig, "{} {hash} {msg}", c.name);
+                assert_eq!(
+                    dynamic::sign(&ecdsa(hash), &private, msg.as_bytes()).unwrap(),
+                    sig,
+                    "{} {hash} {msg}",
+                    c.name
+                );
             }
             // A different hash must not verify.
             let other = if *hash == "SHA-512" { "SHA-256" } else { "SHA-512" };

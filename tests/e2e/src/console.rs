@@ -31,9 +31,7 @@ impl Console {
                 match reader.read_until(b'\n', &mut buf) {
                     Ok(0) | Err(_) => break,
                     Ok(_) => {
-                        let line = String::from_utf8_lossy(&buf)
-                            .trim_end_matches(['\r', '\n'])
-                            .to_owned();
+                        let line = String::from_utf8_lossy(&buf).trim_end_matches(['\r', '\n']).to_owned();
                         eprintln!("{echo_prefix}{line}");
                         let (m, cv) = &*c.inner;
                         m.lock().unwrap_or_else(|e| e.into_inner()).lines.push(line);
@@ -60,41 +58,20 @@ impl Console {
             }
             let now = Instant::now();
             if g.closed || now >= deadline {
-                let tail: Vec<&str> = g
-                    .lines
-                    .iter()
-                    .rev()
-                    .take(30)
-                    .rev()
-                    .map(String::as_str)
-                    .collect();
-                let why = if g.closed {
-                    "console closed"
-                } else {
-                    "deadline"
-                };
+                let tail: Vec<&str> = g.lines.iter().rev().take(30).rev().map(String::as_str).collect();
+                let why = if g.closed { "console closed" } else { "deadline" };
                 return Err(E2eError::Timeout(
                     timeout,
-                    format!(
-                        "console line containing {needle:?} ({why}); last lines:\n  {}",
-                        tail.join("\n  ")
-                    ),
+                    format!("console line containing {needle:?} ({why}); last lines:\n  {}", tail.join("\n  ")),
                 ));
             }
-            g = cv
-                .wait_timeout(g, deadline - now)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
+            g = cv.wait_timeout(g, deadline - now).unwrap_or_else(|e| e.into_inner()).0;
         }
     }
 
     /// Lines that contain `needle`.
     pub fn grep(&self, needle: &str) -> Vec<String> {
         let g = self.inner.0.lock().unwrap_or_else(|e| e.into_inner());
-        g.lines
-            .iter()
-            .filter(|l| l.contains(needle))
-            .cloned()
-            .collect()
+        g.lines.iter().filter(|l| l.contains(needle)).cloned().collect()
     }
 }

@@ -46,10 +46,7 @@ pub struct ProxyOptions {
 impl ProxyOptions {
     /// host-proxy from `SWORN_HOST_PROXY` (set by `make test-e2e`).
     pub fn from_env(args: Vec<String>) -> Result<Self> {
-        Ok(Self {
-            binary: env_path("SWORN_HOST_PROXY", "host-proxy (make host-proxy)")?,
-            args,
-        })
+        Ok(Self { binary: env_path("SWORN_HOST_PROXY", "host-proxy (make host-proxy)")?, args })
     }
 }
 
@@ -80,16 +77,11 @@ impl HostProxy {
         let deadline = Instant::now() + timeout;
         loop {
             self.guard.check_running()?;
-            if std::net::TcpStream::connect_timeout(&self.ingress, Duration::from_millis(200))
-                .is_ok()
-            {
+            if std::net::TcpStream::connect_timeout(&self.ingress, Duration::from_millis(200)).is_ok() {
                 return Ok(());
             }
             if Instant::now() >= deadline {
-                return Err(E2eError::Timeout(
-                    timeout,
-                    format!("host-proxy to listen on {}", self.ingress),
-                ));
+                return Err(E2eError::Timeout(timeout, format!("host-proxy to listen on {}", self.ingress)));
             }
             sleep(Duration::from_millis(50));
         }
@@ -117,12 +109,8 @@ impl ImageInputs {
         Ok(Self {
             eif_tool: env_path("SWORN_EIF_TOOL", "eif tool")?,
             kernel: env_path("SWORN_KERNEL", "kernel")?,
-            cmdline: std::env::var("SWORN_EIF_CMDLINE")
-                .map_err(|_| E2eError::MissingEnv("SWORN_EIF_CMDLINE"))?,
-            stage: env_path(
-                "SWORN_ENCLAVE_STAGE",
-                "ramdisk staging directory (make eif)",
-            )?,
+            cmdline: std::env::var("SWORN_EIF_CMDLINE").map_err(|_| E2eError::MissingEnv("SWORN_EIF_CMDLINE"))?,
+            stage: env_path("SWORN_ENCLAVE_STAGE", "ramdisk staging directory (make eif)")?,
         })
     }
 
@@ -144,10 +132,7 @@ impl ImageInputs {
             .status()
             .map_err(io_err("run cp"))?;
         if !status.success() {
-            return Err(E2eError::Protocol(format!(
-                "cp -a {}/app failed: {status}",
-                self.stage.display()
-            )));
+            return Err(E2eError::Protocol(format!("cp -a {}/app failed: {status}", self.stage.display())));
         }
         std::fs::write(app.join("cmd"), cmd).map_err(io_err("write variant /cmd"))?;
         for (rel, contents) in files {
@@ -185,9 +170,7 @@ impl ImageInputs {
             .status()
             .map_err(io_err(format!("run {}", self.eif_tool.display())))?;
         if !status.success() {
-            return Err(E2eError::Protocol(format!(
-                "eif build of the variant image failed: {status}"
-            )));
+            return Err(E2eError::Protocol(format!("eif build of the variant image failed: {status}")));
         }
         Ok(out)
     }
@@ -196,10 +179,7 @@ impl ImageInputs {
 fn env_path(name: &'static str, what: &'static str) -> Result<PathBuf> {
     let p = PathBuf::from(std::env::var_os(name).ok_or(E2eError::MissingEnv(name))?);
     if !p.exists() {
-        return Err(E2eError::MissingFile {
-            what,
-            path: p.display().to_string(),
-        });
+        return Err(E2eError::MissingFile { what, path: p.display().to_string() });
     }
     Ok(p)
 }
@@ -208,10 +188,7 @@ impl Tools {
     pub fn from_env() -> Result<Self> {
         Ok(Self {
             qemu: env_path("SWORN_QEMU", "QEMU (make emulator)")?,
-            vhost_device_vsock: env_path(
-                "SWORN_VHOST_DEVICE_VSOCK",
-                "vhost-device-vsock (make emulator)",
-            )?,
+            vhost_device_vsock: env_path("SWORN_VHOST_DEVICE_VSOCK", "vhost-device-vsock (make emulator)")?,
             firmware: env_path("SWORN_QEMU_FIRMWARE", "QEMU firmware directory")?,
             eif: env_path("SWORN_EIF", "enclave image (make eif)")?,
         })
@@ -236,12 +213,7 @@ pub struct BootOptions {
 
 impl Default for BootOptions {
     fn default() -> Self {
-        Self {
-            memory_mib: 512,
-            cpus: 2,
-            guest_cid: 16,
-            append: "sworn.parent_cid=2".into(),
-        }
+        Self { memory_mib: 512, cpus: 2, guest_cid: 16, append: "sworn.parent_cid=2".into() }
     }
 }
 
@@ -260,11 +232,8 @@ struct HeartbeatListener {
 
 impl HeartbeatListener {
     fn start(path: &Path) -> Result<Self> {
-        let listener =
-            UnixListener::bind(path).map_err(io_err(format!("bind {}", path.display())))?;
-        listener
-            .set_nonblocking(true)
-            .map_err(io_err("heartbeat listener nonblocking"))?;
+        let listener = UnixListener::bind(path).map_err(io_err(format!("bind {}", path.display())))?;
+        listener.set_nonblocking(true).map_err(io_err("heartbeat listener nonblocking"))?;
         let stop = Arc::new(AtomicBool::new(false));
         let seen = Arc::new(Mutex::new(Vec::new()));
         let (s, v) = (stop.clone(), seen.clone());
@@ -278,10 +247,7 @@ impl HeartbeatListener {
                         if conn.read_exact(&mut b).is_ok() {
                             v.lock()
                                 .unwrap_or_else(|e| e.into_inner())
-                                .push(HeartbeatSeen {
-                                    byte: b[0],
-                                    at: Instant::now(),
-                                });
+                                .push(HeartbeatSeen { byte: b[0], at: Instant::now() });
                             if b[0] == HEARTBEAT_BYTE {
                                 let _ = conn.write_all(&[HEARTBEAT_BYTE]);
                             }
@@ -320,10 +286,7 @@ fn wait_for_path(path: &Path, timeout: Duration, proc_: &mut Guarded) -> Result<
     while !path.exists() {
         proc_.check_running()?;
         if Instant::now() >= deadline {
-            return Err(E2eError::Timeout(
-                timeout,
-                format!("{} to appear", path.display()),
-            ));
+            return Err(E2eError::Timeout(timeout, format!("{} to appear", path.display())));
         }
         sleep(Duration::from_millis(20));
     }
@@ -339,11 +302,7 @@ impl Enclave {
 
     /// Same, with host-proxy answering the heartbeat, forwarding a local TCP
     /// port into the enclave and serving SOCKS5 egress.
-    pub fn boot_behind_proxy(
-        tools: &Tools,
-        opts: &BootOptions,
-        proxy: &ProxyOptions,
-    ) -> Result<Self> {
+    pub fn boot_behind_proxy(tools: &Tools, opts: &BootOptions, proxy: &ProxyOptions) -> Result<Self> {
         Self::boot_with(tools, opts, Some(proxy))
     }
 
@@ -381,12 +340,7 @@ impl Enclave {
                 ];
                 args.extend(p.args.iter().cloned());
                 let guard = HostProxy::spawn(&p.binary, &args)?;
-                let mut hp = HostProxy {
-                    guard,
-                    binary: p.binary.clone(),
-                    args,
-                    ingress,
-                };
+                let mut hp = HostProxy { guard, binary: p.binary.clone(), args, ingress };
                 hp.wait_listening(Duration::from_secs(20))?;
                 (None, Some(hp))
             }
@@ -413,25 +367,12 @@ impl Enclave {
         let started = Instant::now();
         let mut qemu = Guarded::spawn("qemu-system-x86_64", cmd)?;
         let qemu_stdin = qemu.child_mut().stdin.take();
-        let console = Console::capture(
-            qemu.take_stdout()
-                .ok_or_else(|| E2eError::Protocol("no QEMU stdout".into()))?,
-            "guest| ",
-        );
+        let console =
+            Console::capture(qemu.take_stdout().ok_or_else(|| E2eError::Protocol("no QEMU stdout".into()))?, "guest| ");
         if let Some(err) = qemu.child_mut().stderr.take() {
             Console::capture(err, "qemu!  ");
         }
-        Ok(Self {
-            qemu,
-            qemu_stdin,
-            proxy,
-            backend,
-            heartbeat,
-            console,
-            started,
-            uds,
-            _dir: dir,
-        })
+        Ok(Self { qemu, qemu_stdin, proxy, backend, heartbeat, console, started, uds, _dir: dir })
     }
 
     /// Waits for the guest's heartbeat (answered by the harness).
@@ -443,22 +384,13 @@ impl Enclave {
             ));
         };
         loop {
-            if let Some(seen) = heartbeat
-                .seen
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .first()
-                .copied()
-            {
+            if let Some(seen) = heartbeat.seen.lock().unwrap_or_else(|e| e.into_inner()).first().copied() {
                 return Ok(seen);
             }
             self.qemu.check_running()?;
             self.backend.check_running()?;
             if Instant::now() >= deadline {
-                return Err(E2eError::Timeout(
-                    timeout,
-                    "the guest's heartbeat on port 9000".into(),
-                ));
+                return Err(E2eError::Timeout(timeout, "the guest's heartbeat on port 9000".into()));
             }
             sleep(Duration::from_millis(20));
         }
@@ -467,54 +399,33 @@ impl Enclave {
     /// Opens a stream to guest vsock `port` with the backend's
     /// `CONNECT <port>\n` / `OK <n>\n` handshake; one attempt.
     pub fn connect(&self, port: u32, io_timeout: Duration) -> Result<UnixStream> {
-        let mut s = UnixStream::connect(&self.uds)
-            .map_err(io_err(format!("connect {}", self.uds.display())))?;
-        s.set_read_timeout(Some(io_timeout))
-            .map_err(io_err("set read timeout"))?;
-        s.set_write_timeout(Some(io_timeout))
-            .map_err(io_err("set write timeout"))?;
-        s.write_all(format!("CONNECT {port}\n").as_bytes())
-            .map_err(io_err("send CONNECT"))?;
+        let mut s = UnixStream::connect(&self.uds).map_err(io_err(format!("connect {}", self.uds.display())))?;
+        s.set_read_timeout(Some(io_timeout)).map_err(io_err("set read timeout"))?;
+        s.set_write_timeout(Some(io_timeout)).map_err(io_err("set write timeout"))?;
+        s.write_all(format!("CONNECT {port}\n").as_bytes()).map_err(io_err("send CONNECT"))?;
         let mut line = Vec::new();
         let mut b = [0u8; 1];
         while line.len() < 64 {
-            match s
-                .read(&mut b)
-                .map_err(io_err(format!("read CONNECT {port} answer")))?
-            {
-                0 => {
-                    return Err(E2eError::Protocol(format!(
-                        "backend closed the connection to guest port {port}"
-                    )))
-                }
+            match s.read(&mut b).map_err(io_err(format!("read CONNECT {port} answer")))? {
+                0 => return Err(E2eError::Protocol(format!("backend closed the connection to guest port {port}"))),
                 _ if b[0] == b'\n' => break,
                 _ => line.push(b[0]),
             }
         }
         let line = String::from_utf8_lossy(&line);
         if !line.starts_with("OK ") {
-            return Err(E2eError::Protocol(format!(
-                "CONNECT {port} answered {line:?}"
-            )));
+            return Err(E2eError::Protocol(format!("CONNECT {port} answered {line:?}")));
         }
         Ok(s)
     }
 
     /// GET `path` on guest `port`, retrying the connection until `timeout`
     /// (the server may not listen yet).
-    pub fn http_get_retry(
-        &mut self,
-        port: u32,
-        path: &str,
-        timeout: Duration,
-    ) -> Result<http::Response> {
+    pub fn http_get_retry(&mut self, port: u32, path: &str, timeout: Duration) -> Result<http::Response> {
         let deadline = Instant::now() + timeout;
         loop {
             self.qemu.check_running()?;
-            let last = match self
-                .connect(port, Duration::from_secs(30))
-                .and_then(|mut s| http::get(&mut s, path))
-            {
+            let last = match self.connect(port, Duration::from_secs(30)).and_then(|mut s| http::get(&mut s, path)) {
                 Ok(r) => return Ok(r),
                 Err(e) => e.to_string(),
             };
@@ -543,9 +454,7 @@ impl Enclave {
         body: &[u8],
         timeout: Duration,
     ) -> Result<http::Response> {
-        let addr = self
-            .ingress()
-            .ok_or_else(|| E2eError::Protocol("no host-proxy in front of this enclave".into()))?;
+        let addr = self.ingress().ok_or_else(|| E2eError::Protocol("no host-proxy in front of this enclave".into()))?;
         let deadline = Instant::now() + timeout;
         loop {
             self.qemu.check_running()?;
@@ -555,8 +464,7 @@ impl Enclave {
             let attempt = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(5))
                 .map_err(io_err(format!("connect {addr}")))
                 .and_then(|mut s| {
-                    s.set_read_timeout(Some(Duration::from_secs(60)))
-                        .map_err(io_err("set read timeout"))?;
+                    s.set_read_timeout(Some(Duration::from_secs(60))).map_err(io_err("set read timeout"))?;
                     http::request(&mut s, method, path, content_type, body)
                 });
             let last = match attempt {
@@ -565,10 +473,7 @@ impl Enclave {
                 Err(e) => e.to_string(),
             };
             if Instant::now() >= deadline {
-                return Err(E2eError::Timeout(
-                    timeout,
-                    format!("{method} {path} through host-proxy (last: {last})"),
-                ));
+                return Err(E2eError::Timeout(timeout, format!("{method} {path} through host-proxy (last: {last})")));
             }
             sleep(Duration::from_millis(250));
         }
@@ -577,10 +482,7 @@ impl Enclave {
     /// Stops host-proxy with SIGTERM and starts it again with the same command
     /// line; returns once it listens again.
     pub fn restart_proxy(&mut self, timeout: Duration) -> Result<ExitStatus> {
-        let p = self
-            .proxy
-            .as_mut()
-            .ok_or_else(|| E2eError::Protocol("no host-proxy to restart".into()))?;
+        let p = self.proxy.as_mut().ok_or_else(|| E2eError::Protocol("no host-proxy to restart".into()))?;
         let status = p.guard.stop(Signal::SIGTERM, timeout)?;
         p.guard = HostProxy::spawn(&p.binary, &p.args)?;
         p.wait_listening(timeout)?;
@@ -590,18 +492,11 @@ impl Enclave {
     /// Magic SysRq on the guest's serial console: QEMU's `Ctrl-A b` sends a
     /// BREAK, then `key` (e.g. `i`: SIGKILL to every process but init).
     pub fn sysrq(&mut self, key: char) -> Result<()> {
-        let stdin = self
-            .qemu_stdin
-            .as_mut()
-            .ok_or_else(|| E2eError::Protocol("QEMU's stdin is not piped".into()))?;
-        stdin
-            .write_all(b"\x01b")
-            .map_err(io_err("send Ctrl-A b to QEMU"))?;
+        let stdin = self.qemu_stdin.as_mut().ok_or_else(|| E2eError::Protocol("QEMU's stdin is not piped".into()))?;
+        stdin.write_all(b"\x01b").map_err(io_err("send Ctrl-A b to QEMU"))?;
         stdin.flush().map_err(io_err("flush QEMU stdin"))?;
         sleep(Duration::from_millis(300));
-        stdin
-            .write_all(key.to_string().as_bytes())
-            .map_err(io_err("send the SysRq key"))?;
+        stdin.write_all(key.to_string().as_bytes()).map_err(io_err("send the SysRq key"))?;
         stdin.flush().map_err(io_err("flush QEMU stdin"))
     }
 

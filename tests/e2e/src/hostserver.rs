@@ -26,32 +26,19 @@ fn tls_err(what: &str) -> impl FnOnce(rcgen::Error) -> E2eError + '_ {
 
 impl TestCa {
     pub fn new() -> Result<Self> {
-        use rcgen::{
-            BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose,
-        };
+        use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
         let ca_key = KeyPair::generate().map_err(tls_err("CA key"))?;
-        let mut ca =
-            CertificateParams::new(Vec::<String>::new()).map_err(tls_err("CA parameters"))?;
-        ca.distinguished_name
-            .push(DnType::CommonName, "sworn e2e test CA");
+        let mut ca = CertificateParams::new(Vec::<String>::new()).map_err(tls_err("CA parameters"))?;
+        ca.distinguished_name.push(DnType::CommonName, "sworn e2e test CA");
         ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        ca.key_usages = vec![
-            KeyUsagePurpose::KeyCertSign,
-            KeyUsagePurpose::DigitalSignature,
-        ];
+        ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::DigitalSignature];
         let ca_cert = ca.self_signed(&ca_key).map_err(tls_err("CA certificate"))?;
         let issuer = Issuer::new(ca, ca_key);
         let key = KeyPair::generate().map_err(tls_err("server key"))?;
         let leaf = CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])
             .map_err(tls_err("server parameters"))?;
-        let cert = leaf
-            .signed_by(&key, &issuer)
-            .map_err(tls_err("server certificate"))?;
-        Ok(Self {
-            ca_pem: ca_cert.pem(),
-            cert_der: cert.der().clone(),
-            key_der: key.serialize_der(),
-        })
+        let cert = leaf.signed_by(&key, &issuer).map_err(tls_err("server certificate"))?;
+        Ok(Self { ca_pem: ca_cert.pem(), cert_der: cert.der().clone(), key_der: key.serialize_der() })
     }
 }
 
@@ -84,14 +71,9 @@ impl HostServer {
     }
 
     fn start(tls: Option<Arc<rustls::ServerConfig>>) -> Result<Self> {
-        let listener =
-            TcpListener::bind("127.0.0.1:0").map_err(io_err("bind a test server on 127.0.0.1"))?;
-        let addr = listener
-            .local_addr()
-            .map_err(io_err("test server address"))?;
-        listener
-            .set_nonblocking(true)
-            .map_err(io_err("test server nonblocking"))?;
+        let listener = TcpListener::bind("127.0.0.1:0").map_err(io_err("bind a test server on 127.0.0.1"))?;
+        let addr = listener.local_addr().map_err(io_err("test server address"))?;
+        listener.set_nonblocking(true).map_err(io_err("test server nonblocking"))?;
         let requests = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
         let (log, halt) = (requests.clone(), stop.clone());
@@ -106,18 +88,11 @@ impl HostServer {
                 }
             }
         });
-        Ok(Self {
-            addr,
-            requests,
-            stop,
-        })
+        Ok(Self { addr, requests, stop })
     }
 
     pub fn requests(&self) -> Vec<String> {
-        self.requests
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.requests.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 }
 
@@ -156,13 +131,8 @@ fn exchange(mut stream: impl Read + Write, scheme: &str, log: &Mutex<Vec<String>
     let text = String::from_utf8_lossy(&head);
     let line = text.lines().next().unwrap_or_default();
     let mut parts = line.split(' ');
-    let (method, path) = (
-        parts.next().unwrap_or_default(),
-        parts.next().unwrap_or_default(),
-    );
-    log.lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .push(format!("{method} {path}"));
+    let (method, path) = (parts.next().unwrap_or_default(), parts.next().unwrap_or_default());
+    log.lock().unwrap_or_else(|e| e.into_inner()).push(format!("{method} {path}"));
     let body = format!("{scheme} hello from the host: {path}");
     let reply = format!(
         "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",

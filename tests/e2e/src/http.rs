@@ -15,10 +15,7 @@ pub struct Response {
 
 impl Response {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 
     pub fn text(&self) -> String {
@@ -50,13 +47,9 @@ pub fn request(
     req.push_str("\r\n");
     let mut bytes = req.into_bytes();
     bytes.extend_from_slice(body);
-    stream
-        .write_all(&bytes)
-        .map_err(io_err(format!("send {method} {path}")))?;
+    stream.write_all(&bytes).map_err(io_err(format!("send {method} {path}")))?;
     let mut raw = Vec::new();
-    stream
-        .read_to_end(&mut raw)
-        .map_err(io_err(format!("read response to {method} {path}")))?;
+    stream.read_to_end(&mut raw).map_err(io_err(format!("read response to {method} {path}")))?;
     parse(&raw).map_err(|e| E2eError::Protocol(format!("{method} {path}: {e}")))
 }
 
@@ -65,8 +58,7 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 }
 
 pub fn parse(raw: &[u8]) -> std::result::Result<Response, String> {
-    let end = find(raw, b"\r\n\r\n")
-        .ok_or_else(|| format!("no end of headers in {} bytes", raw.len()))?;
+    let end = find(raw, b"\r\n\r\n").ok_or_else(|| format!("no end of headers in {} bytes", raw.len()))?;
     let head = std::str::from_utf8(&raw[..end]).map_err(|_| "headers are not UTF-8".to_owned())?;
     let mut lines = head.split("\r\n");
     let status_line = lines.next().unwrap_or_default();
@@ -75,28 +67,15 @@ pub fn parse(raw: &[u8]) -> std::result::Result<Response, String> {
     if !version.starts_with("HTTP/1.") {
         return Err(format!("bad status line {status_line:?}"));
     }
-    let status = parts
-        .next()
-        .and_then(|s| s.parse::<u16>().ok())
-        .ok_or_else(|| format!("bad status line {status_line:?}"))?;
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
-        .collect();
+    let status =
+        parts.next().and_then(|s| s.parse::<u16>().ok()).ok_or_else(|| format!("bad status line {status_line:?}"))?;
+    let headers: Vec<(String, String)> =
+        lines.filter_map(|l| l.split_once(':')).map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned())).collect();
     let rest = &raw[end + 4..];
-    let chunked = headers.iter().any(|(k, v)| {
-        k.eq_ignore_ascii_case("transfer-encoding") && v.eq_ignore_ascii_case("chunked")
-    });
-    let body = if chunked {
-        dechunk(rest)?
-    } else {
-        rest.to_vec()
-    };
-    Ok(Response {
-        status,
-        headers,
-        body,
-    })
+    let chunked =
+        headers.iter().any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.eq_ignore_ascii_case("chunked"));
+    let body = if chunked { dechunk(rest)? } else { rest.to_vec() };
+    Ok(Response { status, headers, body })
 }
 
 fn dechunk(mut data: &[u8]) -> std::result::Result<Vec<u8>, String> {
@@ -127,7 +106,9 @@ mod tests {
         let r = parse(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok").unwrap();
         assert_eq!((r.status, r.text()), (200, "ok".into()));
         assert_eq!(r.header("Content-Length"), Some("2"));
-        let r = parse(b"HTTP/1.1 404 Not Found\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n2;x=y\r\nde\r\n0\r\n\r\n").unwrap();
+        let r =
+            parse(b"HTTP/1.1 404 Not Found\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n2;x=y\r\nde\r\n0\r\n\r\n")
+                .unwrap();
         assert_eq!((r.status, r.text()), (404, "abcde".into()));
     }
 

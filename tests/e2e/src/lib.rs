@@ -26,24 +26,15 @@ pub enum E2eError {
     #[error("{what}: {path} does not exist")]
     MissingFile { what: &'static str, path: String },
     #[error("start {program}: {source}")]
-    Spawn {
-        program: String,
-        source: std::io::Error,
-    },
+    Spawn { program: String, source: std::io::Error },
     #[error("timed out after {0:?} waiting for {1}")]
     Timeout(Duration, String),
     #[error("{context}: {source}")]
-    Io {
-        context: String,
-        source: std::io::Error,
-    },
+    Io { context: String, source: std::io::Error },
     #[error("{0}")]
     Protocol(String),
     #[error("{name} exited early: {status}")]
-    Exited {
-        name: &'static str,
-        status: std::process::ExitStatus,
-    },
+    Exited { name: &'static str, status: std::process::ExitStatus },
 }
 
 pub type Result<T> = std::result::Result<T, E2eError>;

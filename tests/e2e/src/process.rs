@@ -21,13 +21,8 @@ impl Guarded {
         use std::os::unix::process::CommandExt;
         cmd.process_group(0);
         let program = format!("{:?}", cmd.get_program());
-        let child = cmd
-            .spawn()
-            .map_err(|source| E2eError::Spawn { program, source })?;
-        Ok(Self {
-            name,
-            child: Some(child),
-        })
+        let child = cmd.spawn().map_err(|source| E2eError::Spawn { program, source })?;
+        Ok(Self { name, child: Some(child) })
     }
 
     pub fn child_mut(&mut self) -> &mut Child {
@@ -44,10 +39,7 @@ impl Guarded {
         match self.child_mut().try_wait() {
             Ok(Some(status)) => Err(E2eError::Exited { name, status }),
             Ok(None) => Ok(()),
-            Err(e) => Err(E2eError::Io {
-                context: format!("wait for {name}"),
-                source: e,
-            }),
+            Err(e) => Err(E2eError::Io { context: format!("wait for {name}"), source: e }),
         }
     }
 
@@ -60,18 +52,8 @@ impl Guarded {
             match self.child_mut().try_wait() {
                 Ok(Some(status)) => return Ok(status),
                 Ok(None) if Instant::now() < deadline => sleep(Duration::from_millis(50)),
-                Ok(None) => {
-                    return Err(E2eError::Timeout(
-                        timeout,
-                        format!("{name} to exit after {sig}"),
-                    ))
-                }
-                Err(e) => {
-                    return Err(E2eError::Io {
-                        context: format!("wait for {name}"),
-                        source: e,
-                    })
-                }
+                Ok(None) => return Err(E2eError::Timeout(timeout, format!("{name} to exit after {sig}"))),
+                Err(e) => return Err(E2eError::Io { context: format!("wait for {name}"), source: e }),
             }
         }
     }

@@ -50,9 +50,7 @@ fn or_panic<T, E: std::fmt::Display>(r: Result<T, E>) -> T {
 }
 
 fn measurements_file() -> PathBuf {
-    let p = PathBuf::from(
-        std::env::var_os("SWORN_MEASUREMENTS").expect("SWORN_MEASUREMENTS (set by make test-e2e)"),
-    );
+    let p = PathBuf::from(std::env::var_os("SWORN_MEASUREMENTS").expect("SWORN_MEASUREMENTS (set by make test-e2e)"));
     assert!(p.exists(), "{} does not exist", p.display());
     p
 }
@@ -68,23 +66,11 @@ fn json(r: &sworn_e2e::http::Response) -> serde_json::Value {
 /// Uploads WORKER as `e2e` through the ingress; returns its measurement.
 fn deploy(e: &mut Enclave) -> String {
     let body = serde_json::json!({ "name": "e2e", "type": "module", "code": WORKER }).to_string();
-    let r = or_panic(e.ingress_request(
-        "POST",
-        "/workers",
-        Some("application/json"),
-        body.as_bytes(),
-        REQUEST_TIMEOUT,
-    ));
+    let r = or_panic(e.ingress_request("POST", "/workers", Some("application/json"), body.as_bytes(), REQUEST_TIMEOUT));
     assert_eq!(r.status, 201, "POST /workers: {}", r.text());
-    let m = json(&r)["measurement"]
-        .as_str()
-        .expect("measurement")
-        .to_string();
+    let m = json(&r)["measurement"].as_str().expect("measurement").to_string();
     let hello = get(e, "/workers/e2e/fetch/hello");
-    assert_eq!(
-        (hello.status, hello.text().as_str()),
-        (200, "hello from e2e")
-    );
+    assert_eq!((hello.status, hello.text().as_str()), (200, "hello from e2e"));
     m
 }
 
@@ -98,17 +84,10 @@ fn worker_fetch(e: &mut Enclave, url: &str) -> serde_json::Value {
 fn assert_denied(outcome: &serde_json::Value, what: &str) {
     assert_eq!(outcome["ok"], false, "{what} must be refused: {outcome}");
     let error = outcome["error"].as_str().unwrap_or_default();
-    assert!(
-        error.starts_with("TypeError") && error.contains("not allowed by the proxy's ruleset"),
-        "{what}: {error}"
-    );
+    assert!(error.starts_with("TypeError") && error.contains("not allowed by the proxy's ruleset"), "{what}: {error}");
 }
 
-fn eif_attestation_verify(
-    tool: &std::path::Path,
-    doc: &std::path::Path,
-    args: &[&str],
-) -> std::process::Output {
+fn eif_attestation_verify(tool: &std::path::Path, doc: &std::path::Path, args: &[&str]) -> std::process::Output {
     Command::new(tool)
         .args(["attestation", "verify"])
         .arg(doc)
@@ -132,79 +111,37 @@ fn workers_behind_host_proxy_fetch_attest_and_survive_restarts() {
     // A loopback port no rule names: denied although something could listen there.
     let unlisted = port.wrapping_add(1).max(1024);
     let mut enclave = boot_allowing(&tools, port);
-    or_panic(
-        enclave
-            .console
-            .wait_for("init: heartbeat acknowledged", BOOT_TIMEOUT),
-    );
+    or_panic(enclave.console.wait_for("init: heartbeat acknowledged", BOOT_TIMEOUT));
     let health = or_panic(enclave.ingress_request("GET", "/health", None, b"", BOOT_TIMEOUT));
     let first_response = enclave.started.elapsed();
-    assert_eq!(
-        health.status,
-        200,
-        "GET /health through host-proxy: {}",
-        health.text()
-    );
+    assert_eq!(health.status, 200, "GET /health through host-proxy: {}", health.text());
 
     // Upload and call a worker through host-proxy's ingress.
     let measurement = deploy(&mut enclave);
 
     // Egress: allowed host server over HTTP; metadata service and an
     // unlisted loopback port refused by the policy.
-    let ok = worker_fetch(
-        &mut enclave,
-        &format!("http://127.0.0.1:{port}/from-enclave"),
-    );
+    let ok = worker_fetch(&mut enclave, &format!("http://127.0.0.1:{port}/from-enclave"));
     assert_eq!(ok["ok"], true, "{ok}");
-    assert_eq!(
-        ok["body"], "http hello from the host: /from-enclave",
-        "{ok}"
-    );
+    assert_eq!(ok["body"], "http hello from the host: /from-enclave", "{ok}");
     assert_eq!(host.requests(), ["GET /from-enclave"]);
-    assert_denied(
-        &worker_fetch(&mut enclave, "http://169.254.169.254/latest/meta-data/"),
-        "the metadata service",
-    );
-    assert_denied(
-        &worker_fetch(&mut enclave, &format!("http://127.0.0.1:{unlisted}/")),
-        "an unlisted loopback port",
-    );
-    assert_denied(
-        &worker_fetch(&mut enclave, "http://10.0.0.1/"),
-        "a private address",
-    );
-    assert_eq!(
-        host.requests().len(),
-        1,
-        "denied fetches never reach a server"
-    );
+    assert_denied(&worker_fetch(&mut enclave, "http://169.254.169.254/latest/meta-data/"), "the metadata service");
+    assert_denied(&worker_fetch(&mut enclave, &format!("http://127.0.0.1:{unlisted}/")), "an unlisted loopback port");
+    assert_denied(&worker_fetch(&mut enclave, "http://10.0.0.1/"), "a private address");
+    assert_eq!(host.requests().len(), 1, "denied fetches never reach a server");
 
     // An attestation document requested by the worker: the committed PCRs
     // and user_data = SHA-384(worker code) || "e2e".
     let nonce = "0e2e0e2e";
-    let doc = get(
-        &mut enclave,
-        &format!("/workers/e2e/fetch/attest?nonce={nonce}"),
-    );
+    let doc = get(&mut enclave, &format!("/workers/e2e/fetch/attest?nonce={nonce}"));
     assert_eq!(doc.status, 200, "attest: {}", doc.text());
     let dir = or_panic(TempDir::new("sworn-e2e-proxy"));
     let doc_path = dir.path().join("worker-attestation.cbor");
     or_panic(std::fs::write(&doc_path, &doc.body));
     let user_data = format!("{measurement}{}", hex_of(b"e2e"));
     let m = measurements.to_string_lossy().into_owned();
-    let checks = [
-        "--pcrs",
-        m.as_str(),
-        "--nonce",
-        nonce,
-        "--user-data",
-        user_data.as_str(),
-    ];
-    let emulator = eif_attestation_verify(
-        &inputs.eif_tool,
-        &doc_path,
-        &[&checks[..], &["--emulator"]].concat(),
-    );
+    let checks = ["--pcrs", m.as_str(), "--nonce", nonce, "--user-data", user_data.as_str()];
+    let emulator = eif_attestation_verify(&inputs.eif_tool, &doc_path, &[&checks[..], &["--emulator"]].concat());
     assert!(
         emulator.status.success(),
         "eif attestation verify --emulator --pcrs {m}: {}\n{}",
@@ -212,96 +149,47 @@ fn workers_behind_host_proxy_fetch_attest_and_survive_restarts() {
         String::from_utf8_lossy(&emulator.stderr)
     );
     let wrong = format!("{}{}", "00".repeat(48), hex_of(b"e2e"));
-    let mismatch = eif_attestation_verify(
-        &inputs.eif_tool,
-        &doc_path,
-        &["--emulator", "--pcrs", &m, "--user-data", &wrong],
-    );
-    assert_eq!(
-        mismatch.status.code(),
-        Some(1),
-        "another worker's measurement must not match"
-    );
+    let mismatch =
+        eif_attestation_verify(&inputs.eif_tool, &doc_path, &["--emulator", "--pcrs", &m, "--user-data", &wrong]);
+    assert_eq!(mismatch.status.code(), Some(1), "another worker's measurement must not match");
     let strict = eif_attestation_verify(&inputs.eif_tool, &doc_path, &checks);
-    assert_eq!(
-        strict.status.code(),
-        Some(1),
-        "an emulator document must fail strict verification"
-    );
+    assert_eq!(strict.status.code(), Some(1), "an emulator document must fail strict verification");
 
     // Memory inside the enclave, as the kernel and the runner see it.
     let stats = json(&get(&mut enclave, "/stats"));
-    let (used, total, rss) = (
-        mib(&stats["system"]["memUsed"]),
-        mib(&stats["system"]["memTotal"]),
-        mib(&stats["memoryUsage"]),
-    );
+    let (used, total, rss) =
+        (mib(&stats["system"]["memUsed"]), mib(&stats["system"]["memTotal"]), mib(&stats["memoryUsage"]));
     assert!(total > 0.0 && used > 0.0 && rss > 0.0, "/stats: {stats}");
 
     // Kill the runner inside the enclave (SysRq i: SIGKILL to all but init);
     // init restarts it and the API answers again, empty.
     let kill_at = Instant::now();
     or_panic(enclave.sysrq('i'));
-    let ended = or_panic(
-        enclave
-            .console
-            .wait_for("killed by signal 9", Duration::from_secs(60)),
-    );
-    or_panic(
-        enclave
-            .console
-            .wait_for("init: child restarted as pid", Duration::from_secs(60)),
-    );
+    let ended = or_panic(enclave.console.wait_for("killed by signal 9", Duration::from_secs(60)));
+    or_panic(enclave.console.wait_for("init: child restarted as pid", Duration::from_secs(60)));
     let health = get(&mut enclave, "/health");
     assert_eq!(health.status, 200, "{}", health.text());
     let recovered = kill_at.elapsed();
     let listed = json(&get(&mut enclave, "/workers"));
-    assert_eq!(
-        listed["workers"].as_array().map(Vec::len),
-        Some(0),
-        "a restarted runner starts empty: {listed}"
-    );
-    assert_eq!(
-        deploy(&mut enclave),
-        measurement,
-        "same code, same measurement"
-    );
+    assert_eq!(listed["workers"].as_array().map(Vec::len), Some(0), "a restarted runner starts empty: {listed}");
+    assert_eq!(deploy(&mut enclave), measurement, "same code, same measurement");
 
     // Restart host-proxy: ingress and egress come back.
     let status = or_panic(enclave.restart_proxy(SHUTDOWN_TIMEOUT));
-    assert!(
-        status.success(),
-        "host-proxy exit status after SIGTERM: {status}"
-    );
+    assert!(status.success(), "host-proxy exit status after SIGTERM: {status}");
     let hello = get(&mut enclave, "/workers/e2e/fetch/hello");
-    assert_eq!(
-        (hello.status, hello.text().as_str()),
-        (200, "hello from e2e")
-    );
-    let again = worker_fetch(
-        &mut enclave,
-        &format!("http://127.0.0.1:{port}/after-restart"),
-    );
-    assert_eq!(
-        again["body"], "http hello from the host: /after-restart",
-        "{again}"
-    );
+    assert_eq!((hello.status, hello.text().as_str()), (200, "hello from e2e"));
+    let again = worker_fetch(&mut enclave, &format!("http://127.0.0.1:{port}/after-restart"));
+    assert_eq!(again["body"], "http hello from the host: /after-restart", "{again}");
 
     let fatal = enclave.console.grep("init: fatal");
     assert!(fatal.is_empty(), "init reported: {fatal:?}");
     let status = or_panic(enclave.shutdown(SHUTDOWN_TIMEOUT));
     assert!(status.success(), "QEMU exit status after SIGTERM: {status}");
 
-    eprintln!(
-        "e2e: boot-to-first-response through host-proxy {:.2}s",
-        first_response.as_secs_f64()
-    );
+    eprintln!("e2e: boot-to-first-response through host-proxy {:.2}s", first_response.as_secs_f64());
     eprintln!("e2e: enclave memory used {used:.1} MiB of {total:.1} MiB; runner RSS {rss:.1} MiB");
-    eprintln!(
-        "e2e: runner killed ({}), API answering again after {:.2}s",
-        ended.trim(),
-        recovered.as_secs_f64()
-    );
+    eprintln!("e2e: runner killed ({}), API answering again after {:.2}s", ended.trim(), recovered.as_secs_f64());
     eprintln!(
         "e2e: worker attestation verified against {m} (emulator document), user_data bound to {}",
         &measurement[..16]
@@ -311,15 +199,8 @@ fn workers_behind_host_proxy_fetch_attest_and_survive_restarts() {
 /// Boots `tools.eif` behind host-proxy whose egress policy allows
 /// `127.0.0.1:port` (the host's test server) on top of the defaults.
 fn boot_allowing(tools: &Tools, port: u16) -> Enclave {
-    let proxy = or_panic(ProxyOptions::from_env(vec![
-        "--allow".into(),
-        format!("127.0.0.1:{port}"),
-    ]));
-    or_panic(Enclave::boot_behind_proxy(
-        tools,
-        &BootOptions::default(),
-        &proxy,
-    ))
+    let proxy = or_panic(ProxyOptions::from_env(vec!["--allow".into(), format!("127.0.0.1:{port}")]));
+    or_panic(Enclave::boot_behind_proxy(tools, &BootOptions::default(), &proxy))
 }
 
 fn hex_of(b: &[u8]) -> String {
@@ -340,35 +221,20 @@ fn worker_fetches_https_with_the_image_ca() {
     let port = https.addr.port();
     let dir = or_panic(TempDir::new("sworn-e2e-https"));
     let cmd = "/usr/bin/runner\n--listen\nvsock:-1:1057\n--fetch\negress\n--egress-ca\n/etc/sworn/test-ca.pem\n";
-    let eif = or_panic(inputs.build_variant(
-        dir.path(),
-        cmd,
-        &[("rootfs/etc/sworn/test-ca.pem", ca.ca_pem.as_bytes())],
-    ));
+    let eif =
+        or_panic(inputs.build_variant(dir.path(), cmd, &[("rootfs/etc/sworn/test-ca.pem", ca.ca_pem.as_bytes())]));
     let tools = Tools { eif, ..tools };
     let mut enclave = boot_allowing(&tools, port);
     or_panic(enclave.ingress_request("GET", "/health", None, b"", BOOT_TIMEOUT));
     deploy(&mut enclave);
 
-    let ok = worker_fetch(
-        &mut enclave,
-        &format!("https://localhost:{port}/secret-path"),
-    );
+    let ok = worker_fetch(&mut enclave, &format!("https://localhost:{port}/secret-path"));
     // localhost resolves on the host; only 127.0.0.1 is allowed, and ::1
     // must not be needed for the fetch to succeed.
     assert_eq!(ok["ok"], true, "{ok}");
-    assert_eq!(
-        ok["body"], "https hello from the host: /secret-path",
-        "{ok}"
-    );
-    let direct = worker_fetch(
-        &mut enclave,
-        &format!("https://127.0.0.1:{port}/by-address"),
-    );
-    assert_eq!(
-        direct["body"], "https hello from the host: /by-address",
-        "{direct}"
-    );
+    assert_eq!(ok["body"], "https hello from the host: /secret-path", "{ok}");
+    let direct = worker_fetch(&mut enclave, &format!("https://127.0.0.1:{port}/by-address"));
+    assert_eq!(direct["body"], "https hello from the host: /by-address", "{direct}");
     assert_eq!(https.requests(), ["GET /secret-path", "GET /by-address"]);
 
     let status = or_panic(enclave.shutdown(SHUTDOWN_TIMEOUT));

@@ -15,10 +15,8 @@ const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);
 
 fn expected_pcrs(tools: &Tools) -> [String; 3] {
     let path = tools.eif_json();
-    let text =
-        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
-    let json: serde_json::Value =
-        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     ["PCR0", "PCR1", "PCR2"].map(|k| {
         json["Measurements"][k]
             .as_str()
@@ -30,13 +28,9 @@ fn expected_pcrs(tools: &Tools) -> [String; 3] {
 /// Finds PCR `index` as hex in the attestation JSON: `pcrs` either at the top
 /// level or under `document`/`payload`, keyed "0" or "PCR0".
 fn reported_pcr(json: &serde_json::Value, index: usize) -> Option<String> {
-    let pcrs = [
-        &json["pcrs"],
-        &json["document"]["pcrs"],
-        &json["payload"]["pcrs"],
-    ]
-    .into_iter()
-    .find(|v| v.is_object() || v.is_array())?;
+    let pcrs = [&json["pcrs"], &json["document"]["pcrs"], &json["payload"]["pcrs"]]
+        .into_iter()
+        .find(|v| v.is_object() || v.is_array())?;
     let v = if pcrs.is_array() {
         &pcrs[index]
     } else {
@@ -55,27 +49,18 @@ fn reported_pcr(json: &serde_json::Value, index: usize) -> Option<String> {
 fn runner_eif_boots_serves_http_reports_pcrs_and_stops() {
     let tools = Tools::from_env().unwrap_or_else(|e| panic!("{e}"));
     let expected = expected_pcrs(&tools);
-    let mut enclave =
-        Enclave::boot(&tools, &BootOptions::default()).unwrap_or_else(|e| panic!("boot: {e}"));
+    let mut enclave = Enclave::boot(&tools, &BootOptions::default()).unwrap_or_else(|e| panic!("boot: {e}"));
 
-    let hb = enclave
-        .wait_heartbeat(HEARTBEAT_TIMEOUT)
-        .unwrap_or_else(|e| panic!("{e}"));
+    let hb = enclave.wait_heartbeat(HEARTBEAT_TIMEOUT).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(hb.byte, 0xB7, "heartbeat byte");
     let heartbeat_at = hb.at.duration_since(enclave.started);
-    enclave
-        .console
-        .wait_for("init: heartbeat acknowledged", Duration::from_secs(30))
-        .unwrap_or_else(|e| panic!("{e}"));
-    let timings = enclave
-        .console
-        .wait_for("init: boot timings:", Duration::from_secs(60))
-        .unwrap_or_else(|e| panic!("{e}"));
+    enclave.console.wait_for("init: heartbeat acknowledged", Duration::from_secs(30)).unwrap_or_else(|e| panic!("{e}"));
+    let timings =
+        enclave.console.wait_for("init: boot timings:", Duration::from_secs(60)).unwrap_or_else(|e| panic!("{e}"));
 
     // First HTTP response through the vsock bridge.
-    let health = enclave
-        .http_get_retry(RUNNER_PORT, "/health", FIRST_RESPONSE_TIMEOUT)
-        .unwrap_or_else(|e| panic!("{e}"));
+    let health =
+        enclave.http_get_retry(RUNNER_PORT, "/health", FIRST_RESPONSE_TIMEOUT).unwrap_or_else(|e| panic!("{e}"));
     let first_response = enclave.started.elapsed();
     assert_eq!(health.status, 200, "GET /health: {}", health.text());
     assert!(!health.body.is_empty(), "GET /health: empty body");
@@ -84,25 +69,13 @@ fn runner_eif_boots_serves_http_reports_pcrs_and_stops() {
     let att = enclave
         .http_get_retry(RUNNER_PORT, "/attestation?format=json", REQUEST_TIMEOUT)
         .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(
-        att.status,
-        200,
-        "GET /attestation?format=json: {}",
-        att.text()
-    );
-    let json: serde_json::Value = serde_json::from_slice(&att.body)
-        .unwrap_or_else(|e| panic!("attestation JSON: {e}: {}", att.text()));
-    assert_eq!(
-        json["nsm"], "hardware",
-        "the runner must use the guest's /dev/nsm (virtio-nsm): {json}"
-    );
-    assert_eq!(
-        json["emulator"], true,
-        "QEMU's documents are unsigned: {json}"
-    );
+    assert_eq!(att.status, 200, "GET /attestation?format=json: {}", att.text());
+    let json: serde_json::Value =
+        serde_json::from_slice(&att.body).unwrap_or_else(|e| panic!("attestation JSON: {e}: {}", att.text()));
+    assert_eq!(json["nsm"], "hardware", "the runner must use the guest's /dev/nsm (virtio-nsm): {json}");
+    assert_eq!(json["emulator"], true, "QEMU's documents are unsigned: {json}");
     for (i, want) in expected.iter().enumerate() {
-        let got = reported_pcr(&json, i)
-            .unwrap_or_else(|| panic!("attestation JSON has no PCR{i}: {json}"));
+        let got = reported_pcr(&json, i).unwrap_or_else(|| panic!("attestation JSON has no PCR{i}: {json}"));
         assert_eq!(&got, want, "PCR{i}: emulated NSM vs build/runner.eif.json");
     }
 
@@ -110,23 +83,13 @@ fn runner_eif_boots_serves_http_reports_pcrs_and_stops() {
     // document: PCRs and nonce are checked, nothing is authenticated.
     let nonce = "5e1f0a11";
     let doc = enclave
-        .http_get_retry(
-            RUNNER_PORT,
-            &format!("/attestation?nonce={nonce}"),
-            REQUEST_TIMEOUT,
-        )
+        .http_get_retry(RUNNER_PORT, &format!("/attestation?nonce={nonce}"), REQUEST_TIMEOUT)
         .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(
-        doc.status,
-        200,
-        "GET /attestation: {}",
-        String::from_utf8_lossy(&doc.body)
-    );
+    assert_eq!(doc.status, 200, "GET /attestation: {}", String::from_utf8_lossy(&doc.body));
     let inputs = ImageInputs::from_env().unwrap_or_else(|e| panic!("{e}"));
     let dir = TempDir::new("sworn-e2e-attestation").unwrap_or_else(|e| panic!("temp dir: {e}"));
     let doc_path = dir.path().join("attestation.cbor");
-    std::fs::write(&doc_path, &doc.body)
-        .unwrap_or_else(|e| panic!("write {}: {e}", doc_path.display()));
+    std::fs::write(&doc_path, &doc.body).unwrap_or_else(|e| panic!("write {}: {e}", doc_path.display()));
     let verify = |extra: &[&str]| {
         std::process::Command::new(&inputs.eif_tool)
             .args(["attestation", "verify"])
@@ -146,24 +109,15 @@ fn runner_eif_boots_serves_http_reports_pcrs_and_stops() {
         String::from_utf8_lossy(&emulator.stderr)
     );
     let strict = verify(&[]);
-    assert_eq!(
-        strict.status.code(),
-        Some(1),
-        "an unsigned document must fail strict verification"
-    );
+    assert_eq!(strict.status.code(), Some(1), "an unsigned document must fail strict verification");
 
     let fatal = enclave.console.grep("init: fatal");
     assert!(fatal.is_empty(), "init reported: {fatal:?}");
 
-    let status = enclave
-        .shutdown(SHUTDOWN_TIMEOUT)
-        .unwrap_or_else(|e| panic!("shutdown: {e}"));
+    let status = enclave.shutdown(SHUTDOWN_TIMEOUT).unwrap_or_else(|e| panic!("shutdown: {e}"));
     assert!(status.success(), "QEMU exit status after SIGTERM: {status}");
 
-    eprintln!(
-        "e2e: heartbeat {:.2}s after QEMU start",
-        heartbeat_at.as_secs_f64()
-    );
+    eprintln!("e2e: heartbeat {:.2}s after QEMU start", heartbeat_at.as_secs_f64());
     eprintln!(
         "e2e: boot-to-first-response {:.2}s (QEMU start to first HTTP 200 from the runner)",
         first_response.as_secs_f64()
@@ -185,10 +139,7 @@ fn pcr_lookup_accepts_the_usual_shapes() {
             assert_eq!(reported_pcr(&s, i).as_deref(), Some(hex.as_str()), "{s}");
         }
     }
-    assert_eq!(
-        reported_pcr(&serde_json::json!({"pcrs": {"3": hex}}), 0),
-        None
-    );
+    assert_eq!(reported_pcr(&serde_json::json!({"pcrs": {"3": hex}}), 0), None);
 }
 
 /// init's supervision in the real guest: a child that keeps crashing is
@@ -198,37 +149,25 @@ fn pcr_lookup_accepts_the_usual_shapes() {
 fn init_restarts_a_crashing_child_with_backoff_then_reboots() {
     let tools = Tools::from_env().unwrap_or_else(|e| panic!("{e}"));
     let inputs = ImageInputs::from_env().unwrap_or_else(|e| panic!("{e}"));
-    let dir =
-        TempDir::new("sworn-e2e-variant").unwrap_or_else(|e| panic!("temporary directory: {e}"));
+    let dir = TempDir::new("sworn-e2e-variant").unwrap_or_else(|e| panic!("temporary directory: {e}"));
     // The runner rejects an unknown flag and exits with status 2.
-    let eif = inputs
-        .build_with_cmd(dir.path(), "/usr/bin/runner\n--no-such-flag\n")
-        .unwrap_or_else(|e| panic!("{e}"));
+    let eif = inputs.build_with_cmd(dir.path(), "/usr/bin/runner\n--no-such-flag\n").unwrap_or_else(|e| panic!("{e}"));
     let tools = Tools { eif, ..tools };
     let opts = BootOptions {
         append: "sworn.parent_cid=2 sworn.restart_max=2 sworn.backoff_initial_ms=300".into(),
         ..BootOptions::default()
     };
     let mut enclave = Enclave::boot(&tools, &opts).unwrap_or_else(|e| panic!("boot: {e}"));
-    enclave
-        .wait_heartbeat(HEARTBEAT_TIMEOUT)
-        .unwrap_or_else(|e| panic!("{e}"));
+    enclave.wait_heartbeat(HEARTBEAT_TIMEOUT).unwrap_or_else(|e| panic!("{e}"));
     let c = &enclave.console;
-    let wait = |needle: &str| {
-        c.wait_for(needle, Duration::from_secs(120))
-            .unwrap_or_else(|e| panic!("{e}"))
-    };
+    let wait = |needle: &str| c.wait_for(needle, Duration::from_secs(120)).unwrap_or_else(|e| panic!("{e}"));
     wait("init: boot timings:");
     assert!(wait("ended after").contains("exit status 2"));
     wait("init: restart 1 in 300 ms");
     wait("init: restart 2 in 600 ms");
     wait("gave up after 2 consecutive restarts");
     wait("init: rebooting");
-    assert_eq!(
-        c.grep("init: child restarted as pid").len(),
-        2,
-        "two restarts"
-    );
+    assert_eq!(c.grep("init: child restarted as pid").len(), 2, "two restarts");
     assert!(c.grep("init: fatal").is_empty(), "no fatal error expected");
     drop(enclave);
 }

@@ -159,7 +159,11 @@ fn redirect(status: u16, to: String) -> Response<BoxBody> {
     Response::builder().status(status).header("location", to).body(full("")).unwrap()
 }
 
-async fn handle(req: Request<Incoming>, addr: SocketAddr, log: Arc<ServerLog>) -> Result<Response<BoxBody>, Infallible> {
+async fn handle(
+    req: Request<Incoming>,
+    addr: SocketAddr,
+    log: Arc<ServerLog>,
+) -> Result<Response<BoxBody>, Infallible> {
     use http_body_util::BodyExt;
     let path = req.uri().path().to_string();
     let auth = req.headers().get("authorization").map(|v| v.to_str().unwrap_or("").to_string());
@@ -193,7 +197,12 @@ async fn handle(req: Request<Incoming>, addr: SocketAddr, log: Arc<ServerLog>) -
         ["status", code, rest @ ..] => redirect(code.parse().unwrap_or(302), format!("/{}", rest.join("/"))),
         ["cross"] => redirect(307, format!("https://127.0.0.1:{}/echo", addr.port())),
         ["big", n] => Response::builder()
-            .body(BoxBody::new(SlowBody { remaining: n.parse().unwrap_or(0), chunk: 1000, delay: Duration::ZERO, sleep: None }))
+            .body(BoxBody::new(SlowBody {
+                remaining: n.parse().unwrap_or(0),
+                chunk: 1000,
+                delay: Duration::ZERO,
+                sleep: None,
+            }))
             .unwrap(),
         ["big-cl", n] => Response::builder().body(full(vec![b'y'; n.parse().unwrap_or(0)])).unwrap(),
         ["slow-head"] => {
@@ -201,12 +210,7 @@ async fn handle(req: Request<Incoming>, addr: SocketAddr, log: Arc<ServerLog>) -
             Response::builder().body(full("late")).unwrap()
         }
         ["slow-body"] => Response::builder()
-            .body(BoxBody::new(SlowBody {
-                remaining: 10,
-                chunk: 1,
-                delay: Duration::from_millis(200),
-                sleep: None,
-            }))
+            .body(BoxBody::new(SlowBody { remaining: 10, chunk: 1, delay: Duration::from_millis(200), sleep: None }))
             .unwrap(),
         _ => Response::builder().status(StatusCode::NOT_FOUND).body(full("not found")).unwrap(),
     };

@@ -4,8 +4,8 @@
 //! a parse is stable when extra bytes follow.
 #![no_main]
 
-use sworn_host_proxy::socks::{parse_greeting, parse_request, Parsed, MAX_GREETING, MAX_REQUEST};
 use libfuzzer_sys::fuzz_target;
+use sworn_host_proxy::socks::{parse_greeting, parse_request, Parsed, MAX_GREETING, MAX_REQUEST};
 
 fuzz_target!(|data: &[u8]| {
     let rest = match parse_greeting(data) {

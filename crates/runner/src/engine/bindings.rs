@@ -15,12 +15,7 @@ pub trait EnvBinding: Send + Sync + 'static {
     /// Property name on `env`.
     fn name(&self) -> &str;
     /// Builds the value for one instance of `worker`.
-    fn install<'js>(
-        &self,
-        ctx: &Ctx<'js>,
-        env: &Object<'js>,
-        worker: &Arc<Worker>,
-    ) -> rquickjs::Result<()>;
+    fn install<'js>(&self, ctx: &Ctx<'js>, env: &Object<'js>, worker: &Arc<Worker>) -> rquickjs::Result<()>;
 }
 
 /// The bindings every worker gets.

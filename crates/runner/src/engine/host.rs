@@ -10,9 +10,7 @@ use http_body_util::BodyExt;
 use rquickjs::function::Opt;
 use rquickjs::{Ctx, Exception, Function, Object, TypedArray};
 
-use super::instance::{
-    Event, Host, Pending, RequestError, StreamGauge, WorkerBody, WorkerResponse,
-};
+use super::instance::{Event, Host, Pending, RequestError, StreamGauge, WorkerBody, WorkerResponse};
 use crate::http_client::OutboundRequest;
 
 /// Timers one instance may have pending; each is a task outside the JS heap.
@@ -23,9 +21,7 @@ const MAX_FETCHES: usize = 256;
 fn bytes_of(array: &TypedArray<'_, u8>) -> Vec<u8> {
     // SAFETY: the slice is copied at once, before any JavaScript can run and
     // detach or resize the buffer.
-    unsafe { array.as_bytes() }
-        .map(|b| b.to_vec())
-        .unwrap_or_default()
+    unsafe { array.as_bytes() }.map(|b| b.to_vec()).unwrap_or_default()
 }
 
 fn pairs(flat: Vec<String>) -> Vec<(String, String)> {
@@ -76,19 +72,12 @@ pub fn install<'js>(ctx: &Ctx<'js>, host: &Rc<Host>) -> rquickjs::Result<Object<
     });
 
     let h = host.clone();
-    set!(o, "reportError", ctx, move |message: String| h
-        .worker
-        .set_error(message));
+    set!(o, "reportError", ctx, move |message: String| h.worker.set_error(message));
 
     let h = host.clone();
-    set!(o, "now", ctx, move || h.started.elapsed().as_secs_f64()
-        * 1000.0);
+    set!(o, "now", ctx, move || h.started.elapsed().as_secs_f64() * 1000.0);
 
-    set!(o, "random", ctx, move |ctx: Ctx<'js>,
-                                 n: usize|
-          -> rquickjs::Result<
-        TypedArray<'js, u8>,
-    > {
+    set!(o, "random", ctx, move |ctx: Ctx<'js>, n: usize| -> rquickjs::Result<TypedArray<'js, u8>> {
         let mut buf = vec![0u8; n];
         getrandom::fill(&mut buf)
             .map_err(|e| Exception::throw_internal(&ctx, &format!("random source failed: {e}")))?;
@@ -101,20 +90,15 @@ pub fn install<'js>(ctx: &Ctx<'js>, host: &Rc<Host>) -> rquickjs::Result<Object<
           -> rquickjs::Result<String> {
         let raw = bytes_of(&bytes);
         if fatal {
-            String::from_utf8(raw)
-                .map_err(|_| Exception::throw_type(&ctx, "The encoded data was not valid utf-8"))
+            String::from_utf8(raw).map_err(|_| Exception::throw_type(&ctx, "The encoded data was not valid utf-8"))
         } else {
             Ok(String::from_utf8_lossy(&raw).into_owned())
         }
     });
 
-    set!(o, "utf8Encode", ctx, move |ctx: Ctx<'js>, s: String| {
-        TypedArray::<u8>::new(ctx, s.into_bytes())
-    });
+    set!(o, "utf8Encode", ctx, move |ctx: Ctx<'js>, s: String| { TypedArray::<u8>::new(ctx, s.into_bytes()) });
 
-    set!(o, "urlParse", ctx, move |input: String,
-                                   base: Opt<String>|
-          -> Option<Vec<String>> {
+    set!(o, "urlParse", ctx, move |input: String, base: Opt<String>| -> Option<Vec<String>> {
         let parsed = match base.0 {
             Some(base) => url::Url::parse(&base).ok()?.join(&input).ok()?,
             None => url::Url::parse(&input).ok()?,
@@ -122,10 +106,7 @@ pub fn install<'js>(ctx: &Ctx<'js>, host: &Rc<Host>) -> rquickjs::Result<Object<
         Some(url_parts(&parsed))
     });
 
-    set!(o, "urlSet", ctx, move |href: String,
-                                 part: String,
-                                 value: String|
-          -> Option<Vec<String>> {
+    set!(o, "urlSet", ctx, move |href: String, part: String, value: String| -> Option<Vec<String>> {
         let mut u = url::Url::parse(&href).ok()?;
         match part.as_str() {
             "href" => u = url::Url::parse(&value).ok()?,
@@ -156,38 +137,23 @@ pub fn install<'js>(ctx: &Ctx<'js>, host: &Rc<Host>) -> rquickjs::Result<Object<
     });
 
     set!(o, "formParse", ctx, move |s: String| -> Vec<String> {
-        url::form_urlencoded::parse(s.as_bytes())
-            .flat_map(|(k, v)| [k.into_owned(), v.into_owned()])
-            .collect()
+        url::form_urlencoded::parse(s.as_bytes()).flat_map(|(k, v)| [k.into_owned(), v.into_owned()]).collect()
     });
 
-    set!(
-        o,
-        "formSerialize",
-        ctx,
-        move |flat: Vec<String>| -> String {
-            let mut ser = url::form_urlencoded::Serializer::new(String::new());
-            for (k, v) in pairs(flat) {
-                ser.append_pair(&k, &v);
-            }
-            ser.finish()
+    set!(o, "formSerialize", ctx, move |flat: Vec<String>| -> String {
+        let mut ser = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in pairs(flat) {
+            ser.append_pair(&k, &v);
         }
-    );
+        ser.finish()
+    });
 
     let h = host.clone();
-    set!(o, "timerStart", ctx, move |ctx: Ctx<'js>,
-                                     id: f64,
-                                     ms: f64|
-          -> rquickjs::Result<()> {
+    set!(o, "timerStart", ctx, move |ctx: Ctx<'js>, id: f64, ms: f64| -> rquickjs::Result<()> {
         if h.timers.borrow().len() >= MAX_TIMERS {
-            return Err(Exception::throw_range(
-                &ctx,
-                &format!("too many pending timers (limit {MAX_TIMERS})"),
-            ));
+            return Err(Exception::throw_range(&ctx, &format!("too many pending timers (limit {MAX_TIMERS})")));
         }
-        let delay = Duration::from_secs_f64(
-            (if ms.is_finite() { ms } else { 0.0 }).clamp(0.0, 1e9) / 1000.0,
-        );
+        let delay = Duration::from_secs_f64((if ms.is_finite() { ms } else { 0.0 }).clamp(0.0, 1e9) / 1000.0);
         let tag = h.tag.get();
         let host = h.clone();
         let task = tokio::task::spawn_local(async move {
@@ -214,30 +180,16 @@ pub fn install<'js>(ctx: &Ctx<'js>, host: &Rc<Host>) -> rquickjs::Result<Object<
                                 body: Opt<TypedArray<'js, u8>>|
           -> rquickjs::Result<()> {
         if h.fetches.get() + h.bodies.borrow().len() >= MAX_FETCHES {
-            return Err(Exception::throw_range(
-                &ctx,
-                "too many outbound requests in flight",
-            ));
+            return Err(Exception::throw_range(&ctx, "too many outbound requests in flight"));
         }
-        let body = body
-            .0
-            .map(|b| Bytes::from(bytes_of(&b)))
-            .unwrap_or_default();
+        let body = body.0.map(|b| Bytes::from(bytes_of(&b))).unwrap_or_default();
         if body.len() > h.limits.request_body_bytes {
             return Err(Exception::throw_range(
                 &ctx,
-                &format!(
-                    "fetch body exceeds the limit of {} bytes",
-                    h.limits.request_body_bytes
-                ),
+                &format!("fetch body exceeds the limit of {} bytes", h.limits.request_body_bytes),
             ));
         }
-        let req = OutboundRequest {
-            method,
-            url: url.clone(),
-            headers: pairs(headers),
-            body,
-        };
+        let req = OutboundRequest { method, url: url.clone(), headers: pairs(headers), body };
         let fut = h.http.send(req, h.limits.request_timeout);
         let tag = h.tag.get();
         let host = h.clone();
@@ -245,12 +197,7 @@ pub fn install<'js>(ctx: &Ctx<'js>, host: &Rc<Host>) -> rquickjs::Result<Object<
         tokio::task::spawn_local(async move {
             let result = fut.await.map_err(|e| e.to_string());
             host.fetches.set(host.fetches.get() - 1);
-            host.push(Event::FetchDone {
-                tag,
-                id,
-                result,
-                url,
-            });
+            host.push(Event::FetchDone { tag, id, result, url });
         });
         Ok(())
     });
@@ -264,11 +211,7 @@ pub fn install<'js>(ctx: &Ctx<'js>, host: &Rc<Host>) -> rquickjs::Result<Object<
         let host = h.clone();
         tokio::task::spawn_local(async move {
             let Some((mut stream, mut read)) = taken else {
-                host.push(Event::FetchChunk {
-                    tag,
-                    id: op,
-                    result: Ok(None),
-                });
+                host.push(Event::FetchChunk { tag, id: op, result: Ok(None) });
                 return;
             };
             let limit = host.limits.response_body_bytes;
@@ -299,11 +242,7 @@ pub fn install<'js>(ctx: &Ctx<'js>, host: &Rc<Host>) -> rquickjs::Result<Object<
                 }
                 other => other,
             };
-            host.push(Event::FetchChunk {
-                tag,
-                id: op,
-                result,
-            });
+            host.push(Event::FetchChunk { tag, id: op, result });
         });
     });
 
@@ -332,20 +271,13 @@ pub fn install<'js>(ctx: &Ctx<'js>, host: &Rc<Host>) -> rquickjs::Result<Object<
         let result = if body.len() > limit {
             Err(RequestError::ResponseTooLarge(limit))
         } else {
-            Ok(WorkerResponse {
-                status: status as u16,
-                headers: pairs(headers),
-                body: WorkerBody::Full(body.into()),
-            })
+            Ok(WorkerResponse { status: status as u16, headers: pairs(headers), body: WorkerBody::Full(body.into()) })
         };
         tx.send(result).is_ok()
     });
 
     let h = host.clone();
-    set!(o, "respondStart", ctx, move |id: f64,
-                                       status: i32,
-                                       headers: Vec<String>|
-          -> bool {
+    set!(o, "respondStart", ctx, move |id: f64, status: i32, headers: Vec<String>| -> bool {
         let id = id as u64;
         let mut pending = h.pending.borrow_mut();
         let Some(Pending::Http(tx)) = pending.remove(&id) else {
@@ -361,23 +293,14 @@ pub fn install<'js>(ctx: &Ctx<'js>, host: &Rc<Host>) -> rquickjs::Result<Object<
         if tx.send(Ok(response)).is_err() {
             return false;
         }
-        pending.insert(
-            id,
-            Pending::Streaming {
-                tx: chunk_tx,
-                sent: 0,
-                gauge,
-            },
-        );
+        pending.insert(id, Pending::Streaming { tx: chunk_tx, sent: 0, gauge });
         true
     });
 
     let h = host.clone();
     // Queues a chunk; answers the bytes now queued, or -1 when the response
     // is over its limit or its client is gone.
-    set!(o, "chunk", ctx, move |id: f64,
-                                bytes: TypedArray<'js, u8>|
-          -> f64 {
+    set!(o, "chunk", ctx, move |id: f64, bytes: TypedArray<'js, u8>| -> f64 {
         let id = id as u64;
         let limit = h.limits.response_body_bytes;
         let mut pending = h.pending.borrow_mut();
@@ -412,8 +335,7 @@ pub fn install<'js>(ctx: &Ctx<'js>, host: &Rc<Host>) -> rquickjs::Result<Object<
         tokio::task::spawn_local(async move {
             if let Some((tx, gauge)) = target {
                 while gauge.queued() >= StreamGauge::HIGH && !tx.is_closed() {
-                    let _ =
-                        tokio::time::timeout(Duration::from_millis(100), gauge.wait_taken()).await;
+                    let _ = tokio::time::timeout(Duration::from_millis(100), gauge.wait_taken()).await;
                 }
             }
             host.push(Event::Drained { tag, id: op });

@@ -93,11 +93,7 @@ pub type ScheduledSender = oneshot::Sender<Result<(), RequestError>>;
 /// Where the outcome of a request goes once JavaScript settles it.
 pub(crate) enum Pending {
     Http(ResponseSender),
-    Streaming {
-        tx: mpsc::UnboundedSender<Result<Bytes, String>>,
-        sent: usize,
-        gauge: Arc<StreamGauge>,
-    },
+    Streaming { tx: mpsc::UnboundedSender<Result<Bytes, String>>, sent: usize, gauge: Arc<StreamGauge> },
     Scheduled(ScheduledSender),
 }
 
@@ -291,10 +287,7 @@ impl CpuLedger {
 
 /// CPU time consumed by the calling thread.
 fn thread_cpu_time() -> Duration {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
     // SAFETY: clock_gettime writes one timespec into valid memory.
     let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
     if rc != 0 {
@@ -315,11 +308,7 @@ struct CpuBudget {
 
 impl CpuBudget {
     fn start(budget: Duration) -> CpuBudget {
-        CpuBudget {
-            cpu_start: thread_cpu_time(),
-            budget,
-            next_check: Instant::now() + budget,
-        }
+        CpuBudget { cpu_start: thread_cpu_time(), budget, next_check: Instant::now() + budget }
     }
 
     fn exhausted(&mut self) -> bool {
@@ -367,8 +356,7 @@ impl Instance {
         let rt = Runtime::new().map_err(|e| format!("cannot create a QuickJS runtime: {e}"))?;
         rt.set_memory_limit(limits.memory_bytes);
         rt.set_max_stack_size(limits.stack_bytes);
-        let ctx =
-            Context::full(&rt).map_err(|e| format!("cannot create a QuickJS context: {e}"))?;
+        let ctx = Context::full(&rt).map_err(|e| format!("cannot create a QuickJS context: {e}"))?;
         let host = Rc::new(Host {
             worker: worker.clone(),
             limits: limits.clone(),
@@ -405,16 +393,11 @@ impl Instance {
         }
         {
             let worker = worker.clone();
-            rt.set_host_promise_rejection_tracker(Some(Box::new(
-                move |_ctx, _promise, reason, handled| {
-                    if !handled {
-                        worker.set_error(format!(
-                            "Uncaught (in promise) {}",
-                            value_to_string(&reason)
-                        ));
-                    }
-                },
-            )));
+            rt.set_host_promise_rejection_tracker(Some(Box::new(move |_ctx, _promise, reason, handled| {
+                if !handled {
+                    worker.set_error(format!("Uncaught (in promise) {}", value_to_string(&reason)));
+                }
+            })));
         }
 
         let kind = worker.spec.kind;
@@ -428,39 +411,25 @@ impl Instance {
                 String,
             > {
                 let host_obj = super::host::install(&ctx, &host).map_err(|e| describe(&ctx, e))?;
-                ctx.globals()
-                    .set("__host", host_obj)
-                    .map_err(|e| describe(&ctx, e))?;
+                ctx.globals().set("__host", host_obj).map_err(|e| describe(&ctx, e))?;
                 let dispatch = load_prelude(&ctx).map_err(|e| format!("prelude: {e}"))?;
                 super::subtle::install(&ctx, &host).map_err(|e| format!("subtle.js: {e}"))?;
                 // The worker's own start-up code runs under the CPU limit.
                 host.budget.set(Some(CpuBudget::start(limits.cpu_time)));
                 let (module_ns, promise) = match kind {
                     WorkerKind::Module => {
-                        let declared = Module::declare(
-                            ctx.clone(),
-                            worker.name.as_str(),
-                            worker.spec.code.as_str(),
-                        )
-                        .map_err(|e| describe(&ctx, e))?;
+                        let declared = Module::declare(ctx.clone(), worker.name.as_str(), worker.spec.code.as_str())
+                            .map_err(|e| describe(&ctx, e))?;
                         let (module, promise) = declared.eval().map_err(|e| describe(&ctx, e))?;
                         let ns = module.namespace().map_err(|e| describe(&ctx, e))?;
                         (ns, Some(Persistent::save(&ctx, promise)))
                     }
                     WorkerKind::ServiceWorker => {
-                        ctx.eval::<(), _>(worker.spec.code.as_str())
-                            .map_err(|e| describe(&ctx, e))?;
-                        (
-                            Object::new(ctx.clone()).map_err(|e| describe(&ctx, e))?,
-                            None,
-                        )
+                        ctx.eval::<(), _>(worker.spec.code.as_str()).map_err(|e| describe(&ctx, e))?;
+                        (Object::new(ctx.clone()).map_err(|e| describe(&ctx, e))?, None)
                     }
                 };
-                Ok((
-                    Persistent::save(&ctx, dispatch),
-                    Persistent::save(&ctx, module_ns),
-                    promise,
-                ))
+                Ok((Persistent::save(&ctx, dispatch), Persistent::save(&ctx, module_ns), promise))
             },
         );
         let (dispatch, namespace, promise) = match setup {
@@ -477,10 +446,7 @@ impl Instance {
                     None => return Err("module top-level await did not settle".into()),
                 }
             }
-            let api: Object = ctx
-                .globals()
-                .get("__sworn")
-                .map_err(|e| describe(&ctx, e))?;
+            let api: Object = ctx.globals().get("__sworn").map_err(|e| describe(&ctx, e))?;
             let make_env: Function = api.get("makeEnv").map_err(|e| describe(&ctx, e))?;
             let env: Object = make_env
                 .call((worker.spec.config.as_str(), worker.spec.args.as_str()))
@@ -492,12 +458,8 @@ impl Instance {
             }
             let start: Function = api.get("start").map_err(|e| describe(&ctx, e))?;
             let ns = namespace.restore(&ctx).map_err(|e| describe(&ctx, e))?;
-            let found: Vec<bool> = start
-                .call((kind.as_str(), ns, env))
-                .map_err(|e| describe(&ctx, e))?;
-            ctx.globals()
-                .remove("__sworn")
-                .map_err(|e| describe(&ctx, e))?;
+            let found: Vec<bool> = start.call((kind.as_str(), ns, env)).map_err(|e| describe(&ctx, e))?;
+            ctx.globals().remove("__sworn").map_err(|e| describe(&ctx, e))?;
             while ctx.execute_pending_job() {}
             Ok(Handlers {
                 fetch: found.first().copied().unwrap_or(false),
@@ -525,15 +487,9 @@ impl Instance {
 
     fn init_error(host: &Host, e: String) -> String {
         if host.interrupted.get() {
-            format!(
-                "worker start-up exceeded the CPU time limit of {:?}",
-                host.limits.cpu_time
-            )
+            format!("worker start-up exceeded the CPU time limit of {:?}", host.limits.cpu_time)
         } else if e.contains("out of memory") {
-            format!(
-                "worker start-up exceeded the memory limit of {} bytes",
-                host.limits.memory_bytes
-            )
+            format!("worker start-up exceeded the memory limit of {} bytes", host.limits.memory_bytes)
         } else {
             e
         }
@@ -561,13 +517,8 @@ impl Instance {
 
     /// Starts a scheduled event for run `id`.
     pub fn scheduled(&self, id: u64, cron: &str, time_ms: f64, tx: ScheduledSender) {
-        self.host
-            .pending
-            .borrow_mut()
-            .insert(id, Pending::Scheduled(tx));
-        self.turn(id, |_ctx, dispatch| {
-            dispatch.call::<_, ()>((2, id as f64, cron, time_ms))
-        });
+        self.host.pending.borrow_mut().insert(id, Pending::Scheduled(tx));
+        self.turn(id, |_ctx, dispatch| dispatch.call::<_, ()>((2, id as f64, cron, time_ms)));
     }
 
     /// Delivers a queued event.
@@ -577,19 +528,10 @@ impl Instance {
                 self.host.timers.borrow_mut().remove(&(id as u64));
                 self.turn(tag, |_ctx, dispatch| dispatch.call::<_, ()>((3, id)))
             }
-            Event::FetchDone {
-                tag,
-                id,
-                result,
-                url,
-            } => {
+            Event::FetchDone { tag, id, result, url } => {
                 let head = result.map(|resp| {
-                    self.host
-                        .bodies
-                        .borrow_mut()
-                        .insert(id as u64, (resp.body, 0));
-                    let headers: Vec<String> =
-                        resp.headers.into_iter().flat_map(|(k, v)| [k, v]).collect();
+                    self.host.bodies.borrow_mut().insert(id as u64, (resp.body, 0));
+                    let headers: Vec<String> = resp.headers.into_iter().flat_map(|(k, v)| [k, v]).collect();
                     (resp.status as i32, resp.status_text, headers)
                 });
                 self.turn(tag, |_ctx, dispatch| match head {
@@ -607,9 +549,7 @@ impl Instance {
                 Ok(None) => dispatch.call::<_, ()>((7, id, rquickjs::Null)),
                 Err(message) => dispatch.call::<_, ()>((7, id, rquickjs::Null, message)),
             }),
-            Event::Drained { tag, id } => {
-                self.turn(tag, |_ctx, dispatch| dispatch.call::<_, ()>((6, id)))
-            }
+            Event::Drained { tag, id } => self.turn(tag, |_ctx, dispatch| dispatch.call::<_, ()>((6, id))),
         }
     }
 
@@ -720,10 +660,8 @@ pub(crate) fn describe(ctx: &Ctx<'_>, e: rquickjs::Error) -> String {
 pub(crate) fn value_to_string(v: &Value<'_>) -> String {
     if let Some(exc) = v.as_exception() {
         let message = exc.message().unwrap_or_default();
-        let name: String = exc
-            .get::<_, rquickjs::Coerced<String>>("name")
-            .map(|s| s.0)
-            .unwrap_or_else(|_| "Error".into());
+        let name: String =
+            exc.get::<_, rquickjs::Coerced<String>>("name").map(|s| s.0).unwrap_or_else(|_| "Error".into());
         let mut s = format!("{name}: {message}");
         if let Some(stack) = exc.stack() {
             let stack = stack.trim_end();
@@ -734,8 +672,6 @@ pub(crate) fn value_to_string(v: &Value<'_>) -> String {
         }
         s
     } else {
-        v.get::<rquickjs::Coerced<String>>()
-            .map(|s| s.0)
-            .unwrap_or_else(|_| "<unprintable value>".into())
+        v.get::<rquickjs::Coerced<String>>().map(|s| s.0).unwrap_or_else(|_| "<unprintable value>".into())
     }
 }

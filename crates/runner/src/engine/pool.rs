@@ -24,18 +24,9 @@ impl<T: AsyncRead + AsyncWrite + Send + Unpin + 'static> Connection for T {}
 
 pub(crate) enum Command {
     Serve(Box<dyn Connection>),
-    Create {
-        worker: Arc<Worker>,
-        reply: oneshot::Sender<Result<Handlers, String>>,
-    },
-    Remove {
-        id: String,
-    },
-    Scheduled {
-        worker: Arc<Worker>,
-        cron: String,
-        reply: oneshot::Sender<Result<(), RequestError>>,
-    },
+    Create { worker: Arc<Worker>, reply: oneshot::Sender<Result<Handlers, String>> },
+    Remove { id: String },
+    Scheduled { worker: Arc<Worker>, cron: String, reply: oneshot::Sender<Result<(), RequestError>> },
 }
 
 pub struct PoolConfig {
@@ -124,10 +115,7 @@ impl Pool {
         let mut replies = Vec::new();
         for tx in &self.shared.senders {
             let (reply, rx) = oneshot::channel();
-            let _ = tx.send(Command::Create {
-                worker: worker.clone(),
-                reply,
-            });
+            let _ = tx.send(Command::Create { worker: worker.clone(), reply });
             replies.push(rx);
         }
         let mut handlers = None;
@@ -141,9 +129,7 @@ impl Pool {
                     error.get_or_insert(e);
                 }
                 Err(_) => {
-                    error.get_or_insert_with(|| {
-                        "a runner thread failed or is shutting down".to_string()
-                    });
+                    error.get_or_insert_with(|| "a runner thread failed or is shutting down".to_string());
                 }
             }
         }
@@ -170,18 +156,10 @@ impl Pool {
     }
 
     /// Runs `worker`'s scheduled handler once and records the outcome.
-    pub async fn run_scheduled(
-        &self,
-        worker: Arc<Worker>,
-        cron: String,
-    ) -> Result<(), RequestError> {
+    pub async fn run_scheduled(&self, worker: Arc<Worker>, cron: String) -> Result<(), RequestError> {
         let (reply, rx) = oneshot::channel();
         let i = self.pick();
-        let _ = self.shared.senders[i].send(Command::Scheduled {
-            worker: worker.clone(),
-            cron,
-            reply,
-        });
+        let _ = self.shared.senders[i].send(Command::Scheduled { worker: worker.clone(), cron, reply });
         let started = Instant::now();
         worker.stats.active.fetch_add(1, Ordering::Relaxed);
         let outcome = match tokio::time::timeout(self.shared.limits.request_timeout, rx).await {
@@ -190,9 +168,7 @@ impl Pool {
             Err(_) => Err(RequestError::Timeout(self.shared.limits.request_timeout)),
         };
         worker.stats.active.fetch_sub(1, Ordering::Relaxed);
-        worker
-            .stats
-            .record(outcome.is_ok(), started.elapsed().as_micros() as u64);
+        worker.stats.record(outcome.is_ok(), started.elapsed().as_micros() as u64);
         if let Err(e) = &outcome {
             worker.set_error(format!("scheduled: {e}"));
         }
@@ -245,9 +221,7 @@ impl ThreadState {
             self.index,
         )?;
         tokio::task::spawn_local(inst.clone().run_events());
-        self.instances
-            .borrow_mut()
-            .insert(worker.id.clone(), inst.clone());
+        self.instances.borrow_mut().insert(worker.id.clone(), inst.clone());
         Ok(inst)
     }
 
@@ -257,10 +231,7 @@ impl ThreadState {
 }
 
 fn thread_main(index: usize, shared: Arc<Shared>, mut rx: mpsc::UnboundedReceiver<Command>) {
-    let rt = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             tracing::error!("js-{index}: cannot start tokio runtime: {e}");
@@ -270,9 +241,7 @@ fn thread_main(index: usize, shared: Arc<Shared>, mut rx: mpsc::UnboundedReceive
     let local = tokio::task::LocalSet::new();
     let state = Rc::new(ThreadState {
         index,
-        pool: Pool {
-            shared: shared.clone(),
-        },
+        pool: Pool { shared: shared.clone() },
         shared,
         instances: RefCell::new(HashMap::new()),
         next_request: Cell::new(0),
@@ -315,11 +284,7 @@ fn run_command(state: &Rc<ThreadState>, cmd: Command) {
                 inst.close();
             }
         }
-        Command::Scheduled {
-            worker,
-            cron,
-            reply,
-        } => match state.instance(&worker) {
+        Command::Scheduled { worker, cron, reply } => match state.instance(&worker) {
             Ok(inst) => {
                 let id = state.next_request_id();
                 let time = crate::registry::unix_ms() as f64;

@@ -22,13 +22,10 @@ use std::cell::Cell;
 use std::rc::Rc;
 
 use rquickjs::class::{JsClass, Readable, Trace, Tracer};
-use rquickjs::{
-    Array, ArrayBuffer, Class, Ctx, Exception, Function, JsLifetime, Module, Object, TypedArray,
-    Value,
-};
+use rquickjs::{Array, ArrayBuffer, Class, Ctx, Exception, Function, JsLifetime, Module, Object, TypedArray, Value};
 use sworn_webcrypto::{
-    dynamic, AlgorithmIdentifier, AlgorithmInput, CryptoKey, ExportedKey, GeneratedKey, JsonWebKey,
-    KeyAlgorithm, KeyData, Member,
+    dynamic, AlgorithmIdentifier, AlgorithmInput, CryptoKey, ExportedKey, GeneratedKey, JsonWebKey, KeyAlgorithm,
+    KeyData, Member,
 };
 
 use super::instance::{describe, Host};
@@ -102,12 +99,7 @@ fn secret_len(key: &CryptoKey, hint: usize) -> usize {
     }
 }
 
-fn wrap_key<'js>(
-    ctx: &Ctx<'js>,
-    ledger: &Rc<KeyLedger>,
-    key: CryptoKey,
-    hint: usize,
-) -> rquickjs::Result<Value<'js>> {
+fn wrap_key<'js>(ctx: &Ctx<'js>, ledger: &Rc<KeyLedger>, key: CryptoKey, hint: usize) -> rquickjs::Result<Value<'js>> {
     let charge = KEY_OVERHEAD.saturating_add(secret_len(&key, hint));
     let fits = |ledger: &KeyLedger| ledger.used.get().saturating_add(charge) <= ledger.limit;
     if !fits(ledger) {
@@ -118,11 +110,7 @@ fn wrap_key<'js>(
         }
     }
     ledger.used.set(ledger.used.get() + charge);
-    let handle = KeyHandle {
-        key,
-        charge,
-        ledger: ledger.clone(),
-    };
+    let handle = KeyHandle { key, charge, ledger: ledger.clone() };
     Ok(Class::instance(ctx.clone(), handle)?.into_value())
 }
 
@@ -158,9 +146,7 @@ fn check_cpu(ctx: &Ctx<'_>, host: &Host) -> rquickjs::Result<()> {
 fn copy_bytes(array: &TypedArray<'_, u8>) -> Vec<u8> {
     // SAFETY: the slice is copied at once, before any JavaScript can run and
     // detach or resize the buffer. A detached buffer reads as empty.
-    unsafe { array.as_bytes() }
-        .map(|b| b.to_vec())
-        .unwrap_or_default()
+    unsafe { array.as_bytes() }.map(|b| b.to_vec()).unwrap_or_default()
 }
 
 fn bytes_out<'js>(ctx: &Ctx<'js>, bytes: &[u8]) -> rquickjs::Result<ArrayBuffer<'js>> {
@@ -179,16 +165,9 @@ fn algorithm<'js>(ctx: &Ctx<'js>, v: &Value<'js>) -> rquickjs::Result<AlgorithmI
     }
 }
 
-fn dictionary<'js>(
-    ctx: &Ctx<'js>,
-    o: &Object<'js>,
-    depth: usize,
-) -> rquickjs::Result<AlgorithmInput> {
+fn dictionary<'js>(ctx: &Ctx<'js>, o: &Object<'js>, depth: usize) -> rquickjs::Result<AlgorithmInput> {
     if depth > MAX_DEPTH {
-        return Err(type_error(
-            ctx,
-            &format!("algorithm: dictionaries nest deeper than {MAX_DEPTH} levels"),
-        ));
+        return Err(type_error(ctx, &format!("algorithm: dictionaries nest deeper than {MAX_DEPTH} levels")));
     }
     let mut input = AlgorithmInput::default();
     for prop in o.props::<String, Value>() {
@@ -205,12 +184,7 @@ fn dictionary<'js>(
     Ok(input)
 }
 
-fn member<'js>(
-    ctx: &Ctx<'js>,
-    name: &str,
-    v: &Value<'js>,
-    depth: usize,
-) -> rquickjs::Result<Option<Member>> {
+fn member<'js>(ctx: &Ctx<'js>, name: &str, v: &Value<'js>, depth: usize) -> rquickjs::Result<Option<Member>> {
     if v.is_undefined() {
         return Ok(None);
     }
@@ -232,10 +206,7 @@ fn member<'js>(
         }
         return Ok(Some(Member::Object(dictionary(ctx, o, depth + 1)?)));
     }
-    Err(type_error(
-        ctx,
-        &format!("algorithm: member '{name}' has an unsupported type"),
-    ))
+    Err(type_error(ctx, &format!("algorithm: member '{name}' has an unsupported type")))
 }
 
 /// `deriveBits`' `length`: `null` or an integer `subtle.js` already
@@ -245,13 +216,8 @@ fn length(ctx: &Ctx<'_>, v: &Value<'_>) -> rquickjs::Result<Option<u32>> {
         return Ok(None);
     }
     match v.as_number() {
-        Some(n) if n.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&n) => {
-            Ok(Some(n as u32))
-        }
-        _ => Err(type_error(
-            ctx,
-            "deriveBits: length must be null or an unsigned long",
-        )),
+        Some(n) if n.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&n) => Ok(Some(n as u32)),
+        _ => Err(type_error(ctx, "deriveBits: length must be null or an unsigned long")),
     }
 }
 
@@ -277,34 +243,24 @@ macro_rules! set {
 /// Builds the `__subtle` object of native functions.
 fn natives<'js>(ctx: &Ctx<'js>, host: &Rc<Host>) -> rquickjs::Result<Object<'js>> {
     let o = Object::new(ctx.clone())?;
-    let ledger = Rc::new(KeyLedger {
-        used: Cell::new(0),
-        limit: host.limits.memory_bytes,
-    });
+    let ledger = Rc::new(KeyLedger { used: Cell::new(0), limit: host.limits.memory_bytes });
 
     // keyInfo(handle) -> [type, extractable, algorithm JSON, usages]
-    set!(
-        o,
-        "keyInfo",
-        ctx,
-        move |ctx: Ctx<'js>, handle: Class<'js, KeyHandle>| -> rquickjs::Result<Array<'js>> {
-            let key = key_of(&handle)?;
-            let info = Array::new(ctx.clone())?;
-            info.set(0, key.key_type().name())?;
-            info.set(1, key.extractable())?;
-            info.set(2, key.algorithm().to_json().to_string())?;
-            info.set(3, key.usages().names())?;
-            Ok(info)
-        }
-    );
+    set!(o, "keyInfo", ctx, move |ctx: Ctx<'js>, handle: Class<'js, KeyHandle>| -> rquickjs::Result<Array<'js>> {
+        let key = key_of(&handle)?;
+        let info = Array::new(ctx.clone())?;
+        info.set(0, key.key_type().name())?;
+        info.set(1, key.extractable())?;
+        info.set(2, key.algorithm().to_json().to_string())?;
+        info.set(3, key.usages().names())?;
+        Ok(info)
+    });
 
     let h = host.clone();
     set!(o, "digest", ctx, move |ctx: Ctx<'js>,
                                  alg: Value<'js>,
                                  data: TypedArray<'js, u8>|
-          -> rquickjs::Result<
-        ArrayBuffer<'js>,
-    > {
+          -> rquickjs::Result<ArrayBuffer<'js>> {
         check_cpu(&ctx, &h)?;
         let alg = algorithm(&ctx, &alg)?;
         let out = dynamic::digest(&alg, &copy_bytes(&data)).map_err(|e| throw(&ctx, e))?;
@@ -316,9 +272,7 @@ fn natives<'js>(ctx: &Ctx<'js>, host: &Rc<Host>) -> rquickjs::Result<Object<'js>
                                       alg: Value<'js>,
                                       extractable: bool,
                                       usages: Vec<String>|
-          -> rquickjs::Result<
-        Value<'js>,
-    > {
+          -> rquickjs::Result<Value<'js>> {
         check_cpu(&ctx, &h)?;
         let alg = algorithm(&ctx, &alg)?;
         match dynamic::generate_key(&alg, extractable, &usages).map_err(|e| throw(&ctx, e))? {
@@ -340,9 +294,7 @@ fn natives<'js>(ctx: &Ctx<'js>, host: &Rc<Host>) -> rquickjs::Result<Object<'js>
                                     alg: Value<'js>,
                                     extractable: bool,
                                     usages: Vec<String>|
-          -> rquickjs::Result<
-        Value<'js>,
-    > {
+          -> rquickjs::Result<Value<'js>> {
         check_cpu(&ctx, &h)?;
         let (data, hint) = if let Some(text) = data.as_string() {
             let text = text.to_string()?;
@@ -355,8 +307,7 @@ fn natives<'js>(ctx: &Ctx<'js>, host: &Rc<Host>) -> rquickjs::Result<Object<'js>
             (KeyData::bytes(bytes), hint)
         };
         let alg = algorithm(&ctx, &alg)?;
-        let key = dynamic::import_key(&format, &data, &alg, extractable, &usages)
-            .map_err(|e| throw(&ctx, e))?;
+        let key = dynamic::import_key(&format, &data, &alg, extractable, &usages).map_err(|e| throw(&ctx, e))?;
         wrap_key(&ctx, &l, key, hint)
     });
 
@@ -365,16 +316,12 @@ fn natives<'js>(ctx: &Ctx<'js>, host: &Rc<Host>) -> rquickjs::Result<Object<'js>
     set!(o, "exportKey", ctx, move |ctx: Ctx<'js>,
                                     format: String,
                                     handle: Class<'js, KeyHandle>|
-          -> rquickjs::Result<
-        Value<'js>,
-    > {
+          -> rquickjs::Result<Value<'js>> {
         check_cpu(&ctx, &h)?;
         let key = key_of(&handle)?;
         match dynamic::export_key(&format, &key).map_err(|e| throw(&ctx, e))? {
             ExportedKey::Bytes(b) => Ok(bytes_out(&ctx, &b)?.into_value()),
-            ExportedKey::Jwk(j) => {
-                Ok(rquickjs::String::from_str(ctx.clone(), &j.to_json())?.into_value())
-            }
+            ExportedKey::Jwk(j) => Ok(rquickjs::String::from_str(ctx.clone(), &j.to_json())?.into_value()),
         }
     });
 
@@ -389,13 +336,8 @@ fn natives<'js>(ctx: &Ctx<'js>, host: &Rc<Host>) -> rquickjs::Result<Object<'js>
           -> rquickjs::Result<bool> {
         check_cpu(&ctx, &h)?;
         let alg = algorithm(&ctx, &alg)?;
-        dynamic::verify(
-            &alg,
-            &key_of(&handle)?,
-            &copy_bytes(&signature),
-            &copy_bytes(&data),
-        )
-        .map_err(|e| throw(&ctx, e))
+        dynamic::verify(&alg, &key_of(&handle)?, &copy_bytes(&signature), &copy_bytes(&data))
+            .map_err(|e| throw(&ctx, e))
     });
 
     set!(o, "encrypt", ctx, key_bytes_op(host.clone(), dynamic::encrypt));
@@ -405,14 +347,9 @@ fn natives<'js>(ctx: &Ctx<'js>, host: &Rc<Host>) -> rquickjs::Result<Object<'js>
     let h = host.clone();
     set!(o, "deriveBits", ctx, move |ctx: Ctx<'js>,
                                      alg: Value<'js>,
-                                     handle: Class<
-        'js,
-        KeyHandle,
-    >,
+                                     handle: Class<'js, KeyHandle>,
                                      len: Value<'js>|
-          -> rquickjs::Result<
-        ArrayBuffer<'js>,
-    > {
+          -> rquickjs::Result<ArrayBuffer<'js>> {
         check_cpu(&ctx, &h)?;
         let alg = algorithm(&ctx, &alg)?;
         let len = length(&ctx, &len)?;
@@ -427,14 +364,12 @@ fn natives<'js>(ctx: &Ctx<'js>, host: &Rc<Host>) -> rquickjs::Result<Object<'js>
                                     derived: Value<'js>,
                                     extractable: bool,
                                     usages: Vec<String>|
-          -> rquickjs::Result<
-        Value<'js>,
-    > {
+          -> rquickjs::Result<Value<'js>> {
         check_cpu(&ctx, &h)?;
         let alg = algorithm(&ctx, &alg)?;
         let derived = algorithm(&ctx, &derived)?;
-        let key = dynamic::derive_key(&alg, &key_of(&handle)?, &derived, extractable, &usages)
-            .map_err(|e| throw(&ctx, e))?;
+        let key =
+            dynamic::derive_key(&alg, &key_of(&handle)?, &derived, extractable, &usages).map_err(|e| throw(&ctx, e))?;
         // Derived HKDF/PBKDF2 secrets are at most an ECDH shared secret long.
         wrap_key(&ctx, &l, key, 64)
     });
@@ -445,13 +380,11 @@ fn natives<'js>(ctx: &Ctx<'js>, host: &Rc<Host>) -> rquickjs::Result<Object<'js>
                                   handle: Class<'js, KeyHandle>,
                                   wrapping: Class<'js, KeyHandle>,
                                   alg: Value<'js>|
-          -> rquickjs::Result<
-        ArrayBuffer<'js>,
-    > {
+          -> rquickjs::Result<ArrayBuffer<'js>> {
         check_cpu(&ctx, &h)?;
         let alg = algorithm(&ctx, &alg)?;
-        let out = dynamic::wrap_key(&format, &key_of(&handle)?, &key_of(&wrapping)?, &alg)
-            .map_err(|e| throw(&ctx, e))?;
+        let out =
+            dynamic::wrap_key(&format, &key_of(&handle)?, &key_of(&wrapping)?, &alg).map_err(|e| throw(&ctx, e))?;
         bytes_out(&ctx, &out)
     });
 
@@ -465,24 +398,15 @@ fn natives<'js>(ctx: &Ctx<'js>, host: &Rc<Host>) -> rquickjs::Result<Object<'js>
                                     key_alg: Value<'js>,
                                     extractable: bool,
                                     usages: Vec<String>|
-          -> rquickjs::Result<
-        Value<'js>,
-    > {
+          -> rquickjs::Result<Value<'js>> {
         let ctx = wrapped.ctx().clone();
         check_cpu(&ctx, &h)?;
         let wrapped = copy_bytes(&wrapped);
         let unwrap_alg = algorithm(&ctx, &unwrap_alg)?;
         let key_alg = algorithm(&ctx, &key_alg)?;
-        let key = dynamic::unwrap_key(
-            &format,
-            &wrapped,
-            &key_of(&handle)?,
-            &unwrap_alg,
-            &key_alg,
-            extractable,
-            &usages,
-        )
-        .map_err(|e| throw(&ctx, e))?;
+        let key =
+            dynamic::unwrap_key(&format, &wrapped, &key_of(&handle)?, &unwrap_alg, &key_alg, extractable, &usages)
+                .map_err(|e| throw(&ctx, e))?;
         wrap_key(&ctx, &l, key, wrapped.len())
     });
 

@@ -8,18 +8,15 @@ use std::time::Duration;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use serde_json::Value;
+use sworn_runner::app::{start, RunnerConfig, Running};
 use sworn_runner::engine::PoolConfig;
 use sworn_runner::http_client::NoNetwork;
 use sworn_runner::limits::Limits;
-use sworn_runner::app::{start, RunnerConfig, Running};
 
 pub struct TestRunner {
     pub base: String,
     pub running: Option<Running>,
-    client: hyper_util::client::legacy::Client<
-        hyper_util::client::legacy::connect::HttpConnector,
-        Full<Bytes>,
-    >,
+    client: hyper_util::client::legacy::Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>,
 }
 
 pub struct Reply {
@@ -33,8 +30,7 @@ impl Reply {
         String::from_utf8_lossy(&self.body).into_owned()
     }
     pub fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
     }
 
     /// Checks the answer of a WPT-style fixture (tests/wpt/harness.js): a
@@ -49,13 +45,7 @@ impl Reply {
             .filter(|t| t["status"] != "PASS")
             .map(|t| format!("  {}: {}", t["name"], t["message"]))
             .collect();
-        assert!(
-            failed.is_empty(),
-            "{name}: {} of {} failed\n{}",
-            failed.len(),
-            results.len(),
-            failed.join("\n")
-        );
+        assert!(failed.is_empty(), "{name}: {} of {} failed\n{}", failed.len(), results.len(), failed.join("\n"));
     }
 }
 
@@ -88,8 +78,7 @@ impl TestRunner {
                 http,
                 bindings,
                 nsm: Some(std::sync::Arc::new(
-                    sworn_nsm::Nsm::development(&sworn_nsm::Measurements::default())
-                        .expect("development NSM"),
+                    sworn_nsm::Nsm::development(&sworn_nsm::Measurements::default()).expect("development NSM"),
                 )),
             },
             workers: Vec::new(),
@@ -101,26 +90,12 @@ impl TestRunner {
             Some(addr) => format!("http://{addr}"),
             None => panic!("unexpected local endpoint {}", running.local),
         };
-        let client =
-            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-                .build_http();
-        TestRunner {
-            base,
-            running: Some(running),
-            client,
-        }
+        let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();
+        TestRunner { base, running: Some(running), client }
     }
 
-    pub async fn request(
-        &self,
-        method: &str,
-        path: &str,
-        headers: &[(&str, &str)],
-        body: impl Into<Bytes>,
-    ) -> Reply {
-        let mut b = http::Request::builder()
-            .method(method)
-            .uri(format!("{}{}", self.base, path));
+    pub async fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: impl Into<Bytes>) -> Reply {
+        let mut b = http::Request::builder().method(method).uri(format!("{}{}", self.base, path));
         for (k, v) in headers {
             b = b.header(*k, *v);
         }
@@ -131,17 +106,8 @@ impl TestRunner {
             .expect("HTTP exchange");
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
-        let body = resp
-            .into_body()
-            .collect()
-            .await
-            .map(|c| c.to_bytes())
-            .unwrap_or_default();
-        Reply {
-            status,
-            headers,
-            body,
-        }
+        let body = resp.into_body().collect().await.map(|c| c.to_bytes()).unwrap_or_default();
+        Reply { status, headers, body }
     }
 
     pub async fn get(&self, path: &str) -> Reply {
@@ -150,20 +116,12 @@ impl TestRunner {
 
     /// `POST /workers` with a JSON body.
     pub async fn create(&self, body: impl ToString) -> Reply {
-        self.request(
-            "POST",
-            "/workers",
-            &[("content-type", "application/json")],
-            body.to_string(),
-        )
-        .await
+        self.request("POST", "/workers", &[("content-type", "application/json")], body.to_string()).await
     }
 
     /// Deploys `code` through `POST /workers` and returns its id.
     pub async fn deploy(&self, name: &str, kind: &str, code: &str) -> String {
-        let r = self
-            .create(serde_json::json!({ "code": code, "type": kind, "name": name }))
-            .await;
+        let r = self.create(serde_json::json!({ "code": code, "type": kind, "name": name })).await;
         assert_eq!(r.status, 201, "deploy {name}: {}", r.text());
         r.json()["id"].as_str().expect("id").to_string()
     }

@@ -6,13 +6,12 @@
 //! time and has no 32/64-bit tags. The composition is checked against NIST
 //! and Wycheproof vectors and against `aes-gcm` itself in the tests.
 
-use aes::cipher::{
-    block_padding::Pkcs7, BlockCipher, BlockDecryptMut, BlockEncrypt, BlockEncryptMut, KeyInit,
-    KeyIvInit, StreamCipher,
-};
-use aes::cipher::generic_array::GenericArray;
 use aes::cipher::consts::U16;
+use aes::cipher::generic_array::GenericArray;
 use aes::cipher::BlockSizeUser;
+use aes::cipher::{
+    block_padding::Pkcs7, BlockCipher, BlockDecryptMut, BlockEncrypt, BlockEncryptMut, KeyInit, KeyIvInit, StreamCipher,
+};
 use ghash::universal_hash::UniversalHash;
 use ghash::GHash;
 use subtle::ConstantTimeEq;
@@ -98,10 +97,9 @@ where
         let mut ctr0 = self.j0;
         let c = u32::from_be_bytes([ctr0[12], ctr0[13], ctr0[14], ctr0[15]]).wrapping_add(1);
         ctr0[12..].copy_from_slice(&c.to_be_bytes());
-        let mut ctr = ctr::Ctr32BE::<C>::new_from_slices(key, &ctr0)
-            .map_err(|_| data("AES key has an invalid length"))?;
-        ctr.try_apply_keystream(buf)
-            .map_err(|_| operation("AES-GCM: data exceeds the counter space"))
+        let mut ctr =
+            ctr::Ctr32BE::<C>::new_from_slices(key, &ctr0).map_err(|_| data("AES key has an invalid length"))?;
+        ctr.try_apply_keystream(buf).map_err(|_| operation("AES-GCM: data exceeds the counter space"))
     }
 }
 
@@ -111,9 +109,7 @@ fn check_gcm_params(iv: &[u8], tag_bits: u8) -> Result<usize> {
     }
     match tag_bits {
         32 | 64 | 96 | 104 | 112 | 120 | 128 => Ok(usize::from(tag_bits / 8)),
-        t => Err(operation(format!(
-            "AES-GCM: tagLength {t} is not one of 32, 64, 96, 104, 112, 120, 128"
-        ))),
+        t => Err(operation(format!("AES-GCM: tagLength {t} is not one of 32, 64, 96, 104, 112, 120, 128"))),
     }
 }
 
@@ -200,11 +196,15 @@ mod tests {
                 let pt: Vec<u8> = (0..len).map(|i| i as u8).collect();
                 let ours = gcm_encrypt(&key, &iv, b"aad", 128, &pt).unwrap();
                 let theirs = if key_len == 16 {
-                    aes_gcm::Aes128Gcm::new_from_slice(&key).unwrap()
-                        .encrypt((&iv).into(), Payload { msg: &pt, aad: b"aad" }).unwrap()
+                    aes_gcm::Aes128Gcm::new_from_slice(&key)
+                        .unwrap()
+                        .encrypt((&iv).into(), Payload { msg: &pt, aad: b"aad" })
+                        .unwrap()
                 } else {
-                    aes_gcm::Aes256Gcm::new_from_slice(&key).unwrap()
-                        .encrypt((&iv).into(), Payload { msg: &pt, aad: b"aad" }).unwrap()
+                    aes_gcm::Aes256Gcm::new_from_slice(&key)
+                        .unwrap()
+                        .encrypt((&iv).into(), Payload { msg: &pt, aad: b"aad" })
+                        .unwrap()
                 };
                 assert_eq!(ours, theirs, "key {key_len} len {len}");
                 assert_eq!(gcm_decrypt(&key, &iv, b"aad", 128, &ours).unwrap(), pt);

@@ -92,17 +92,11 @@ pub(crate) fn spki_decode(curve: NamedCurve, der: &[u8]) -> Result<EcPublic> {
     if spki.algorithm.oid != ID_EC_PUBLIC_KEY {
         return Err(data(format!("spki: algorithm {} is not id-ecPublicKey", spki.algorithm.oid)));
     }
-    let params = spki
-        .algorithm
-        .parameters_oid()
-        .map_err(|_| data("spki: EC parameters are not a named-curve OID"))?;
+    let params = spki.algorithm.parameters_oid().map_err(|_| data("spki: EC parameters are not a named-curve OID"))?;
     if params != curve_oid(curve) {
         return Err(data(format!("spki: curve {params} does not match namedCurve {}", curve.name())));
     }
-    let point = spki
-        .subject_public_key
-        .as_bytes()
-        .ok_or_else(|| data("spki: subjectPublicKey has unused bits"))?;
+    let point = spki.subject_public_key.as_bytes().ok_or_else(|| data("spki: subjectPublicKey has unused bits"))?;
     public_from_sec1(curve, point)
 }
 
@@ -117,15 +111,12 @@ pub(crate) fn spki_encode(k: &EcPublic) -> Result<Vec<u8>> {
 /// Parses an EC PKCS#8 PrivateKeyInfo for `curve`. An embedded public key
 /// must match the private scalar.
 pub(crate) fn pkcs8_decode(curve: NamedCurve, der: &[u8]) -> Result<EcPrivate> {
-    let info = pkcs8::PrivateKeyInfo::from_der(der)
-        .map_err(|e| data(format!("pkcs8: not a DER PrivateKeyInfo: {e}")))?;
+    let info =
+        pkcs8::PrivateKeyInfo::from_der(der).map_err(|e| data(format!("pkcs8: not a DER PrivateKeyInfo: {e}")))?;
     if info.algorithm.oid != ID_EC_PUBLIC_KEY {
         return Err(data(format!("pkcs8: algorithm {} is not id-ecPublicKey", info.algorithm.oid)));
     }
-    let params = info
-        .algorithm
-        .parameters_oid()
-        .map_err(|_| data("pkcs8: EC parameters are not a named-curve OID"))?;
+    let params = info.algorithm.parameters_oid().map_err(|_| data("pkcs8: EC parameters are not a named-curve OID"))?;
     if params != curve_oid(curve) {
         return Err(data(format!("pkcs8: curve {params} does not match namedCurve {}", curve.name())));
     }
@@ -143,8 +134,7 @@ pub(crate) fn pkcs8_encode(k: &EcPrivate) -> Result<Zeroizing<Vec<u8>>> {
         EcPrivate::P256(k) => k.to_pkcs8_der(),
         EcPrivate::P384(k) => k.to_pkcs8_der(),
     };
-    doc.map(|d| Zeroizing::new(d.as_bytes().to_vec()))
-        .map_err(|e| operation(format!("pkcs8 encoding failed: {e}")))
+    doc.map(|d| Zeroizing::new(d.as_bytes().to_vec())).map_err(|e| operation(format!("pkcs8 encoding failed: {e}")))
 }
 
 /// The message digest, left-padded to the field size when shorter (so

@@ -1,6 +1,6 @@
 //! SHA digests and HMAC.
 
-use hmac::{Mac, Hmac};
+use hmac::{Hmac, Mac};
 use sha2::Digest;
 
 use super::with_hash;

@@ -25,9 +25,7 @@ pub(crate) fn random_seed() -> Result<Zeroizing<[u8; 32]>> {
 }
 
 pub(crate) fn to32(bytes: &[u8], what: &str) -> Result<[u8; 32]> {
-    bytes
-        .try_into()
-        .map_err(|_| data(format!("{what} is {} bytes; expected 32", bytes.len())))
+    bytes.try_into().map_err(|_| data(format!("{what} is {} bytes; expected 32", bytes.len())))
 }
 
 pub(crate) fn ed25519_public(sk: &ed25519_dalek::SigningKey) -> [u8; 32] {
@@ -82,10 +80,7 @@ pub(crate) fn spki_decode(alg: OkpAlg, der: &[u8]) -> Result<[u8; 32]> {
     if spki.algorithm.parameters.is_some() {
         return Err(data("spki: parameters must be absent (RFC 8410)"));
     }
-    let key = spki
-        .subject_public_key
-        .as_bytes()
-        .ok_or_else(|| data("spki: subjectPublicKey has unused bits"))?;
+    let key = spki.subject_public_key.as_bytes().ok_or_else(|| data("spki: subjectPublicKey has unused bits"))?;
     to32(key, "spki public key")
 }
 
@@ -93,9 +88,7 @@ pub(crate) fn spki_decode(alg: OkpAlg, der: &[u8]) -> Result<[u8; 32]> {
 pub(crate) fn pkcs8_encode(alg: OkpAlg, seed: &[u8; 32]) -> Result<Zeroizing<Vec<u8>>> {
     let fail = |e: pkcs8::der::Error| operation(format!("pkcs8 encoding failed: {e}"));
     // CurvePrivateKey ::= OCTET STRING
-    let inner = Zeroizing::new(
-        pkcs8::der::asn1::OctetStringRef::new(seed).map_err(fail)?.to_der().map_err(fail)?,
-    );
+    let inner = Zeroizing::new(pkcs8::der::asn1::OctetStringRef::new(seed).map_err(fail)?.to_der().map_err(fail)?);
     let info = pkcs8::PrivateKeyInfo {
         algorithm: AlgorithmIdentifierRef { oid: oid(alg), parameters: None },
         private_key: &inner,
@@ -106,8 +99,8 @@ pub(crate) fn pkcs8_encode(alg: OkpAlg, seed: &[u8; 32]) -> Result<Zeroizing<Vec
 
 /// Parses PKCS#8 v1 or v2; a v2 public key must match the private key.
 pub(crate) fn pkcs8_decode(alg: OkpAlg, der: &[u8]) -> Result<Zeroizing<[u8; 32]>> {
-    let info = pkcs8::PrivateKeyInfo::from_der(der)
-        .map_err(|e| data(format!("pkcs8: not a DER PrivateKeyInfo: {e}")))?;
+    let info =
+        pkcs8::PrivateKeyInfo::from_der(der).map_err(|e| data(format!("pkcs8: not a DER PrivateKeyInfo: {e}")))?;
     if info.algorithm.oid != oid(alg) {
         return Err(data(format!("pkcs8: algorithm {} is not {}", info.algorithm.oid, alg.name())));
     }

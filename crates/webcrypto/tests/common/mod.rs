@@ -25,7 +25,10 @@ pub fn hmac_alg(hash: &str) -> AlgorithmIdentifier {
 }
 
 pub fn hkdf_params(hash: &str, salt: &[u8], info: &[u8]) -> AlgorithmIdentifier {
-    obj(AlgorithmInput::new("HKDF").with_str("hash", hash).with_bytes("salt", salt.to_vec()).with_bytes("info", info.to_vec()))
+    obj(AlgorithmInput::new("HKDF")
+        .with_str("hash", hash)
+        .with_bytes("salt", salt.to_vec())
+        .with_bytes("info", info.to_vec()))
 }
 
 pub fn pbkdf2_params(hash: &str, salt: &[u8], iterations: u32) -> AlgorithmIdentifier {
@@ -64,7 +67,8 @@ pub fn derive_with(name: &str, public: &CryptoKey) -> AlgorithmIdentifier {
 
 /// PKCS#8 v1 for an X25519 or Ed25519 private key (RFC 8410 example layout).
 pub fn okp_pkcs8(oid_last: u8, seed: &[u8]) -> Vec<u8> {
-    let mut v = vec![0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, oid_last, 0x04, 0x22, 0x04, 0x20];
+    let mut v =
+        vec![0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, oid_last, 0x04, 0x22, 0x04, 0x20];
     v.extend_from_slice(seed);
     v
 }
