@@ -23,6 +23,8 @@
 //! limit, and named errors for proxy refusals
 //! ([`FetchError::ProxyRefused`] with the SOCKS [`ReplyCode`]).
 
+#![forbid(unsafe_code)]
+
 mod body;
 mod client;
 mod config;

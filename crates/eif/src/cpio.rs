@@ -119,7 +119,7 @@ fn push_entry(
 }
 
 fn pad4(out: &mut Vec<u8>) {
-    while out.len() % 4 != 0 {
+    while !out.len().is_multiple_of(4) {
         out.push(0);
     }
 }
@@ -358,6 +358,7 @@ mod tests {
         let c = std::ffi::CString::new(console.as_os_str().as_bytes()).unwrap();
         // mknod needs CAP_MKNOD; skip the check where it is not available.
         let dev = (5u64 << 8) | 1;
+        // SAFETY: `c` is a NUL-terminated path that outlives the call.
         if unsafe { libc_mknod(c.as_ptr(), S_IFCHR | 0o600, dev) } != 0 {
             eprintln!("mknod not permitted here; device node packing not exercised");
             return;

@@ -93,6 +93,7 @@ pub struct Mapping {
 // SAFETY: the mapping is read-only and owned; sharing `&[u8]` views of it
 // between threads is as safe as sharing a `&[u8]` of a `Vec`.
 unsafe impl Send for Mapping {}
+// SAFETY: as for `Send`: nothing writes through the mapping once it exists.
 unsafe impl Sync for Mapping {}
 
 impl Mapping {

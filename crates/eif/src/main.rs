@@ -286,7 +286,7 @@ fn verify(file: &Path, measurements: &Path, json: bool) -> Result<bool> {
         for m in &v.mismatches {
             println!("FAIL {}:\n  expected {}\n  actual   {}", m.field, m.expected, m.actual);
         }
-        for (i, _) in &expected.pcrs {
+        for i in expected.pcrs.keys() {
             if !v.mismatches.iter().any(|m| m.field == format!("PCR{i}")) {
                 println!("ok   PCR{i}");
             }

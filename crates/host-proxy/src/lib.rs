@@ -6,6 +6,8 @@
 //!   checked, after DNS resolution, against an allow/deny [`policy`];
 //! * heartbeat: answers the Nitro boot heartbeat where nitro-cli is absent.
 
+#![forbid(unsafe_code)]
+
 pub mod config;
 pub mod egress;
 pub mod heartbeat;

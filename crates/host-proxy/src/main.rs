@@ -1,5 +1,7 @@
 //! The `host-proxy` binary: flags, logging, file limits, runtime.
 
+#![forbid(unsafe_code)]
+
 use clap::Parser;
 use sworn_host_proxy::config::{Cli, Config, LogFormat};
 

@@ -27,6 +27,8 @@
 //! # Ok::<(), sworn_webcrypto::Error>(())
 //! ```
 
+#![forbid(unsafe_code)]
+
 pub mod algorithm;
 pub mod dynamic;
 pub mod error;

@@ -6,6 +6,8 @@
 //! Every wait has a deadline, and QEMU and the backend run in their own
 //! process groups, killed when their guard drops (also on panic).
 
+#![forbid(unsafe_code)]
+
 pub mod console;
 pub mod emulator;
 pub mod hostserver;

@@ -20,6 +20,11 @@ use super::bindings::Bindings;
 
 const PRELUDE: &str = include_str!("prelude.js");
 
+/// What an instance keeps of its set-up: the prelude's dispatcher, the
+/// worker's module namespace, and the module's evaluation promise.
+type Setup =
+    (Persistent<Function<'static>>, Persistent<Object<'static>>, Option<Persistent<rquickjs::Promise<'static>>>);
+
 /// Why a request produced no response of the worker's own.
 #[derive(Debug, Clone, thiserror::Error, PartialEq)]
 pub enum RequestError {
@@ -401,37 +406,28 @@ impl Instance {
         }
 
         let kind = worker.spec.kind;
-        let setup = ctx.with(
-            |ctx| -> Result<
-                (
-                    Persistent<Function<'static>>,
-                    Persistent<Object<'static>>,
-                    Option<Persistent<rquickjs::Promise<'static>>>,
-                ),
-                String,
-            > {
-                let host_obj = super::host::install(&ctx, &host).map_err(|e| describe(&ctx, e))?;
-                ctx.globals().set("__host", host_obj).map_err(|e| describe(&ctx, e))?;
-                let dispatch = load_prelude(&ctx).map_err(|e| format!("prelude: {e}"))?;
-                super::subtle::install(&ctx, &host).map_err(|e| format!("subtle.js: {e}"))?;
-                // The worker's own start-up code runs under the CPU limit.
-                host.budget.set(Some(CpuBudget::start(limits.cpu_time)));
-                let (module_ns, promise) = match kind {
-                    WorkerKind::Module => {
-                        let declared = Module::declare(ctx.clone(), worker.name.as_str(), worker.spec.code.as_str())
-                            .map_err(|e| describe(&ctx, e))?;
-                        let (module, promise) = declared.eval().map_err(|e| describe(&ctx, e))?;
-                        let ns = module.namespace().map_err(|e| describe(&ctx, e))?;
-                        (ns, Some(Persistent::save(&ctx, promise)))
-                    }
-                    WorkerKind::ServiceWorker => {
-                        ctx.eval::<(), _>(worker.spec.code.as_str()).map_err(|e| describe(&ctx, e))?;
-                        (Object::new(ctx.clone()).map_err(|e| describe(&ctx, e))?, None)
-                    }
-                };
-                Ok((Persistent::save(&ctx, dispatch), Persistent::save(&ctx, module_ns), promise))
-            },
-        );
+        let setup = ctx.with(|ctx| -> Result<Setup, String> {
+            let host_obj = super::host::install(&ctx, &host).map_err(|e| describe(&ctx, e))?;
+            ctx.globals().set("__host", host_obj).map_err(|e| describe(&ctx, e))?;
+            let dispatch = load_prelude(&ctx).map_err(|e| format!("prelude: {e}"))?;
+            super::subtle::install(&ctx, &host).map_err(|e| format!("subtle.js: {e}"))?;
+            // The worker's own start-up code runs under the CPU limit.
+            host.budget.set(Some(CpuBudget::start(limits.cpu_time)));
+            let (module_ns, promise) = match kind {
+                WorkerKind::Module => {
+                    let declared = Module::declare(ctx.clone(), worker.name.as_str(), worker.spec.code.as_str())
+                        .map_err(|e| describe(&ctx, e))?;
+                    let (module, promise) = declared.eval().map_err(|e| describe(&ctx, e))?;
+                    let ns = module.namespace().map_err(|e| describe(&ctx, e))?;
+                    (ns, Some(Persistent::save(&ctx, promise)))
+                }
+                WorkerKind::ServiceWorker => {
+                    ctx.eval::<(), _>(worker.spec.code.as_str()).map_err(|e| describe(&ctx, e))?;
+                    (Object::new(ctx.clone()).map_err(|e| describe(&ctx, e))?, None)
+                }
+            };
+            Ok((Persistent::save(&ctx, dispatch), Persistent::save(&ctx, module_ns), promise))
+        });
         let (dispatch, namespace, promise) = match setup {
             Ok(s) => s,
             Err(e) => return Err(Self::init_error(&host, e)),
