@@ -6,6 +6,10 @@ SHELL := /bin/bash
 
 # Heavy, reusable builds (kernel, QEMU, cargo tools) live outside the clone.
 export SWORN_CACHE ?= $(HOME)/.cache/sworn
+# One cargo target directory for everything: tests, tools, and the enclave's
+# static binaries (its --target subtree), so `make runner` runs the measured
+# runner. Outside the clone, so fresh clones reuse dependencies' builds.
+export CARGO_TARGET_DIR ?= $(SWORN_CACHE)/target
 BUILD := build
 CARGO ?= cargo
 
@@ -14,14 +18,19 @@ TEST_TARGETS := test-cargo
 
 include $(sort $(wildcard mk/*.mk))
 
-.PHONY: help deps test test-cargo
+.PHONY: help deps lint test test-cargo
 help: ## list targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | sort | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 deps: ## install the Debian packages and tools the build needs
 	@scripts/install-deps
 
-test: deps ## run every test: units, integration, image verification, emulator end-to-end
+lint: ## the style gates: rustfmt, clippy (warnings are errors), one version of each crypto crate
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+	scripts/check-crypto-stack
+
+test: ## run every test: units, integration, image verification, emulator end-to-end (after `make deps`)
 	@$(MAKE) --no-print-directory $(TEST_TARGETS)
 
 test-cargo: ## unit and integration tests of every crate

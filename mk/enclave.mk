@@ -2,9 +2,10 @@
 # See README.md, "Enclave image".
 
 ENCLAVE_TARGET := x86_64-unknown-linux-gnu
-# Built outside the clone so two clones share dependencies' builds and the
-# remapped paths below do not depend on where the clone is.
-ENCLAVE_CARGO_TARGET_DIR ?= $(SWORN_CACHE)/cargo-target/enclave
+# The one target directory (Makefile); the enclave's binaries are its
+# $(ENCLAVE_TARGET) subtree. The paths below are remapped, so the bytes do not
+# depend on where the clone or the cache is.
+ENCLAVE_CARGO_TARGET_DIR := $(CARGO_TARGET_DIR)
 ENCLAVE_CARGO_HOME := $(or $(CARGO_HOME),$(HOME)/.cargo)
 ENCLAVE_RELEASE := $(ENCLAVE_CARGO_TARGET_DIR)/$(ENCLAVE_TARGET)/release
 # Static, stripped (profile.release), no build paths in the binaries.
@@ -13,16 +14,19 @@ ENCLAVE_RUSTFLAGS := -C target-feature=+crt-static \
   --remap-path-prefix=$(ENCLAVE_CARGO_TARGET_DIR)=/target
 ENCLAVE_CFLAGS := -ffile-prefix-map=$(ENCLAVE_CARGO_HOME)=/cargo -ffile-prefix-map=$(ENCLAVE_CARGO_TARGET_DIR)=/target
 
-# Kernel: ours by default; KERNEL=/path/to/bzImage uses another one (with
-# NSM_KO=/path/to/nsm.ko when its NSM driver is a module).
+# Kernel: the committed, reproducibly built enclave/kernel/bzImage (its
+# PROVENANCE says how; `make kernel-check` rebuilds it from source), so an
+# image builds without any package archive. KERNEL=/path/to/bzImage uses
+# another one (with NSM_KO=/path/to/nsm.ko when its NSM driver is a module).
 KERNEL ?=
 NSM_KO ?=
-ENCLAVE_KERNEL := $(or $(KERNEL),$(BUILD)/kernel/bzImage)
+KERNEL_BLOB := enclave/kernel/bzImage
+ENCLAVE_KERNEL := $(or $(KERNEL),$(KERNEL_BLOB))
 # nitro-cli's x86_64 command line; init's sworn.* settings may be added here.
 EIF_CMDLINE ?= reboot=k panic=30 pci=off nomodules console=ttyS0 i8042.noaux i8042.nomux i8042.nopnp i8042.dumbkbd random.trust_cpu=on
 EIF_NAME := sworn-runner
 EIF := $(BUILD)/runner.eif
-EIF_TOOL := $(ENCLAVE_CARGO_TARGET_DIR)/release/eif
+EIF_TOOL := $(CARGO_TARGET_DIR)/release/eif
 MEASUREMENTS := enclave/measurements.json
 ENCLAVE_STAGE := $(BUILD)/enclave
 
@@ -32,29 +36,35 @@ VHOST_DEVICE_VSOCK := $(SWORN_CACHE)/tools/vhost-device-vsock-$(VHOST_DEVICE_VSO
 
 TEST_TARGETS += verify test-e2e
 
-.PHONY: kernel enclave-kernel eif enclave-binaries eif-tool verify measurements emulator test-e2e test-init
+TEST_TARGETS += kernel-check
 
-kernel: ## build the enclave kernel (cached in $SWORN_CACHE) into build/kernel/bzImage
-	scripts/build-kernel --dest $(BUILD)/kernel/bzImage >/dev/null
+.PHONY: kernel kernel-check enclave-kernel toolchain-check eif enclave-binaries eif-tool verify measurements emulator test-e2e test-init
 
-# Our kernel (a cache lookup when built before), unless KERNEL was given.
+kernel: ## rebuild the kernel from Debian's source + enclave/kernel/{patches,enclave.config} into enclave/kernel/bzImage
+	scripts/build-kernel --dest $(KERNEL_BLOB) >/dev/null
+	@echo "kernel: wrote $(KERNEL_BLOB) and its PROVENANCE; run 'make measurements' and commit all three with a CHANGELOG line"
+
+kernel-check: ## rebuild the kernel from source and check it is byte for byte the committed enclave/kernel/bzImage
+	@scripts/kernel-check $(KERNEL_BLOB)
+
+# The committed kernel, unless KERNEL was given.
 enclave-kernel:
-ifeq ($(KERNEL),)
-	scripts/build-kernel --dest $(BUILD)/kernel/bzImage >/dev/null
-else
-	@test -f "$(KERNEL)" || { echo "KERNEL=$(KERNEL): no such file" >&2; exit 1; }
-endif
+	@test -f "$(ENCLAVE_KERNEL)" || { echo "kernel $(ENCLAVE_KERNEL): no such file" >&2; exit 1; }
+
+# The enclave's bytes depend on the exact rustc (rust-toolchain.toml).
+toolchain-check:
+	@scripts/check-toolchain
 
 eif-tool:
-	CARGO_TARGET_DIR=$(ENCLAVE_CARGO_TARGET_DIR) $(CARGO) build --release --locked -q -p sworn-eif --bin eif
+	$(CARGO) build --release --locked -q -p sworn-eif --bin eif
 
-enclave-binaries:
-	SOURCE_DATE_EPOCH=0 CARGO_TARGET_DIR=$(ENCLAVE_CARGO_TARGET_DIR) \
+enclave-binaries: toolchain-check
+	SOURCE_DATE_EPOCH=0 \
 	RUSTFLAGS="$(ENCLAVE_RUSTFLAGS)" CFLAGS_x86_64_unknown_linux_gnu="$(ENCLAVE_CFLAGS)" \
 	  $(CARGO) build --release --locked --target $(ENCLAVE_TARGET) -p sworn-init -p sworn-runner
 	scripts/check-no-paths $(ENCLAVE_RELEASE)/init $(ENCLAVE_RELEASE)/runner -- "$(CURDIR)" "$(ENCLAVE_CARGO_HOME)" "$(ENCLAVE_CARGO_TARGET_DIR)" "$(HOME)/.rustup"
 
-eif: enclave-kernel enclave-binaries eif-tool ## build build/runner.eif and build/runner.eif.json (KERNEL=bzImage to use another kernel)
+eif: toolchain-check enclave-kernel enclave-binaries eif-tool ## build build/runner.eif and build/runner.eif.json (KERNEL=bzImage to use another kernel)
 	rm -rf $(ENCLAVE_STAGE) && mkdir -p $(ENCLAVE_STAGE)
 	scripts/stage-ramdisks $(ENCLAVE_STAGE) $(ENCLAVE_RELEASE)/init $(ENCLAVE_RELEASE)/runner enclave/app "$(NSM_KO)"
 	SOURCE_DATE_EPOCH=0 $(EIF_TOOL) build --kernel $(ENCLAVE_KERNEL) --cmdline "$(EIF_CMDLINE)" \
@@ -62,13 +72,13 @@ eif: enclave-kernel enclave-binaries eif-tool ## build build/runner.eif and buil
 	  --output $(EIF) --name $(EIF_NAME) --image-version $$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1) >/dev/null
 	@echo "eif: $(EIF) ($$(stat -c %s $(EIF)) bytes), sha256 $$(sha256sum $(EIF) | cut -c1-64)"
 
-verify: ## rebuild build/runner.eif from scratch and check its PCRs against enclave/measurements.json
+verify: toolchain-check ## rebuild build/runner.eif from scratch and check its PCRs against enclave/measurements.json
 	rm -rf $(ENCLAVE_STAGE) $(EIF) $(EIF).json
 	$(MAKE) --no-print-directory eif
 	@$(EIF_TOOL) verify $(EIF) --measurements $(MEASUREMENTS) || { \
 	  echo "verify: $(EIF) does not match $(MEASUREMENTS). If the image changed on purpose, run 'make measurements' and commit $(MEASUREMENTS) in the same commit." >&2; exit 1; }
 
-measurements: eif ## regenerate enclave/measurements.json from a fresh build/runner.eif
+measurements: toolchain-check eif ## regenerate enclave/measurements.json from a fresh build/runner.eif
 	cp $(EIF).json $(MEASUREMENTS)
 	@echo "measurements: wrote $(MEASUREMENTS); commit it with the change that altered the image"
 

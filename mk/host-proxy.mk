@@ -1,10 +1,10 @@
 # host-proxy: the parent-instance daemon (ingress, SOCKS5 egress, heartbeat).
-PROXY_TARGET_DIR ?= $(CURDIR)/target
-PROXY_BIN := $(PROXY_TARGET_DIR)/release/host-proxy
+PROXY_BIN := $(CARGO_TARGET_DIR)/release/host-proxy
 
 .PHONY: host-proxy
-host-proxy: ## build the host-proxy daemon (release) into target/release/host-proxy
-	CARGO_TARGET_DIR=$(PROXY_TARGET_DIR) $(CARGO) build --release --locked -p sworn-host-proxy
+host-proxy: ## build the host-proxy daemon (release; prints its path)
+	$(CARGO) build --release --locked -q -p sworn-host-proxy
+	@echo $(PROXY_BIN)
 
 # Benchmark (bench/proxy/run) against socat and microsocks from Debian.
 .PHONY: bench-proxy

@@ -2,7 +2,6 @@
 # and `EIF` (the runner image); names here are prefixed to stay clear of them.
 
 IMAGE_TRIPLE := x86_64-unknown-linux-gnu
-IMAGE_CARGO_TARGET_DIR ?= $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
 # Fully static `eif` (no OpenSSL: RustCrypto only), for CI and release use.
 EIF_STATIC := $(BUILD)/bin/eif
 # Seconds per fuzz target for `make fuzz-image`.
@@ -15,10 +14,12 @@ TEST_TARGETS += test-image
 
 .PHONY: eif-static test-image bench-eif fuzz-image
 
+# Same flags as the enclave's binaries (mk/enclave.mk), so both share one build.
 eif-static: ## build a fully static `eif` binary into build/bin/eif
-	RUSTFLAGS="-C target-feature=+crt-static" $(CARGO) build --locked --release -p sworn-eif --bin eif --target $(IMAGE_TRIPLE)
+	SOURCE_DATE_EPOCH=0 RUSTFLAGS="$(ENCLAVE_RUSTFLAGS)" CFLAGS_x86_64_unknown_linux_gnu="$(ENCLAVE_CFLAGS)" \
+	  $(CARGO) build --locked --release -p sworn-eif --bin eif --target $(IMAGE_TRIPLE)
 	@mkdir -p $(dir $(EIF_STATIC))
-	install -m 0755 $(IMAGE_CARGO_TARGET_DIR)/$(IMAGE_TRIPLE)/release/eif $(EIF_STATIC)
+	install -m 0755 $(CARGO_TARGET_DIR)/$(IMAGE_TRIPLE)/release/eif $(EIF_STATIC)
 
 # The static binary links no shared library (so no OpenSSL) and works.
 test-image: eif-static ## check that `eif` builds static and verifies the AWS test document
