@@ -32,12 +32,13 @@ use crate::config::{Cli, Config};
 use crate::ingress::Route;
 use crate::limits::Admission;
 use crate::metrics::{Metrics, Role};
-use crate::policy::{host_addresses, Policy};
+use crate::policy::Policy;
 use crate::server::{accept_loop, Shared};
 
-/// Builds the policy of a configuration, with this host's addresses.
+/// Builds the policy of a configuration. This host's addresses are read
+/// at every connect decision, not once here.
 pub fn build_policy(cfg: &Config) -> Policy {
-    Policy::new(cfg.allow.clone(), cfg.deny.clone(), host_addresses())
+    Policy::live(cfg.allow.clone(), cfg.deny.clone())
 }
 
 /// Runs the daemon until SIGTERM/SIGINT and the drain that follows.
