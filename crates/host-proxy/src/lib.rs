@@ -65,13 +65,16 @@ pub async fn run(cli: Cli, cfg: Config) -> anyhow::Result<()> {
 
     let metrics = Arc::new(Metrics::default());
     let (drain_tx, drain_rx) = watch::channel(false);
-    let shared = Arc::new(Shared::new(
-        metrics.clone(),
-        Admission::new(cfg.max_connections, cfg.max_per_source),
-        build_policy(&cfg),
-        cfg.timeouts,
-        drain_rx,
-    ));
+    let shared = Arc::new(
+        Shared::new(
+            metrics.clone(),
+            Admission::new(cfg.max_connections, cfg.max_per_source),
+            build_policy(&cfg),
+            cfg.timeouts,
+            drain_rx,
+        )
+        .with_idle_min_bytes(cfg.idle_min_bytes),
+    );
 
     let mut loops = tokio::task::JoinSet::new();
     for (l, route) in ingress {
