@@ -73,9 +73,13 @@ pub struct Cli {
     /// Outbound connect timeout, including ingress retries while an enclave boots [default: 10].
     #[arg(long, value_name = "SECS")]
     pub connect_timeout: Option<f64>,
-    /// Close relays with no traffic for this long [default: 600].
+    /// Close relays that move fewer than --idle-min-bytes within this long [default: 600].
     #[arg(long, value_name = "SECS")]
     pub idle_timeout: Option<f64>,
+    /// Progress that resets the idle timeout: a relay is idle when fewer than this many bytes
+    /// (both directions together) moved within --idle-timeout [default: 1024].
+    #[arg(long, value_name = "BYTES")]
+    pub idle_min_bytes: Option<u64>,
     /// SOCKS5 and heartbeat handshakes must finish within this [default: 10].
     #[arg(long, value_name = "SECS")]
     pub handshake_timeout: Option<f64>,
@@ -156,6 +160,7 @@ pub struct FileLimits {
     pub max_per_source: Option<usize>,
     pub connect_timeout: Option<f64>,
     pub idle_timeout: Option<f64>,
+    pub idle_min_bytes: Option<u64>,
     pub handshake_timeout: Option<f64>,
     pub drain_timeout: Option<f64>,
     pub health_interval: Option<f64>,
@@ -200,6 +205,8 @@ pub struct Config {
     pub max_connections: usize,
     pub max_per_source: usize,
     pub timeouts: Timeouts,
+    /// Bytes a relay must move per idle timeout (see [`crate::relay::Idle`]).
+    pub idle_min_bytes: u64,
     pub drain_timeout: Duration,
     pub health_interval: Duration,
     pub metrics: Option<Endpoint>,
@@ -297,6 +304,10 @@ impl Config {
             idle: secs("idle_timeout", cli.idle_timeout.or(l.idle_timeout), 600.0)?,
             handshake: secs("handshake_timeout", cli.handshake_timeout.or(l.handshake_timeout), 10.0)?,
         };
+        let idle_min_bytes = cli.idle_min_bytes.or(l.idle_min_bytes).unwrap_or(crate::relay::DEFAULT_IDLE_MIN_BYTES);
+        if idle_min_bytes == 0 {
+            return Err(ConfigError::Zero { setting: "idle_min_bytes" });
+        }
         let metrics = match (&cli.metrics, &file.metrics) {
             (Some(m), _) => Some(m.clone()),
             (None, Some(m)) => Some(
@@ -322,6 +333,7 @@ impl Config {
             max_connections,
             max_per_source,
             timeouts,
+            idle_min_bytes,
             drain_timeout: secs("drain_timeout", cli.drain_timeout.or(l.drain_timeout), 30.0)?,
             health_interval: secs("health_interval", cli.health_interval.or(l.health_interval), 2.0)?,
             metrics,

@@ -210,7 +210,7 @@ pub async fn handle(mut client: Stream, peer: PeerAddr, _permit: Permit, shared:
         &mut client,
         &mut upstream,
         early,
-        shared.timeouts.idle,
+        shared.idle(),
         &m.bytes_up[Role::Egress as usize],
         &m.bytes_down[Role::Egress as usize],
     )

@@ -182,7 +182,7 @@ pub async fn handle(route: Arc<Route>, mut client: Stream, peer: PeerAddr, _perm
     let r = relay(
         &mut client,
         &mut upstream,
-        shared.timeouts.idle,
+        shared.idle(),
         &m.bytes_up[Role::Ingress as usize],
         &m.bytes_down[Role::Ingress as usize],
     )

@@ -32,12 +32,13 @@ use crate::config::{Cli, Config};
 use crate::ingress::Route;
 use crate::limits::Admission;
 use crate::metrics::{Metrics, Role};
-use crate::policy::{host_addresses, Policy};
+use crate::policy::Policy;
 use crate::server::{accept_loop, Shared};
 
-/// Builds the policy of a configuration, with this host's addresses.
+/// Builds the policy of a configuration. This host's addresses are read
+/// at every connect decision, not once here.
 pub fn build_policy(cfg: &Config) -> Policy {
-    Policy::new(cfg.allow.clone(), cfg.deny.clone(), host_addresses())
+    Policy::live(cfg.allow.clone(), cfg.deny.clone())
 }
 
 /// Runs the daemon until SIGTERM/SIGINT and the drain that follows.
@@ -64,13 +65,16 @@ pub async fn run(cli: Cli, cfg: Config) -> anyhow::Result<()> {
 
     let metrics = Arc::new(Metrics::default());
     let (drain_tx, drain_rx) = watch::channel(false);
-    let shared = Arc::new(Shared::new(
-        metrics.clone(),
-        Admission::new(cfg.max_connections, cfg.max_per_source),
-        build_policy(&cfg),
-        cfg.timeouts,
-        drain_rx,
-    ));
+    let shared = Arc::new(
+        Shared::new(
+            metrics.clone(),
+            Admission::new(cfg.max_connections, cfg.max_per_source),
+            build_policy(&cfg),
+            cfg.timeouts,
+            drain_rx,
+        )
+        .with_idle_min_bytes(cfg.idle_min_bytes),
+    );
 
     let mut loops = tokio::task::JoinSet::new();
     for (l, route) in ingress {

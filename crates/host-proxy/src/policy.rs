@@ -347,24 +347,56 @@ pub struct Decision {
     pub by: String,
 }
 
+/// Where the host's own addresses come from.
+#[derive(Debug, Clone)]
+enum OwnAddrs {
+    /// A fixed list (tests, or a caller that snapshots on purpose).
+    Fixed(Vec<IpAddr>),
+    /// Read from the kernel (`getifaddrs`) at every address check, so an
+    /// address added at any time is denied from the next connect on.
+    Live,
+}
+
 /// A complete policy. Cheap to share (`Arc`) and swapped whole on reload.
 #[derive(Debug, Clone)]
 pub struct Policy {
     allow: Vec<Rule>,
     deny: Vec<Rule>,
-    own_addrs: Vec<IpAddr>,
+    own_addrs: OwnAddrs,
     default_allow: bool,
 }
 
 const DEFAULT_ALLOW: &str = "*:80,443";
 
 impl Policy {
-    /// Builds a policy. `own_addrs` are the host's interface addresses,
-    /// always special.
+    /// Builds a policy with a fixed list of host addresses (`own_addrs`,
+    /// always special). The daemon uses [`Policy::live`] instead.
     pub fn new(allow: Vec<Rule>, deny: Vec<Rule>, own_addrs: Vec<IpAddr>) -> Self {
+        Self::build(allow, deny, OwnAddrs::Fixed(own_addrs.into_iter().map(effective_ip).collect()))
+    }
+
+    /// Builds a policy that reads the host's addresses from the kernel at
+    /// every address check (one `getifaddrs`, only for an address no deny
+    /// rule already refused): an address added after start, or a name
+    /// resolving to it, is denied at once. If the addresses cannot be
+    /// read, the check fails closed.
+    pub fn live(allow: Vec<Rule>, deny: Vec<Rule>) -> Self {
+        Self::build(allow, deny, OwnAddrs::Live)
+    }
+
+    fn build(allow: Vec<Rule>, deny: Vec<Rule>, own_addrs: OwnAddrs) -> Self {
         let default_allow = allow.is_empty();
-        let allow = if default_allow { vec![DEFAULT_ALLOW.parse().expect("the default rule parses")] } else { allow };
-        Policy { allow, deny, own_addrs: own_addrs.into_iter().map(effective_ip).collect(), default_allow }
+        let allow = if default_allow { vec![default_rule()] } else { allow };
+        Policy { allow, deny, own_addrs, default_allow }
+    }
+
+    /// Whether `ip` (already effective) is one of the host's addresses;
+    /// `Err` when the live list cannot be read.
+    fn is_host_own(&self, ip: IpAddr) -> Result<bool, HostAddrError> {
+        match &self.own_addrs {
+            OwnAddrs::Fixed(v) => Ok(v.contains(&ip)),
+            OwnAddrs::Live => Ok(read_host_addresses()?.any(|a| effective_ip(a) == ip)),
+        }
     }
 
     pub fn rules(&self) -> (&[Rule], &[Rule]) {
@@ -397,7 +429,13 @@ impl Policy {
             return deny(r.text.clone());
         }
         let range = special_range(ip);
-        let host_own = self.own_addrs.contains(&ip);
+        let host_own = match self.is_host_own(ip) {
+            Ok(own) => own,
+            Err(e) => {
+                tracing::warn!(error = %e, address = %ip, "cannot read the host's addresses; denying");
+                return deny("host-addresses-unreadable".into());
+            }
+        };
         if range.is_some() || host_own {
             let class = range.map(|r| r.1).unwrap_or(Special::HostOwn);
             return match self.allow.iter().find(|r| r.names_special(ip, port, range.map(|r| r.0), host_own)) {
@@ -412,21 +450,31 @@ impl Policy {
     }
 }
 
-/// The addresses of this host's interfaces.
+/// The rule that applies when no allow rule is configured.
+fn default_rule() -> Rule {
+    Rule { host: HostPattern::Any, ports: Ports::Ranges(vec![(80, 80), (443, 443)]), text: DEFAULT_ALLOW.to_owned() }
+}
+
+/// The host's addresses could not be read.
+#[derive(Debug, thiserror::Error)]
+#[error("reading the host's interface addresses (getifaddrs): {0}")]
+pub struct HostAddrError(#[from] nix::errno::Errno);
+
+/// The addresses of this host's interfaces, read now.
+fn read_host_addresses() -> Result<impl Iterator<Item = IpAddr>, HostAddrError> {
+    let addrs = nix::ifaddrs::getifaddrs()?;
+    Ok(addrs.filter_map(|i| i.address).filter_map(|a| {
+        if let Some(v4) = a.as_sockaddr_in() {
+            Some(IpAddr::V4(v4.ip()))
+        } else {
+            a.as_sockaddr_in6().map(|v6| IpAddr::V6(v6.ip()))
+        }
+    }))
+}
+
+/// The addresses of this host's interfaces (empty if they cannot be read).
 pub fn host_addresses() -> Vec<IpAddr> {
-    let Ok(addrs) = nix::ifaddrs::getifaddrs() else {
-        return Vec::new();
-    };
-    addrs
-        .filter_map(|i| i.address)
-        .filter_map(|a| {
-            if let Some(v4) = a.as_sockaddr_in() {
-                Some(IpAddr::V4(v4.ip()))
-            } else {
-                a.as_sockaddr_in6().map(|v6| IpAddr::V6(v6.ip()))
-            }
-        })
-        .collect()
+    read_host_addresses().map(Iterator::collect).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -563,6 +611,25 @@ mod tests {
         assert!(!p.check(None, sa("127.0.0.1:22")).allowed);
         // An IP-only request is not matched by host-name rules.
         assert!(!p.check(None, sa("1.2.3.4:443")).allowed);
+    }
+
+    #[test]
+    fn default_rule_is_the_documented_one() {
+        assert_eq!(default_rule(), DEFAULT_ALLOW.parse::<Rule>().unwrap());
+    }
+
+    #[test]
+    fn live_policy_sees_the_host_addresses_now() {
+        let p = Policy::live(rules(&["*"]), vec![]);
+        // Whatever non-special address this host has is denied as its own.
+        for a in host_addresses().into_iter().filter(|a| special_range(*a).is_none()) {
+            let d = p.check(None, SocketAddr::new(a, 443));
+            assert_eq!((d.allowed, d.by.as_str()), (false, "special:host-own-address"), "{a}");
+        }
+        assert!(
+            p.check(None, sa("93.184.216.34:443")).allowed
+                || host_addresses().contains(&"93.184.216.34".parse().unwrap())
+        );
     }
 
     #[test]

@@ -1,5 +1,12 @@
 //! Bidirectional copy with half-close, an idle timeout and byte counters.
 //!
+//! **Idle** means too little progress, not silence: the idle clock restarts
+//! each time another [`Idle::min_bytes`] bytes (both directions together,
+//! counted as they are written to the other side) have moved, and a relay
+//! whose clock reaches [`Idle::timeout`] is closed. A peer trickling a byte
+//! every few seconds, or reading that slowly, no longer holds a connection
+//! open for ever; it has to move `min_bytes` per `timeout`.
+//!
 //! Two ways to move bytes, chosen per direction:
 //!
 //! - **splice** (Linux, both sides plain sockets — TCP, unix, vsock): bytes go
@@ -224,13 +231,15 @@ impl<'a> Pump<'a> {
         }
     }
 
-    fn count(&mut self, n: usize, progress: &mut bool) {
+    /// Counts `n` bytes written to the other side (the only progress the
+    /// idle clock counts).
+    fn count(&mut self, n: usize, moved: &mut u64) {
         self.bytes += n as u64;
         self.counter.fetch_add(n as u64, Ordering::Relaxed);
-        *progress = true;
+        *moved += n as u64;
     }
 
-    fn poll<R, W>(&mut self, cx: &mut Context<'_>, r: &mut R, w: &mut W, progress: &mut bool) -> Poll<io::Result<()>>
+    fn poll<R, W>(&mut self, cx: &mut Context<'_>, r: &mut R, w: &mut W, moved: &mut u64) -> Poll<io::Result<()>>
     where
         R: RelayStream + ?Sized,
         W: RelayStream + ?Sized,
@@ -247,9 +256,10 @@ impl<'a> Pump<'a> {
                         return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
                     }
                     self.pos += n;
+                    // Not `count`: `buf` borrows `self.buf`.
                     self.bytes += n as u64;
                     self.counter.fetch_add(n as u64, Ordering::Relaxed);
-                    *progress = true;
+                    *moved += n as u64;
                 }
                 if let Some(b) = self.buf.take() {
                     give_buf(b);
@@ -257,7 +267,7 @@ impl<'a> Pump<'a> {
             }
             // 2. Then bytes in the pipe.
             if self.in_pipe > 0 {
-                ready!(self.drain_pipe(cx, w, progress))?;
+                ready!(self.drain_pipe(cx, w, moved))?;
                 continue;
             }
             // 3. EOF once everything read was written.
@@ -273,19 +283,14 @@ impl<'a> Pump<'a> {
             }
             // 4. Read more.
             if self.splice {
-                ready!(self.fill_pipe(cx, r, progress))?;
+                ready!(self.fill_pipe(cx, r))?;
             } else {
-                ready!(self.fill_buf(cx, r, progress))?;
+                ready!(self.fill_buf(cx, r))?;
             }
         }
     }
 
-    fn fill_buf<R: RelayStream + ?Sized>(
-        &mut self,
-        cx: &mut Context<'_>,
-        r: &mut R,
-        progress: &mut bool,
-    ) -> Poll<io::Result<()>> {
+    fn fill_buf<R: RelayStream + ?Sized>(&mut self, cx: &mut Context<'_>, r: &mut R) -> Poll<io::Result<()>> {
         let mut buf = take_buf();
         let mut rb = ReadBuf::new(&mut buf);
         match Pin::new(&mut *r).poll_read(cx, &mut rb) {
@@ -307,7 +312,6 @@ impl<'a> Pump<'a> {
                     self.pos = 0;
                     self.cap = n;
                     self.buf = Some(buf);
-                    *progress = true;
                     // Bulk data: splice from now on.
                     self.splice = self.can_splice && n >= SPLICE_AFTER;
                 }
@@ -318,12 +322,7 @@ impl<'a> Pump<'a> {
 
     /// Splices what `r` has into a (borrowed) pipe. Ready(Ok) means the
     /// state changed (bytes in the pipe, EOF, or fallback to buffered).
-    fn fill_pipe<R: RelayStream + ?Sized>(
-        &mut self,
-        cx: &mut Context<'_>,
-        r: &mut R,
-        progress: &mut bool,
-    ) -> Poll<io::Result<()>> {
+    fn fill_pipe<R: RelayStream + ?Sized>(&mut self, cx: &mut Context<'_>, r: &mut R) -> Poll<io::Result<()>> {
         loop {
             ready!(r.poll_ready(cx, Interest::READABLE))?;
             let Some(src) = r.splice_fd() else {
@@ -354,7 +353,6 @@ impl<'a> Pump<'a> {
                 Ok(n) => {
                     self.pipe = Some(pipe);
                     self.in_pipe = n;
-                    *progress = true;
                     // Trickle: the buffer is cheaper again.
                     self.splice = n >= SPLICE_MIN;
                     return Poll::Ready(Ok(()));
@@ -383,7 +381,7 @@ impl<'a> Pump<'a> {
         &mut self,
         cx: &mut Context<'_>,
         w: &mut W,
-        progress: &mut bool,
+        moved: &mut u64,
     ) -> Poll<io::Result<()>> {
         while self.in_pipe > 0 {
             let Some(pipe) = &self.pipe else {
@@ -398,7 +396,7 @@ impl<'a> Pump<'a> {
                 Ok(0) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
                 Ok(n) => {
                     self.in_pipe -= n.min(self.in_pipe);
-                    self.count(n, progress);
+                    self.count(n, moved);
                 }
                 Err(e) => match e.kind() {
                     io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted => continue,
@@ -469,22 +467,44 @@ pub struct Transferred {
     pub b_to_a: u64,
 }
 
+/// Bytes that must move per idle timeout when no figure is given
+/// (`--idle-min-bytes`): a few request/response exchanges, far more than a
+/// keep-alive trickle.
+pub const DEFAULT_IDLE_MIN_BYTES: u64 = 1024;
+
+/// When a relay counts as idle: fewer than `min_bytes` bytes (both
+/// directions together) moved within `timeout` since the idle clock last
+/// restarted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Idle {
+    pub timeout: Duration,
+    /// At least 1 (0 is taken as 1: any byte is progress).
+    pub min_bytes: u64,
+}
+
+impl From<Duration> for Idle {
+    /// `timeout` with [`DEFAULT_IDLE_MIN_BYTES`].
+    fn from(timeout: Duration) -> Self {
+        Idle { timeout, min_bytes: DEFAULT_IDLE_MIN_BYTES }
+    }
+}
+
 /// Why a relay ended early.
 #[derive(Debug, thiserror::Error)]
 pub enum RelayError {
-    #[error("idle for {0:?}")]
+    #[error("idle: too little progress within {0:?}")]
     Idle(Duration),
     #[error("{0}")]
     Io(#[from] io::Error),
 }
 
 /// Copies both ways until both sides have sent EOF, an error occurs, or
-/// nothing moved for `idle`. Counters are updated as bytes move, so
+/// the relay is [`Idle`]. Counters are updated as bytes move, so
 /// metrics see long transfers progress.
 pub async fn relay<A, B>(
     a: &mut A,
     b: &mut B,
-    idle: Duration,
+    idle: impl Into<Idle>,
     a_to_b: &AtomicU64,
     b_to_a: &AtomicU64,
 ) -> Result<Transferred, RelayError>
@@ -501,7 +521,7 @@ pub async fn relay_with_prefix<A, B>(
     a: &mut A,
     b: &mut B,
     prefix: Vec<u8>,
-    idle: Duration,
+    idle: impl Into<Idle>,
     a_to_b: &AtomicU64,
     b_to_a: &AtomicU64,
 ) -> Result<Transferred, RelayError>
@@ -512,24 +532,30 @@ where
     let splice = cfg!(target_os = "linux") && a.splice_fd().is_some() && b.splice_fd().is_some();
     let mut up = Pump::new(prefix, splice, a_to_b);
     let mut down = Pump::new(Vec::new(), splice, b_to_a);
+    let Idle { timeout, min_bytes } = idle.into();
+    let min_bytes = min_bytes.max(1);
+    // When the idle clock last restarted, and bytes moved since.
     let mut last = Instant::now();
-    let sleep = tokio::time::sleep(idle);
+    let mut since_last = 0u64;
+    let sleep = tokio::time::sleep(timeout);
     tokio::pin!(sleep);
     poll_fn(|cx| {
-        let mut progress = false;
-        let r1 = up.poll(cx, &mut *a, &mut *b, &mut progress)?;
-        let r2 = down.poll(cx, &mut *b, &mut *a, &mut progress)?;
+        let mut moved = 0u64;
+        let r1 = up.poll(cx, &mut *a, &mut *b, &mut moved)?;
+        let r2 = down.poll(cx, &mut *b, &mut *a, &mut moved)?;
         if r1.is_ready() && r2.is_ready() {
             return Poll::Ready(Ok(()));
         }
-        if progress {
+        since_last = since_last.saturating_add(moved);
+        if since_last >= min_bytes {
             last = Instant::now();
+            since_last = 0;
         }
         // Re-arm lazily: the timer is only moved when it fires early.
         while sleep.as_mut().poll(cx).is_ready() {
-            let deadline = last + idle;
+            let deadline = last + timeout;
             if deadline <= Instant::now() {
-                return Poll::Ready(Err(RelayError::Idle(idle)));
+                return Poll::Ready(Err(RelayError::Idle(timeout)));
             }
             sleep.as_mut().reset(deadline);
         }
@@ -579,6 +605,53 @@ mod tests {
         let (c1, c2) = (AtomicU64::new(0), AtomicU64::new(0));
         let r = relay(&mut a, &mut b, Duration::from_secs(30), &c1, &c2).await;
         assert!(matches!(r, Err(RelayError::Idle(_))));
+    }
+
+    /// A client writing `chunk` bytes every `every`, `times` times, then
+    /// half-closing, through a relay with `idle`; the server drains.
+    async fn paced(chunk: usize, every: Duration, times: usize, idle: Idle) -> Result<Transferred, RelayError> {
+        let (mut client, mut a) = tokio::io::duplex(1 << 20);
+        let (mut b, mut server) = tokio::io::duplex(1 << 20);
+        tokio::spawn(async move {
+            for _ in 0..times {
+                if client.write_all(&vec![b'x'; chunk]).await.is_err() {
+                    return;
+                }
+                tokio::time::sleep(every).await;
+            }
+            let _ = client.shutdown().await;
+            let mut sink = Vec::new();
+            let _ = client.read_to_end(&mut sink).await;
+        });
+        tokio::spawn(async move {
+            let mut sink = Vec::new();
+            let _ = server.read_to_end(&mut sink).await;
+            let _ = server.shutdown().await;
+        });
+        let (c1, c2) = (AtomicU64::new(0), AtomicU64::new(0));
+        relay(&mut a, &mut b, idle, &c1, &c2).await
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn trickle_below_min_bytes_is_idle() {
+        let idle = Idle { timeout: Duration::from_secs(3), min_bytes: 1024 };
+        // 30 bytes over 30 s: each byte used to restart the idle clock.
+        let r = paced(1, Duration::from_secs(1), 30, idle).await;
+        assert!(matches!(r, Err(RelayError::Idle(_))), "{r:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn steady_stream_above_min_bytes_is_not_idle() {
+        let idle = Idle { timeout: Duration::from_secs(3), min_bytes: 1024 };
+        let r = paced(4096, Duration::from_secs(1), 30, idle).await;
+        assert_eq!(r.map(|t| t.a_to_b).ok(), Some(30 * 4096));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn min_bytes_of_one_counts_single_bytes() {
+        let idle = Idle { timeout: Duration::from_secs(3), min_bytes: 1 };
+        let r = paced(1, Duration::from_secs(1), 30, idle).await;
+        assert_eq!(r.map(|t| t.a_to_b).ok(), Some(30));
     }
 
     /// Deterministic pseudo-random bytes (xorshift), different per seed.

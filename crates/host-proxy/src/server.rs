@@ -10,6 +10,7 @@ use tokio::sync::watch;
 use crate::limits::{Admission, Permit, Refusal};
 use crate::metrics::{Metrics, Role};
 use crate::policy::Policy;
+use crate::relay::{Idle, DEFAULT_IDLE_MIN_BYTES};
 
 /// Time limits applied to every connection.
 #[derive(Debug, Clone, Copy)]
@@ -17,7 +18,8 @@ pub struct Timeouts {
     /// Establishing an outbound connection (ingress keeps retrying the
     /// enclave within this time while it boots).
     pub connect: Duration,
-    /// A relay with no bytes moving either way is closed after this.
+    /// A relay moving fewer than `Shared::idle_min_bytes` (both ways
+    /// together) within this is closed.
     pub idle: Duration,
     /// A client must finish its SOCKS5 handshake (or heartbeat) within
     /// this, which bounds slowloris clients.
@@ -30,6 +32,8 @@ pub struct Shared {
     pub admission: Admission,
     policy: RwLock<Arc<Policy>>,
     pub timeouts: Timeouts,
+    /// Bytes a relay must move per idle timeout.
+    pub idle_min_bytes: u64,
     /// Flips to `true` when the daemon starts draining.
     pub draining: watch::Receiver<bool>,
 }
@@ -42,7 +46,25 @@ impl Shared {
         timeouts: Timeouts,
         draining: watch::Receiver<bool>,
     ) -> Self {
-        Shared { metrics, admission, policy: RwLock::new(Arc::new(policy)), timeouts, draining }
+        Shared {
+            metrics,
+            admission,
+            policy: RwLock::new(Arc::new(policy)),
+            timeouts,
+            idle_min_bytes: DEFAULT_IDLE_MIN_BYTES,
+            draining,
+        }
+    }
+
+    /// Sets the bytes a relay must move per idle timeout (at least 1).
+    pub fn with_idle_min_bytes(mut self, n: u64) -> Self {
+        self.idle_min_bytes = n.max(1);
+        self
+    }
+
+    /// When relays count as idle.
+    pub fn idle(&self) -> Idle {
+        Idle { timeout: self.timeouts.idle, min_bytes: self.idle_min_bytes }
     }
 
     /// The policy in force; a reload swaps it without touching live

@@ -27,6 +27,6 @@ mod vsock;
 
 pub use endpoint::{Endpoint, ParseEndpointError, VMADDR_CID_ANY};
 pub use error::Error;
-pub use listener::Listener;
+pub use listener::{listen_backlog, Listener, FALLBACK_BACKLOG};
 pub use stream::{connect, PeerAddr, Stream};
 pub use vsock::VsockStream;

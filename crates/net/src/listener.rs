@@ -1,5 +1,6 @@
 //! Listening on an endpoint.
 
+use std::os::fd::AsFd;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
@@ -7,6 +8,34 @@ use tokio::net::{TcpListener, UnixListener};
 use tokio_vsock::{VsockAddr, VsockListener};
 
 use crate::{Endpoint, Error, PeerAddr, Stream, VsockStream};
+
+/// Where the kernel's limit on listen queues is published.
+const SOMAXCONN_PATH: &str = "/proc/sys/net/core/somaxconn";
+/// The listen backlog when `SOMAXCONN_PATH` cannot be read (Linux's
+/// default `somaxconn` since 5.4).
+pub const FALLBACK_BACKLOG: i32 = 4096;
+
+/// The listen backlog every [`Listener`] gets: the system's `somaxconn`
+/// (the kernel caps any backlog at it), or [`FALLBACK_BACKLOG`] when it
+/// cannot be read. The standard library, mio and the vsock crate all
+/// listen with 128, which drops handshakes in a burst of connects.
+pub fn listen_backlog() -> i32 {
+    std::fs::read_to_string(SOMAXCONN_PATH)
+        .ok()
+        .and_then(|s| s.trim().parse::<i32>().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(FALLBACK_BACKLOG)
+}
+
+/// Sets the backlog of a socket already listening: on Linux, `listen(2)`
+/// on a listening TCP, unix or vsock socket only changes its backlog.
+fn set_backlog(fd: impl AsFd, backlog: i32) -> std::io::Result<()> {
+    use nix::sys::socket::{listen, Backlog};
+    // nix only names values up to libc's SOMAXCONN (4096); beyond it, -1,
+    // which the kernel reads as "as many as somaxconn allows".
+    let b = Backlog::new(backlog).unwrap_or(Backlog::MAXALLOWABLE);
+    listen(&fd, b).map_err(std::io::Error::from)
+}
 
 /// A bound listener. Unix (and vhost-uds) listeners remove their socket
 /// file when dropped, if it is still the one they created.
@@ -59,6 +88,13 @@ impl Listener {
             Endpoint::Unix(path) => bind_unix(endpoint, path)?,
             Endpoint::VhostUds { path, port } => bind_unix(endpoint, &Endpoint::vhost_uds_listen_path(path, *port))?,
         };
+        let backlog = listen_backlog();
+        match &inner {
+            Inner::Tcp(l) => set_backlog(l, backlog),
+            Inner::Unix(l, _) => set_backlog(l, backlog),
+            Inner::Vsock(l) => set_backlog(l, backlog),
+        }
+        .map_err(bind_err)?;
         Ok(Listener { inner, endpoint: endpoint.clone() })
     }
 
