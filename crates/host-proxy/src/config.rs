@@ -34,7 +34,36 @@ Rules: HOST[:PORTS], HOST = * | name | *.suffix | IP | CIDR ([v6]/len),
 PORTS = * | 443 | 80,443 | 8000-8100. Deny wins. Loopback, private,
 link-local (cloud metadata), multicast, unspecified and this host's own
 addresses are only reachable through an IP/CIDR allow rule inside their range.
+Durations (--connect-timeout, --idle-timeout, --handshake-timeout,
+--drain-timeout, --health-interval and their [limits] keys in the file) take
+a unit: 250ms, 10s, 2m, 1m 30s. A bare number is seconds (1.5 = 1500ms), as
+before units, in the file too (idle_timeout = 600 or idle_timeout = \"10m\").
 Signals: SIGHUP reloads the policy from --config; SIGTERM/SIGINT drain.";
+
+/// A duration setting, in seconds (what the settings held before they took
+/// units): a bare number as it is, so the range check in [`Config::resolve`]
+/// names the setting; anything else as a `sworn-duration` duration.
+fn seconds(text: &str) -> Result<f64, sworn_duration::DurationError> {
+    match text.trim().parse::<f64>() {
+        Ok(n) if text.bytes().any(|b| b.is_ascii_digit()) => Ok(n),
+        _ => sworn_duration::secs(text).map(|d| d.as_secs_f64()),
+    }
+}
+
+/// A duration in the TOML file: a number of seconds or a string with a unit.
+fn file_seconds<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Setting {
+        Seconds(f64),
+        Text(String),
+    }
+    match Option::<Setting>::deserialize(d)? {
+        None => Ok(None),
+        Some(Setting::Seconds(n)) => Ok(Some(n)),
+        Some(Setting::Text(t)) => seconds(&t).map(Some).map_err(serde::de::Error::custom),
+    }
+}
 
 /// host-proxy: the parent-instance side of a Sworn enclave.
 #[derive(Debug, Clone, Default, Parser)]
@@ -70,24 +99,24 @@ pub struct Cli {
     /// Maximum concurrent connections per source IP / vsock CID / unix [default: 1000].
     #[arg(long, value_name = "N")]
     pub max_per_source: Option<usize>,
-    /// Outbound connect timeout, including ingress retries while an enclave boots [default: 10].
-    #[arg(long, value_name = "SECS")]
+    /// Outbound connect timeout, including ingress retries while an enclave boots [default: 10s].
+    #[arg(long, value_name = "DURATION", value_parser = seconds)]
     pub connect_timeout: Option<f64>,
-    /// Close relays that move fewer than --idle-min-bytes within this long [default: 600].
-    #[arg(long, value_name = "SECS")]
+    /// Close relays that move fewer than --idle-min-bytes within this long [default: 10m].
+    #[arg(long, value_name = "DURATION", value_parser = seconds)]
     pub idle_timeout: Option<f64>,
     /// Progress that resets the idle timeout: a relay is idle when fewer than this many bytes
     /// (both directions together) moved within --idle-timeout [default: 1024].
     #[arg(long, value_name = "BYTES")]
     pub idle_min_bytes: Option<u64>,
-    /// SOCKS5 and heartbeat handshakes must finish within this [default: 10].
-    #[arg(long, value_name = "SECS")]
+    /// SOCKS5 and heartbeat handshakes must finish within this [default: 10s].
+    #[arg(long, value_name = "DURATION", value_parser = seconds)]
     pub handshake_timeout: Option<f64>,
-    /// On SIGTERM, wait this long for connections to finish [default: 30].
-    #[arg(long, value_name = "SECS")]
+    /// On SIGTERM, wait this long for connections to finish [default: 30s].
+    #[arg(long, value_name = "DURATION", value_parser = seconds)]
     pub drain_timeout: Option<f64>,
-    /// Health-check interval for routes with several targets [default: 2].
-    #[arg(long, value_name = "SECS")]
+    /// Health-check interval for routes with several targets [default: 2s].
+    #[arg(long, value_name = "DURATION", value_parser = seconds)]
     pub health_interval: Option<f64>,
     /// Serve Prometheus metrics here (off unless given), e.g. tcp:127.0.0.1:9187.
     #[arg(long, value_name = "ENDPOINT")]
@@ -158,11 +187,16 @@ pub struct FilePolicy {
 pub struct FileLimits {
     pub max_connections: Option<usize>,
     pub max_per_source: Option<usize>,
+    #[serde(default, deserialize_with = "file_seconds")]
     pub connect_timeout: Option<f64>,
+    #[serde(default, deserialize_with = "file_seconds")]
     pub idle_timeout: Option<f64>,
     pub idle_min_bytes: Option<u64>,
+    #[serde(default, deserialize_with = "file_seconds")]
     pub handshake_timeout: Option<f64>,
+    #[serde(default, deserialize_with = "file_seconds")]
     pub drain_timeout: Option<f64>,
+    #[serde(default, deserialize_with = "file_seconds")]
     pub health_interval: Option<f64>,
 }
 
@@ -397,6 +431,36 @@ mod tests {
 
     fn cli(args: &[&str]) -> Cli {
         Cli::try_parse_from(std::iter::once("host-proxy").chain(args.iter().copied())).unwrap()
+    }
+
+    #[test]
+    fn durations_take_units_and_bare_numbers_stay_seconds() {
+        let c = Config::resolve(
+            &cli(&[
+                "--connect-timeout",
+                "250ms",
+                "--idle-timeout",
+                "2m",
+                "--drain-timeout",
+                "1.5",
+                "--health-interval=3",
+            ]),
+            None,
+        )
+        .unwrap();
+        assert_eq!(c.timeouts.connect, Duration::from_millis(250));
+        assert_eq!(c.timeouts.idle, Duration::from_secs(120));
+        assert_eq!(c.drain_timeout, Duration::from_millis(1500));
+        assert_eq!(c.health_interval, Duration::from_secs(3));
+        assert!(Cli::try_parse_from(["host-proxy", "--idle-timeout", "forever"]).is_err());
+        let file: FileConfig =
+            toml::from_str("[limits]\nidle_timeout = \"90s\"\nconnect_timeout = 2\nhandshake_timeout = 0.5\n").unwrap();
+        let c = Config::resolve(&cli(&[]), Some(file)).unwrap();
+        assert_eq!(c.timeouts.idle, Duration::from_secs(90));
+        assert_eq!(c.timeouts.connect, Duration::from_secs(2));
+        assert_eq!(c.timeouts.handshake, Duration::from_millis(500));
+        let bad = toml::from_str::<FileConfig>("[limits]\nidle_timeout = \"soon\"\n").unwrap_err().to_string();
+        assert!(bad.contains("not a duration"), "{bad}");
     }
 
     #[test]

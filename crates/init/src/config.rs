@@ -3,10 +3,19 @@
 //! On Nitro the command line is part of the EIF and measured into PCR0/PCR1, so
 //! these settings are attested. QEMU's `-append` adds unmeasured text, which is
 //! how the same measured image runs under the emulator with `sworn.parent_cid=2`.
+//!
+//! Durations are written as on every Sworn command line (see `sworn-duration`):
+//! with a unit (`sworn.stop_timeout=2500ms`, `sworn.heartbeat_timeout=30s`,
+//! `sworn.stable_after=1m`) or as a bare number in the setting's old unit
+//! (milliseconds; seconds for `sworn.stable_after`). The old names with the
+//! unit in them (`sworn.stop_timeout_ms=2500`, `sworn.stable_after_s=60`) are
+//! still accepted in this release; init warns about them on the console.
 
 use std::time::Duration;
 
 use thiserror::Error;
+
+use sworn_duration::Unit;
 
 use crate::policy::{RestartMode, RestartPolicy};
 
@@ -27,6 +36,8 @@ pub struct InitConfig {
     pub restart: RestartPolicy,
     /// After forwarding SIGTERM/SIGINT, how long the child has before SIGKILL.
     pub stop_timeout: Duration,
+    /// Old parameter names found on the command line, as (old, new).
+    pub deprecated: Vec<(&'static str, &'static str)>,
 }
 
 impl Default for InitConfig {
@@ -36,6 +47,7 @@ impl Default for InitConfig {
             heartbeat_timeout: Duration::from_secs(10),
             restart: RestartPolicy::default(),
             stop_timeout: Duration::from_secs(10),
+            deprecated: Vec::new(),
         }
     }
 }
@@ -52,8 +64,27 @@ pub enum ConfigError {
     UnterminatedQuote,
 }
 
-const KNOWN: &str = "sworn.parent_cid, sworn.heartbeat_timeout_ms, sworn.restart, sworn.restart_max, \
-sworn.backoff_initial_ms, sworn.backoff_max_ms, sworn.stable_after_s, sworn.stop_timeout_ms";
+const KNOWN: &str = "sworn.parent_cid, sworn.heartbeat_timeout, sworn.restart, sworn.restart_max, \
+sworn.backoff_initial, sworn.backoff_max, sworn.stable_after, sworn.stop_timeout";
+
+/// The duration parameters renamed when they learned units: (old, new, unit
+/// of a bare number).
+const RENAMED: [(&str, &str, Unit); 5] = [
+    ("heartbeat_timeout_ms", "heartbeat_timeout", Unit::Millis),
+    ("backoff_initial_ms", "backoff_initial", Unit::Millis),
+    ("backoff_max_ms", "backoff_max", Unit::Millis),
+    ("stable_after_s", "stable_after", Unit::Secs),
+    ("stop_timeout_ms", "stop_timeout", Unit::Millis),
+];
+
+/// `name`'s entry in [`RENAMED`] if it is an old name.
+fn renamed(name: &str) -> Option<(&'static str, &'static str, Unit)> {
+    RENAMED.iter().copied().find(|r| r.0 == name)
+}
+
+fn parse_duration(key: &str, value: &str, unit: Unit) -> Result<Duration, ConfigError> {
+    sworn_duration::parse(value, unit).map_err(|e| ConfigError::Invalid { key: key.to_owned(), reason: e.to_string() })
+}
 
 /// Splits a kernel command line into words the way the kernel does: on
 /// whitespace, with double quotes grouping (and removed).
@@ -110,6 +141,16 @@ impl InitConfig {
             };
             let key = format!("sworn.{name}");
             let invalid = |reason: &str| ConfigError::Invalid { key: key.clone(), reason: reason.to_owned() };
+            let (name, unit) = match renamed(name) {
+                Some((old, new, unit)) => {
+                    if !cfg.deprecated.contains(&(old, new)) {
+                        cfg.deprecated.push((old, new));
+                    }
+                    (new, Some(unit))
+                }
+                None => (name, RENAMED.iter().find(|r| r.1 == name).map(|r| r.2)),
+            };
+            let duration = || parse_duration(&key, value, unit.unwrap_or(Unit::Millis));
             match name {
                 "parent_cid" => {
                     let cid: u32 = parse_num(&key, value)?;
@@ -119,12 +160,11 @@ impl InitConfig {
                     }
                     cfg.parent_cid = cid;
                 }
-                "heartbeat_timeout_ms" => {
-                    let ms: u64 = parse_num(&key, value)?;
-                    if ms == 0 {
+                "heartbeat_timeout" => {
+                    cfg.heartbeat_timeout = duration()?;
+                    if cfg.heartbeat_timeout.is_zero() {
                         return Err(invalid("must be greater than 0"));
                     }
-                    cfg.heartbeat_timeout = Duration::from_millis(ms);
                 }
                 "restart" => {
                     cfg.restart.mode = value.parse::<RestartMode>().map_err(|e| invalid(&e))?;
@@ -132,32 +172,24 @@ impl InitConfig {
                 "restart_max" => {
                     cfg.restart.max_restarts = if value == "unlimited" { None } else { Some(parse_num(&key, value)?) };
                 }
-                "backoff_initial_ms" => {
-                    let ms: u64 = parse_num(&key, value)?;
-                    if ms == 0 {
+                "backoff_initial" => {
+                    cfg.restart.backoff_initial = duration()?;
+                    if cfg.restart.backoff_initial.is_zero() {
                         return Err(invalid("must be greater than 0"));
                     }
-                    cfg.restart.backoff_initial = Duration::from_millis(ms);
                 }
-                "backoff_max_ms" => {
-                    cfg.restart.backoff_max = Duration::from_millis(parse_num(&key, value)?);
-                }
-                "stable_after_s" => {
-                    cfg.restart.stable_after = Duration::from_secs(parse_num(&key, value)?);
-                }
-                "stop_timeout_ms" => {
-                    cfg.stop_timeout = Duration::from_millis(parse_num(&key, value)?);
-                }
+                "backoff_max" => cfg.restart.backoff_max = duration()?,
+                "stable_after" => cfg.restart.stable_after = duration()?,
+                "stop_timeout" => cfg.stop_timeout = duration()?,
                 _ => return Err(ConfigError::Unknown(key)),
             }
         }
         if cfg.restart.backoff_max < cfg.restart.backoff_initial {
             return Err(ConfigError::Invalid {
-                key: "sworn.backoff_max_ms".into(),
+                key: "sworn.backoff_max".into(),
                 reason: format!(
-                    "{} ms is below sworn.backoff_initial_ms ({} ms)",
-                    cfg.restart.backoff_max.as_millis(),
-                    cfg.restart.backoff_initial.as_millis()
+                    "{:?} is below sworn.backoff_initial ({:?})",
+                    cfg.restart.backoff_max, cfg.restart.backoff_initial
                 ),
             });
         }
@@ -222,6 +254,37 @@ i8042.nopnp i8042.dumbkbd random.trust_cpu=on virtio_mmio.device=4K@0xd0000000:5
             let err = InitConfig::from_cmdline(line).unwrap_err().to_string();
             assert!(err.contains(needle), "{line}: {err}");
         }
+    }
+
+    #[test]
+    fn durations_take_units_and_bare_numbers_keep_their_old_unit() {
+        let cfg = InitConfig::from_cmdline(
+            "sworn.backoff_initial=50ms sworn.backoff_max=5s sworn.stable_after=1m sworn.stop_timeout=2500 \
+             sworn.heartbeat_timeout=30s",
+        )
+        .unwrap();
+        assert_eq!(cfg.restart.backoff_initial, Duration::from_millis(50));
+        assert_eq!(cfg.restart.backoff_max, Duration::from_secs(5));
+        assert_eq!(cfg.restart.stable_after, Duration::from_secs(60));
+        assert_eq!(cfg.stop_timeout, Duration::from_millis(2500));
+        assert_eq!(cfg.heartbeat_timeout, Duration::from_secs(30));
+        assert!(cfg.deprecated.is_empty());
+        let cfg = InitConfig::from_cmdline("sworn.stable_after=5").unwrap();
+        assert_eq!(cfg.restart.stable_after, Duration::from_secs(5));
+        for bad in ["sworn.stop_timeout=soon", "sworn.backoff_initial=0s", "sworn.heartbeat_timeout=-1"] {
+            let err = InitConfig::from_cmdline(bad).unwrap_err().to_string();
+            assert!(err.contains(bad.split('=').next().unwrap_or_default()), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn old_parameter_names_still_work_and_are_reported() {
+        let cfg =
+            InitConfig::from_cmdline("sworn.stop_timeout_ms=2500 sworn.stable_after_s=5 sworn.stop_timeout_ms=10")
+                .unwrap();
+        assert_eq!(cfg.stop_timeout, Duration::from_millis(10));
+        assert_eq!(cfg.restart.stable_after, Duration::from_secs(5));
+        assert_eq!(cfg.deprecated, vec![("stop_timeout_ms", "stop_timeout"), ("stable_after_s", "stable_after")]);
     }
 
     #[test]

@@ -106,6 +106,9 @@ fn boot(kernel_to_init: Duration) -> Result<Outcome, InitError> {
 
     let cmdline = read_file(Path::new("/proc/cmdline"))?;
     let cfg = InitConfig::from_cmdline(&String::from_utf8_lossy(&cmdline))?;
+    for (old, new) in &cfg.deprecated {
+        say!("warning: kernel parameter sworn.{old} is deprecated and goes away in the next release; use sworn.{new}");
+    }
 
     net::loopback_up().map_err(InitError::Loopback)?;
     // The runner reaches the host proxy's egress at this CID too.

@@ -4,11 +4,29 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context as _;
-
 use crate::engine::{Pool, PoolConfig};
 use crate::registry::WorkerSpec;
-use crate::server::deploy;
+use crate::server::{deploy, DeployError};
+
+/// Why the runner did not start. The cause is the error's source, so the
+/// binary's report reads "cannot listen on …" then "Caused by: …".
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("cannot start the JavaScript threads")]
+    Threads(#[source] std::io::Error),
+    #[error("boot worker {name:?}")]
+    BootWorker {
+        name: String,
+        #[source]
+        source: DeployError,
+    },
+    #[error("cannot listen on {endpoint}")]
+    Listen {
+        endpoint: sworn_net::Endpoint,
+        #[source]
+        source: sworn_net::Error,
+    },
+}
 
 pub struct RunnerConfig {
     pub listen: sworn_net::Endpoint,
@@ -26,15 +44,15 @@ pub struct Running {
 }
 
 /// Binds, starts the pool and the boot workers, and begins accepting.
-pub async fn start(config: RunnerConfig) -> anyhow::Result<Running> {
-    let pool = Pool::start(config.pool).context("cannot start the JavaScript threads")?;
+pub async fn start(config: RunnerConfig) -> Result<Running, StartupError> {
+    let pool = Pool::start(config.pool).map_err(StartupError::Threads)?;
     for spec in config.workers {
         let name = spec.name.clone().unwrap_or_default();
-        deploy(&pool, spec).await.with_context(|| format!("boot worker {name:?}"))?;
+        deploy(&pool, spec).await.map_err(|source| StartupError::BootWorker { name, source })?;
     }
     let listener = sworn_net::Listener::bind(&config.listen)
         .await
-        .with_context(|| format!("cannot listen on {}", config.listen))?;
+        .map_err(|source| StartupError::Listen { endpoint: config.listen.clone(), source })?;
     let local = listener.local_endpoint().unwrap_or_else(|_| config.listen.clone());
     let accept_pool = pool.clone();
     let accept = tokio::spawn(async move {

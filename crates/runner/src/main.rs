@@ -15,8 +15,41 @@ use sworn_runner::limits::Limits;
 use sworn_runner::registry::{WorkerKind, WorkerSpec};
 use sworn_runner::services::EnclaveServices;
 
+/// Shown after the flags in `--help`.
+const AFTER_HELP: &str = "\
+Durations (--cpu-limit, --request-timeout, --drain-timeout) take a unit:
+250ms, 10s, 2m, 1m 30s. A bare number is milliseconds, as it was before
+units. The old spellings --cpu-limit-ms, --request-timeout-ms and
+--drain-timeout-ms are still accepted in this release, with a warning.";
+
+/// The duration flags renamed when they learned units: (old, new).
+const RENAMED_FLAGS: [(&str, &str); 3] = [
+    ("--cpu-limit-ms", "--cpu-limit"),
+    ("--request-timeout-ms", "--request-timeout"),
+    ("--drain-timeout-ms", "--drain-timeout"),
+];
+
+/// The renamed flags among `args`, for a deprecation warning: they still
+/// work (clap aliases) for one release.
+fn deprecated_flags(args: impl IntoIterator<Item = String>) -> Vec<(&'static str, &'static str)> {
+    let mut found = Vec::new();
+    for arg in args {
+        if arg == "--" {
+            break;
+        }
+        let flag = arg.split_once('=').map_or(arg.as_str(), |(f, _)| f);
+        if let Some(&pair) = RENAMED_FLAGS.iter().find(|(old, _)| *old == flag) {
+            if !found.contains(&pair) {
+                found.push(pair);
+            }
+        }
+    }
+    found
+}
+
 #[derive(Parser, Debug)]
-#[command(name = "runner", version, about = "Cloudflare-Workers-compatible JavaScript runner on QuickJS")]
+#[command(name = "runner", version, about = "Cloudflare-Workers-compatible JavaScript runner on QuickJS",
+          after_help = AFTER_HELP)]
 struct Args {
     /// Where to serve HTTP: vsock:CID:PORT (CID -1 = any), tcp:HOST:PORT or unix:PATH.
     #[arg(long, default_value = "vsock:-1:1057")]
@@ -30,10 +63,9 @@ struct Args {
     /// JavaScript threads (each holds one instance of every worker); 0 = one per core.
     #[arg(long, default_value_t = 0)]
     threads: usize,
-    /// Outbound fetch: "egress" (SOCKS5 to the host proxy, TLS in the enclave),
-    /// "direct" (this host's network and resolver; local development) or "none".
-    #[arg(long, default_value = "direct")]
-    fetch: String,
+    /// Outbound fetch.
+    #[arg(long, value_enum, default_value_t = FetchMode::Direct)]
+    fetch: FetchMode,
     /// SOCKS5 proxy of --fetch egress. Default: vsock:$SWORN_PARENT_CID:1057
     /// (init sets SWORN_PARENT_CID from sworn.parent_cid; 3 without it).
     #[arg(long, value_name = "ENDPOINT")]
@@ -44,12 +76,14 @@ struct Args {
     /// Refuse plain http:// fetches (their bytes are visible to the host).
     #[arg(long)]
     https_only: bool,
-    /// CPU time one request may use, in milliseconds.
-    #[arg(long, default_value_t = 1000)]
-    cpu_limit_ms: u64,
-    /// Wall-clock time before a request without a response fails, in milliseconds.
-    #[arg(long, default_value_t = 30_000)]
-    request_timeout_ms: u64,
+    /// CPU time one request may use (a bare number is milliseconds).
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = sworn_duration::millis,
+          alias = "cpu-limit-ms")]
+    cpu_limit: Duration,
+    /// Wall-clock time before a request without a response fails (a bare number is milliseconds).
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = sworn_duration::millis,
+          alias = "request-timeout-ms")]
+    request_timeout: Duration,
     /// QuickJS heap per worker instance, in MiB.
     #[arg(long, default_value_t = 128)]
     memory_limit_mib: usize,
@@ -71,21 +105,58 @@ struct Args {
     /// Console output kept per worker, in bytes.
     #[arg(long, default_value_t = 64 << 10)]
     log_buffer: usize,
-    /// Time in-flight requests get after SIGTERM, in milliseconds.
-    #[arg(long, default_value_t = 10_000)]
-    drain_timeout_ms: u64,
-    /// Attestation (`GET /attestation`): "auto" uses /dev/nsm when it exists and
-    /// otherwise a development NSM whose documents never verify; "off" disables it.
-    #[arg(long, default_value = "auto")]
-    nsm: String,
+    /// Time in-flight requests get after SIGTERM (a bare number is milliseconds).
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = sworn_duration::millis,
+          alias = "drain-timeout-ms")]
+    drain_timeout: Duration,
+    /// Attestation (`GET /attestation`).
+    #[arg(long, value_enum, default_value_t = NsmMode::Auto)]
+    nsm: NsmMode,
     /// PCRs the development NSM reports (nitro-cli measurements JSON); zeros without it.
     #[arg(long, value_name = "FILE")]
     dev_measurements: Option<PathBuf>,
-    /// user_data of documents requested through workers: "bind-worker"
-    /// (SHA-384 of the worker's code, then the worker's data) or "raw" (the
-    /// worker's data only; safe only when the image pins one worker).
-    #[arg(long, default_value = "bind-worker")]
-    user_data_policy: String,
+    /// user_data of documents requested through workers.
+    #[arg(long, value_enum, default_value_t = UserDataMode::BindWorker)]
+    user_data_policy: UserDataMode,
+}
+
+/// `--fetch`: where outbound `fetch()` goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum FetchMode {
+    /// SOCKS5 to the host proxy, TLS in the enclave.
+    Egress,
+    /// This host's network and resolver (local development).
+    Direct,
+    /// No outbound network: every fetch fails.
+    None,
+}
+
+/// `--nsm`: where attestation documents come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum NsmMode {
+    /// /dev/nsm when it exists, otherwise a development NSM whose documents never verify.
+    Auto,
+    /// No attestation: `GET /attestation` and env.NSM answer that it is off.
+    Off,
+}
+
+/// `--user-data-policy`: what goes into user_data of documents requested
+/// through workers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum UserDataMode {
+    /// SHA-384 of the worker's code, then the worker's data.
+    BindWorker,
+    /// The worker's data only; safe only when the image pins one worker.
+    Raw,
+}
+
+impl From<UserDataMode> for sworn_nsm::UserDataPolicy {
+    fn from(mode: UserDataMode) -> Self {
+        match mode {
+            UserDataMode::BindWorker => sworn_nsm::UserDataPolicy::BindWorker,
+            UserDataMode::Raw => sworn_nsm::UserDataPolicy::Raw,
+        }
+    }
 }
 
 /// Where `--fetch egress` goes without `--egress-proxy`: the parent (the CID
@@ -99,16 +170,15 @@ fn default_egress_proxy() -> anyhow::Result<sworn_net::Endpoint> {
 }
 
 fn http_client(args: &Args, limits: &Limits) -> anyhow::Result<Arc<dyn HttpClient>> {
-    let route = match args.fetch.as_str() {
-        "none" => return Ok(Arc::new(NoNetwork)),
-        "direct" => sworn_egress::Route::Direct,
-        "egress" => sworn_egress::Route::Socks5 {
+    let route = match args.fetch {
+        FetchMode::None => return Ok(Arc::new(NoNetwork)),
+        FetchMode::Direct => sworn_egress::Route::Direct,
+        FetchMode::Egress => sworn_egress::Route::Socks5 {
             proxy: match &args.egress_proxy {
                 Some(p) => p.clone(),
                 None => default_egress_proxy()?,
             },
         },
-        other => anyhow::bail!("--fetch {other:?}: use \"egress\", \"direct\" or \"none\""),
     };
     let mut config = sworn_egress::EgressConfig::new(route);
     config.extra_ca_files = args.egress_ca.clone();
@@ -126,10 +196,10 @@ fn http_client(args: &Args, limits: &Limits) -> anyhow::Result<Arc<dyn HttpClien
 
 /// Opens the NSM for `--nsm`. A `/dev/nsm` that exists but cannot be used is
 /// an error: never a silent fall-back to the development NSM.
-fn open_nsm(mode: &str, dev_measurements: Option<&PathBuf>) -> anyhow::Result<Option<Arc<sworn_nsm::Nsm>>> {
+fn open_nsm(mode: NsmMode, dev_measurements: Option<&PathBuf>) -> anyhow::Result<Option<Arc<sworn_nsm::Nsm>>> {
     match mode {
-        "off" => Ok(None),
-        "auto" => {
+        NsmMode::Off => Ok(None),
+        NsmMode::Auto => {
             let measurements = match dev_measurements {
                 Some(path) => sworn_nsm::Measurements::from_file(path)
                     .with_context(|| format!("--dev-measurements {}", path.display()))?,
@@ -144,7 +214,6 @@ fn open_nsm(mode: &str, dev_measurements: Option<&PathBuf>) -> anyhow::Result<Op
             }
             Ok(Some(Arc::new(nsm)))
         }
-        other => anyhow::bail!("--nsm {other:?}: use \"auto\" or \"off\""),
     }
 }
 
@@ -174,20 +243,19 @@ fn main() -> anyhow::Result<()> {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let args = Args::parse();
+    for (old, new) in deprecated_flags(std::env::args().skip(1)) {
+        tracing::warn!("{old} is deprecated and goes away in the next release: use {new} (e.g. {new} 250ms)");
+    }
     let threads = if args.threads == 0 {
         std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
     } else {
         args.threads
     };
-    let nsm = open_nsm(&args.nsm, args.dev_measurements.as_ref())?;
-    let policy = match args.user_data_policy.as_str() {
-        "bind-worker" => sworn_nsm::UserDataPolicy::BindWorker,
-        "raw" => sworn_nsm::UserDataPolicy::Raw,
-        other => anyhow::bail!("--user-data-policy {other:?}: use \"bind-worker\" or \"raw\""),
-    };
+    let nsm = open_nsm(args.nsm, args.dev_measurements.as_ref())?;
+    let policy = sworn_nsm::UserDataPolicy::from(args.user_data_policy);
     let limits = Limits {
-        cpu_time: Duration::from_millis(args.cpu_limit_ms.max(1)),
-        request_timeout: Duration::from_millis(args.request_timeout_ms.max(1)),
+        cpu_time: args.cpu_limit.max(Duration::from_millis(1)),
+        request_timeout: args.request_timeout.max(Duration::from_millis(1)),
         memory_bytes: args.memory_limit_mib.max(1) << 20,
         stack_bytes: args.stack_limit_kib.max(64) << 10,
         request_body_bytes: args.max_request_body,
@@ -206,7 +274,7 @@ fn main() -> anyhow::Result<()> {
             listen: args.listen,
             pool: PoolConfig { threads, limits, http, bindings, nsm },
             workers,
-            drain_timeout: Duration::from_millis(args.drain_timeout_ms),
+            drain_timeout: args.drain_timeout,
         })
         .await?;
         tracing::info!("runner listening on {} with {threads} JavaScript threads", running.local);
@@ -223,4 +291,58 @@ fn main() -> anyhow::Result<()> {
     })?;
     // Worker threads may still hold instances; the process exits regardless.
     std::process::exit(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Args, clap::Error> {
+        Args::try_parse_from(std::iter::once("runner").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn modes_accept_the_same_spellings_as_before() {
+        let a = parse(&[]).expect("defaults");
+        assert_eq!((a.fetch, a.nsm, a.user_data_policy), (FetchMode::Direct, NsmMode::Auto, UserDataMode::BindWorker));
+        for (word, mode) in [("egress", FetchMode::Egress), ("direct", FetchMode::Direct), ("none", FetchMode::None)] {
+            assert_eq!(parse(&["--fetch", word]).expect(word).fetch, mode);
+        }
+        for (word, mode) in [("auto", NsmMode::Auto), ("off", NsmMode::Off)] {
+            assert_eq!(parse(&["--nsm", word]).expect(word).nsm, mode);
+        }
+        for (word, mode) in [("bind-worker", UserDataMode::BindWorker), ("raw", UserDataMode::Raw)] {
+            assert_eq!(parse(&["--user-data-policy", word]).expect(word).user_data_policy, mode);
+        }
+        for bad in [["--fetch", "socks"], ["--nsm", "on"], ["--user-data-policy", "bind_worker"]] {
+            assert!(parse(&bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn durations_take_units_and_bare_numbers_stay_milliseconds() {
+        let a = parse(&[]).expect("defaults");
+        assert_eq!(
+            (a.cpu_limit, a.request_timeout, a.drain_timeout),
+            (Duration::from_secs(1), Duration::from_secs(30), Duration::from_secs(10))
+        );
+        let a = parse(&["--cpu-limit", "250ms", "--request-timeout", "2m", "--drain-timeout", "1500"]).expect("units");
+        assert_eq!(
+            (a.cpu_limit, a.request_timeout, a.drain_timeout),
+            (Duration::from_millis(250), Duration::from_secs(120), Duration::from_millis(1500))
+        );
+        assert!(parse(&["--cpu-limit", "fast"]).is_err());
+    }
+
+    #[test]
+    fn old_millisecond_flags_still_work_and_are_reported() {
+        let args = ["--cpu-limit-ms", "50", "--request-timeout-ms=700", "--drain-timeout-ms", "3000"];
+        let a = parse(&args).expect("old spellings");
+        assert_eq!(
+            (a.cpu_limit, a.request_timeout, a.drain_timeout),
+            (Duration::from_millis(50), Duration::from_millis(700), Duration::from_secs(3))
+        );
+        assert_eq!(deprecated_flags(args.map(String::from)), RENAMED_FLAGS.to_vec());
+        assert!(deprecated_flags(["--cpu-limit".to_string(), "1s".into()]).is_empty());
+    }
 }

@@ -187,7 +187,7 @@ pub async fn deploy(pool: &Pool, spec: WorkerSpec) -> Result<Arc<Worker>, Deploy
     let mut raw = [0u8; 8];
     getrandom::fill(&mut raw).map_err(|e| DeployError::Start(format!("random source failed: {e}")))?;
     let worker = Arc::new(Worker::new(hex::encode(raw), spec, pool.threads(), shared.limits.log_bytes));
-    let handlers = pool.start_worker(worker.clone()).await.map_err(DeployError::Start)?;
+    let handlers = pool.start_worker(worker.clone()).await.map_err(|e| DeployError::Start(e.to_string()))?;
     if let Err(e) = shared.registry.insert(worker.clone(), shared.limits.max_workers) {
         pool.stop_worker(&worker.id);
         return Err(e.into());

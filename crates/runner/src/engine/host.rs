@@ -8,8 +8,10 @@ use std::time::Duration;
 use bytes::Bytes;
 use http_body_util::BodyExt;
 use rquickjs::function::Opt;
-use rquickjs::{Ctx, Exception, Function, Object, TypedArray};
+use rquickjs::{Ctx, Exception, Function, Object, TypedArray, Value};
 
+use super::error::ScriptError;
+use super::events::EventKind;
 use super::instance::{Event, Host, Pending, RequestError, StreamGauge, WorkerBody, WorkerResponse};
 use crate::http_client::OutboundRequest;
 
@@ -354,11 +356,20 @@ pub fn install<'js>(ctx: &Ctx<'js>, host: &Rc<Host>) -> rquickjs::Result<Object<
     });
 
     let h = host.clone();
-    set!(o, "fail", ctx, move |id: f64, message: String| {
-        let e = match message.as_str() {
-            "no fetch handler" => RequestError::NoHandler("fetch"),
-            "no scheduled handler" => RequestError::NoHandler("scheduled"),
-            _ => h.classify(message),
+    // `message` is the error's text; `error`, when given, is what was thrown,
+    // from which the failure is classified (out of memory, interrupted).
+    set!(o, "fail", ctx, move |id: f64, message: String, error: Opt<Value<'js>>| {
+        let e = h.classify(ScriptError::from_thrown(error.0.as_ref(), message));
+        h.fail(id as u64, e);
+    });
+
+    let h = host.clone();
+    // The worker has no handler for this event (an `EVENT` number).
+    set!(o, "noHandler", ctx, move |id: f64, kind: u8| {
+        let e = match EventKind::from_code(kind) {
+            Some(EventKind::Fetch) => RequestError::NoHandler("fetch"),
+            Some(EventKind::Scheduled) => RequestError::NoHandler("scheduled"),
+            other => RequestError::Threw(format!("no handler for event {other:?} ({kind})")),
         };
         h.fail(id as u64, e);
     });

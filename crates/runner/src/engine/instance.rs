@@ -17,8 +17,8 @@ use crate::limits::Limits;
 use crate::registry::{Worker, WorkerKind};
 
 use super::bindings::Bindings;
-
-const PRELUDE: &str = include_str!("prelude.js");
+use super::error::{describe, value_to_string, ScriptError, StartError};
+use super::events::EventKind;
 
 /// What an instance keeps of its set-up: the prelude's dispatcher, the
 /// worker's module namespace, and the module's evaluation promise.
@@ -206,53 +206,19 @@ impl Host {
         }
     }
 
-    /// Classifies an error message from JavaScript; out-of-memory also
+    /// What a script error means for its request; out-of-memory also
     /// poisons the instance, whose heap may now be full of live garbage.
-    pub(crate) fn classify(&self, message: String) -> RequestError {
-        if message.contains("out of memory") {
-            let e = RequestError::MemoryLimit(self.limits.memory_bytes);
-            self.poison(e.clone());
-            e
-        } else if message.contains("interrupted") && self.interrupted.get() {
-            RequestError::CpuLimit(self.limits.cpu_time)
-        } else {
-            RequestError::Threw(message)
+    pub(crate) fn classify(&self, error: ScriptError) -> RequestError {
+        match error {
+            ScriptError::OutOfMemory(_) => {
+                let e = RequestError::MemoryLimit(self.limits.memory_bytes);
+                self.poison(e.clone());
+                e
+            }
+            ScriptError::Interrupted(_) if self.interrupted.get() => RequestError::CpuLimit(self.limits.cpu_time),
+            ScriptError::Interrupted(text) | ScriptError::Threw(text) => RequestError::Threw(text),
         }
     }
-}
-
-/// The prelude compiled once per process: parsing it is most of the cost of
-/// a new instance. Only bytes are shared between threads.
-fn prelude_bytecode() -> Result<&'static [u8], String> {
-    static BYTECODE: std::sync::OnceLock<Result<Vec<u8>, String>> = std::sync::OnceLock::new();
-    BYTECODE
-        .get_or_init(|| {
-            let rt = Runtime::new().map_err(|e| e.to_string())?;
-            let ctx = Context::full(&rt).map_err(|e| e.to_string())?;
-            ctx.with(|ctx| {
-                Module::declare(ctx.clone(), "sworn:prelude", PRELUDE)
-                    .and_then(|m| m.write(rquickjs::WriteOptions::default()))
-                    .map_err(|e| describe(&ctx, e))
-            })
-        })
-        .as_ref()
-        .map(|v| v.as_slice())
-        .map_err(|e| e.clone())
-}
-
-/// Evaluates the prelude in `ctx` and returns its `dispatch` function.
-fn load_prelude<'js>(ctx: &Ctx<'js>) -> Result<Function<'js>, String> {
-    let bytes = prelude_bytecode()?;
-    let run = || -> rquickjs::Result<Function<'js>> {
-        // SAFETY: the bytes were produced by `Module::write` of this same
-        // QuickJS build in this process.
-        let module = unsafe { Module::load(ctx.clone(), bytes) }?;
-        let (module, promise) = module.eval()?;
-        while ctx.execute_pending_job() {}
-        promise.finish::<()>()?;
-        module.get("dispatch")
-    };
-    run().map_err(|e| describe(ctx, e))
 }
 
 /// CPU time used per request, including the background work the request
@@ -357,11 +323,11 @@ impl Instance {
         http: Arc<dyn HttpClient>,
         bindings: &Bindings,
         thread: usize,
-    ) -> Result<(Rc<Instance>, Handlers), String> {
-        let rt = Runtime::new().map_err(|e| format!("cannot create a QuickJS runtime: {e}"))?;
+    ) -> Result<(Rc<Instance>, Handlers), StartError> {
+        let rt = Runtime::new().map_err(|e| StartError::Runtime(e.to_string()))?;
         rt.set_memory_limit(limits.memory_bytes);
         rt.set_max_stack_size(limits.stack_bytes);
-        let ctx = Context::full(&rt).map_err(|e| format!("cannot create a QuickJS context: {e}"))?;
+        let ctx = Context::full(&rt).map_err(|e| StartError::Context(e.to_string()))?;
         let host = Rc::new(Host {
             worker: worker.clone(),
             limits: limits.clone(),
@@ -406,11 +372,11 @@ impl Instance {
         }
 
         let kind = worker.spec.kind;
-        let setup = ctx.with(|ctx| -> Result<Setup, String> {
+        let setup = ctx.with(|ctx| -> Result<Setup, StartError> {
             let host_obj = super::host::install(&ctx, &host).map_err(|e| describe(&ctx, e))?;
             ctx.globals().set("__host", host_obj).map_err(|e| describe(&ctx, e))?;
-            let dispatch = load_prelude(&ctx).map_err(|e| format!("prelude: {e}"))?;
-            super::subtle::install(&ctx, &host).map_err(|e| format!("subtle.js: {e}"))?;
+            let dispatch = super::prelude::load(&ctx).map_err(StartError::Prelude)?;
+            super::subtle::install(&ctx, &host).map_err(StartError::Subtle)?;
             // The worker's own start-up code runs under the CPU limit.
             host.budget.set(Some(CpuBudget::start(limits.cpu_time)));
             let (module_ns, promise) = match kind {
@@ -432,14 +398,14 @@ impl Instance {
             Ok(s) => s,
             Err(e) => return Err(Self::init_error(&host, e)),
         };
-        let handlers = ctx.with(|ctx| -> Result<Handlers, String> {
+        let handlers = ctx.with(|ctx| -> Result<Handlers, StartError> {
             while ctx.execute_pending_job() {}
             if let Some(promise) = promise {
                 let promise = promise.restore(&ctx).map_err(|e| describe(&ctx, e))?;
                 match promise.result::<Value>() {
                     Some(Ok(_)) => {}
-                    Some(Err(e)) => return Err(describe(&ctx, e)),
-                    None => return Err("module top-level await did not settle".into()),
+                    Some(Err(e)) => return Err(describe(&ctx, e).into()),
+                    None => return Err(StartError::Unsettled),
                 }
             }
             let api: Object = ctx.globals().get("__sworn").map_err(|e| describe(&ctx, e))?;
@@ -450,7 +416,7 @@ impl Instance {
             for binding in bindings.iter() {
                 binding
                     .install(&ctx, &env, &worker)
-                    .map_err(|e| format!("env.{}: {}", binding.name(), describe(&ctx, e)))?;
+                    .map_err(|e| StartError::Binding(binding.name().to_string(), describe(&ctx, e)))?;
             }
             let start: Function = api.get("start").map_err(|e| describe(&ctx, e))?;
             let ns = namespace.restore(&ctx).map_err(|e| describe(&ctx, e))?;
@@ -481,14 +447,8 @@ impl Instance {
         Ok((instance, handlers))
     }
 
-    fn init_error(host: &Host, e: String) -> String {
-        if host.interrupted.get() {
-            format!("worker start-up exceeded the CPU time limit of {:?}", host.limits.cpu_time)
-        } else if e.contains("out of memory") {
-            format!("worker start-up exceeded the memory limit of {} bytes", host.limits.memory_bytes)
-        } else {
-            e
-        }
+    fn init_error(host: &Host, e: StartError) -> StartError {
+        e.with_limits(host.interrupted.get(), host.limits.cpu_time, host.limits.memory_bytes)
     }
 
     /// Starts a fetch event for request `id`; the answer goes to `tx`.
@@ -507,14 +467,14 @@ impl Instance {
                 Some(b) => Some(TypedArray::<u8>::new_copy(ctx.clone(), &b[..])?),
                 None => None,
             };
-            dispatch.call::<_, ()>((1, id as f64, method, url, headers, body))
+            dispatch.call::<_, ()>((EventKind::Fetch, id as f64, method, url, headers, body))
         });
     }
 
     /// Starts a scheduled event for run `id`.
     pub fn scheduled(&self, id: u64, cron: &str, time_ms: f64, tx: ScheduledSender) {
         self.host.pending.borrow_mut().insert(id, Pending::Scheduled(tx));
-        self.turn(id, |_ctx, dispatch| dispatch.call::<_, ()>((2, id as f64, cron, time_ms)));
+        self.turn(id, |_ctx, dispatch| dispatch.call::<_, ()>((EventKind::Scheduled, id as f64, cron, time_ms)));
     }
 
     /// Delivers a queued event.
@@ -522,7 +482,7 @@ impl Instance {
         match event {
             Event::Timer { tag, id } => {
                 self.host.timers.borrow_mut().remove(&(id as u64));
-                self.turn(tag, |_ctx, dispatch| dispatch.call::<_, ()>((3, id)))
+                self.turn(tag, |_ctx, dispatch| dispatch.call::<_, ()>((EventKind::Timer, id)))
             }
             Event::FetchDone { tag, id, result, url } => {
                 let head = result.map(|resp| {
@@ -532,20 +492,22 @@ impl Instance {
                 });
                 self.turn(tag, |_ctx, dispatch| match head {
                     Ok((status, status_text, headers)) => {
-                        dispatch.call::<_, ()>((4, id, status, status_text, headers, url))
+                        dispatch.call::<_, ()>((EventKind::FetchDone, id, status, status_text, headers, url))
                     }
-                    Err(message) => dispatch.call::<_, ()>((5, id, message)),
+                    Err(message) => dispatch.call::<_, ()>((EventKind::FetchFailed, id, message)),
                 })
             }
             Event::FetchChunk { tag, id, result } => self.turn(tag, |ctx, dispatch| match result {
                 Ok(Some(bytes)) => {
                     let chunk = TypedArray::<u8>::new_copy(ctx.clone(), &bytes[..])?;
-                    dispatch.call::<_, ()>((7, id, chunk))
+                    dispatch.call::<_, ()>((EventKind::FetchChunk, id, chunk))
                 }
-                Ok(None) => dispatch.call::<_, ()>((7, id, rquickjs::Null)),
-                Err(message) => dispatch.call::<_, ()>((7, id, rquickjs::Null, message)),
+                Ok(None) => dispatch.call::<_, ()>((EventKind::FetchChunk, id, rquickjs::Null)),
+                Err(message) => dispatch.call::<_, ()>((EventKind::FetchChunk, id, rquickjs::Null, message)),
             }),
-            Event::Drained { tag, id } => self.turn(tag, |_ctx, dispatch| dispatch.call::<_, ()>((6, id))),
+            Event::Drained { tag, id } => {
+                self.turn(tag, |_ctx, dispatch| dispatch.call::<_, ()>((EventKind::Drained, id)))
+            }
         }
     }
 
@@ -641,33 +603,5 @@ impl Instance {
                 None => self.host.wake.notified().await,
             }
         }
-    }
-}
-
-/// Text for an error thrown in JavaScript, with its stack when there is one.
-pub(crate) fn describe(ctx: &Ctx<'_>, e: rquickjs::Error) -> String {
-    if let rquickjs::Error::Exception = e {
-        value_to_string(&ctx.catch())
-    } else {
-        e.to_string()
-    }
-}
-
-pub(crate) fn value_to_string(v: &Value<'_>) -> String {
-    if let Some(exc) = v.as_exception() {
-        let message = exc.message().unwrap_or_default();
-        let name: String =
-            exc.get::<_, rquickjs::Coerced<String>>("name").map(|s| s.0).unwrap_or_else(|_| "Error".into());
-        let mut s = format!("{name}: {message}");
-        if let Some(stack) = exc.stack() {
-            let stack = stack.trim_end();
-            if !stack.is_empty() {
-                s.push('\n');
-                s.push_str(stack);
-            }
-        }
-        s
-    } else {
-        v.get::<rquickjs::Coerced<String>>().map(|s| s.0).unwrap_or_else(|_| "<unprintable value>".into())
     }
 }

@@ -2,10 +2,14 @@
 //! that thread's event loop. No JS value ever crosses a thread.
 
 pub mod bindings;
+mod error;
+mod events;
 pub mod host;
 pub mod instance;
 pub mod pool;
+mod prelude;
 mod subtle;
 
+pub use error::{ScriptError, StartError};
 pub use instance::{Instance, RequestError, WorkerBody, WorkerResponse};
 pub use pool::{Pool, PoolConfig};

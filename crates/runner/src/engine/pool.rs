@@ -13,6 +13,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{mpsc, oneshot, watch};
 
 use super::bindings::Bindings;
+use super::error::StartError;
 use super::instance::{Handlers, Instance, RequestError};
 use crate::http_client::HttpClient;
 use crate::limits::Limits;
@@ -24,7 +25,7 @@ impl<T: AsyncRead + AsyncWrite + Send + Unpin + 'static> Connection for T {}
 
 pub(crate) enum Command {
     Serve(Box<dyn Connection>),
-    Create { worker: Arc<Worker>, reply: oneshot::Sender<Result<Handlers, String>> },
+    Create { worker: Arc<Worker>, reply: oneshot::Sender<Result<Handlers, StartError>> },
     Remove { id: String },
     Scheduled { worker: Arc<Worker>, cron: String, reply: oneshot::Sender<Result<(), RequestError>> },
 }
@@ -111,7 +112,7 @@ impl Pool {
     }
 
     /// Starts `worker` on every thread; fails if its code does not start.
-    pub async fn start_worker(&self, worker: Arc<Worker>) -> Result<Handlers, String> {
+    pub async fn start_worker(&self, worker: Arc<Worker>) -> Result<Handlers, StartError> {
         let mut replies = Vec::new();
         for tx in &self.shared.senders {
             let (reply, rx) = oneshot::channel();
@@ -129,14 +130,14 @@ impl Pool {
                     error.get_or_insert(e);
                 }
                 Err(_) => {
-                    error.get_or_insert_with(|| "a runner thread failed or is shutting down".to_string());
+                    error.get_or_insert(StartError::ThreadGone);
                 }
             }
         }
         let result = match (error, handlers) {
             (Some(e), _) => Err(e),
             (None, Some(h)) => Ok(h),
-            (None, None) => Err("runner has no threads".to_string()),
+            (None, None) => Err(StartError::NoThreads),
         };
         if result.is_err() {
             self.stop_worker(&worker.id);
@@ -199,7 +200,7 @@ impl ThreadState {
     }
 
     /// This thread's instance of `worker`, (re)created when missing or reset.
-    pub fn instance(&self, worker: &Arc<Worker>) -> Result<Rc<Instance>, String> {
+    pub fn instance(&self, worker: &Arc<Worker>) -> Result<Rc<Instance>, StartError> {
         if let Some(inst) = self.instances.borrow().get(&worker.id) {
             if !inst.is_poisoned() && Arc::ptr_eq(&inst.host.worker, worker) {
                 return Ok(inst.clone());
@@ -211,7 +212,7 @@ impl ThreadState {
         // A request that raced a DELETE must not bring the worker back.
         let current = self.shared.registry.get(&worker.id);
         if !current.is_some_and(|w| Arc::ptr_eq(&w, worker)) {
-            return Err("the worker was deleted".to_string());
+            return Err(StartError::Deleted);
         }
         let (inst, _) = Instance::new(
             worker.clone(),
@@ -291,7 +292,7 @@ fn run_command(state: &Rc<ThreadState>, cmd: Command) {
                 inst.scheduled(id, &cron, time, reply);
             }
             Err(e) => {
-                let _ = reply.send(Err(RequestError::Threw(e)));
+                let _ = reply.send(Err(RequestError::Threw(e.to_string())));
             }
         },
     }

@@ -28,7 +28,8 @@ use sworn_webcrypto::{
     KeyData, Member,
 };
 
-use super::instance::{describe, Host};
+use super::error::{describe, ScriptError};
+use super::instance::Host;
 
 const SUBTLE_JS: &str = include_str!("subtle.js");
 
@@ -414,12 +415,12 @@ fn natives<'js>(ctx: &Ctx<'js>, host: &Rc<Host>) -> rquickjs::Result<Object<'js>
 }
 
 /// `subtle.js` compiled once per process, like the prelude.
-fn bytecode() -> Result<&'static [u8], String> {
-    static BYTECODE: std::sync::OnceLock<Result<Vec<u8>, String>> = std::sync::OnceLock::new();
+fn bytecode() -> Result<&'static [u8], ScriptError> {
+    static BYTECODE: std::sync::OnceLock<Result<Vec<u8>, ScriptError>> = std::sync::OnceLock::new();
     BYTECODE
         .get_or_init(|| {
-            let rt = rquickjs::Runtime::new().map_err(|e| e.to_string())?;
-            let ctx = rquickjs::Context::full(&rt).map_err(|e| e.to_string())?;
+            let rt = rquickjs::Runtime::new().map_err(|e| ScriptError::Threw(e.to_string()))?;
+            let ctx = rquickjs::Context::full(&rt).map_err(|e| ScriptError::Threw(e.to_string()))?;
             ctx.with(|ctx| {
                 Module::declare(ctx.clone(), "sworn:subtle", SUBTLE_JS)
                     .and_then(|m| m.write(rquickjs::WriteOptions::default()))
@@ -434,7 +435,7 @@ fn bytecode() -> Result<&'static [u8], String> {
 /// Installs `crypto.subtle`, `SubtleCrypto` and `CryptoKey` in `ctx`; runs
 /// after the prelude (it needs `crypto` and `DOMException`) and before any
 /// worker code.
-pub(crate) fn install(ctx: &Ctx<'_>, host: &Rc<Host>) -> Result<(), String> {
+pub(crate) fn install(ctx: &Ctx<'_>, host: &Rc<Host>) -> Result<(), ScriptError> {
     let bytes = bytecode()?;
     let run = || -> rquickjs::Result<()> {
         ctx.globals().set("__subtle", natives(ctx, host)?)?;

@@ -1,0 +1,3 @@
+  return { dispatch };
+})(globalThis.__host);
+export const dispatch = api.dispatch;
