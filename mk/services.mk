@@ -1,5 +1,6 @@
-# Enclave services: sworn-nsm (NSM client, development NSM, attestation,
-# ephemeral accounts) and sworn-egress (fetch through the host proxy).
+# Enclave services: sworn-nsm (NSM client, development NSM, attestation),
+# sworn-eth (ephemeral Ethereum accounts) and sworn-egress (fetch through the
+# host proxy).
 # Their unit and integration tests run in `test-cargo`.
 
 .PHONY: bench-services

@@ -13,8 +13,8 @@
 //!   attestation documents (also QEMU's zero-signed ones) and a JSON view.
 //! - [`AttestationRequest`], [`WorkerMeasurement`], [`bound_user_data`]: the
 //!   runner-facing request API with limits and the worker binding.
-//! - [`eth::EphemeralAccount`]: a per-worker secp256k1 key and its Ethereum
-//!   address (Escrin's iam ephemeral account).
+//!
+//! Workers' ephemeral Ethereum accounts live in the `sworn-eth` crate.
 
 mod attest;
 mod cbor;
@@ -23,7 +23,6 @@ mod dev;
 mod device;
 mod document;
 mod error;
-pub mod eth;
 mod measurements;
 mod protocol;
 

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::Instant;
 
 use serde_json::{json, Value};
-use sworn_nsm::eth::EphemeralAccount;
+use sworn_eth::EphemeralAccount;
 use sworn_nsm::WorkerMeasurement;
 
 use crate::cron::Schedule;

@@ -35,7 +35,7 @@ pub enum ServiceError {
     #[error("NSM returned no random bytes")]
     RandomEmpty,
     #[error("cannot create the ephemeral account: {0}")]
-    Account(#[from] sworn_nsm::eth::AccountError),
+    Account(#[from] sworn_eth::AccountError),
 }
 
 impl ServiceError {
@@ -124,7 +124,7 @@ impl EnclaveServices {
         if let Some(account) = worker.account.get() {
             return Ok(account.address().to_checksum());
         }
-        let made = sworn_nsm::eth::EphemeralAccount::generate()?;
+        let made = sworn_eth::EphemeralAccount::generate()?;
         // A racing thread may have set it first; its account wins.
         let account = worker.account.get_or_init(|| made);
         Ok(account.address().to_checksum())
