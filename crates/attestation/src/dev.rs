@@ -2,7 +2,7 @@
 //! `/dev/nsm`). Its documents have the exact AWS layout (untagged
 //! COSE_Sign1, ES384, the same payload fields and limits) and a real chain,
 //! but under a development root made when that NSM starts: they fail
-//! [`crate::verify`] against the AWS root with
+//! [`crate::verify()`] against the AWS root with
 //! [`crate::AttestationError::UntrustedRoot`] and verify only with
 //! [`crate::VerifyOptions::development`] and that root.
 

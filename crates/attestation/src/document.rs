@@ -2,7 +2,7 @@
 //! parsed COSE_Sign1 with it ([`SignedDocument`]).
 //!
 //! Parsing does not decide whether a document is trustworthy (that is
-//! [`crate::verify`]). What it does promise: every field is type- and
+//! [`crate::verify()`]). What it does promise: every field is type- and
 //! size-checked against [`crate::limits`], unknown and duplicate keys are
 //! refused, and anything malformed is an error naming the field.
 

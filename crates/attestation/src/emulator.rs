@@ -2,7 +2,7 @@
 //! returns documents whose PCRs are real but whose `certificate`, single
 //! `cabundle` entry and signature are zero bytes (64 each), under the
 //! protected header `{1: -1}`. Such a document proves nothing: parsing
-//! accepts it, [`crate::verify`] refuses it unless
+//! accepts it, [`crate::verify()`] refuses it unless
 //! [`crate::VerifyOptions::allow_emulator`] is set, and then reports that
 //! nothing was authenticated.
 

@@ -9,7 +9,7 @@
 //! - [`document`]: the payload ([`AttestationDocument`]) and the parsed
 //!   envelope with it ([`SignedDocument`]); every field type- and
 //!   size-checked against [`limits`].
-//! - [`cert`] and [`verify`]: the chain `cabundle[0]` (the pinned AWS Nitro
+//! - [`cert`] and [`mod@verify`]: the chain `cabundle[0]` (the pinned AWS Nitro
 //!   root, [`AWS_NITRO_ROOT_G1_PEM`]) -> intermediates -> leaf, validity at
 //!   the document's time, and the ES384 signature.
 //! - [`emulator`]: QEMU's unsigned form (zero certificates and signature),
