@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
 
-use sworn_eif::attestation::{self, Expectations, SignedDocument, VerifyOptions};
+use sworn_attestation::{self as attestation, Expectations, SignedDocument, VerifyOptions};
 use sworn_eif::builder::{self, BuildConfig};
 use sworn_eif::inspect::{self, Description};
 use sworn_eif::measurements::Measurements;
