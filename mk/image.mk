@@ -6,13 +6,13 @@ IMAGE_TRIPLE := x86_64-unknown-linux-gnu
 EIF_STATIC := $(BUILD)/bin/eif
 # Seconds per fuzz target for `make fuzz-image`.
 FUZZ_TIME ?= 600
-IMAGE_FUZZ_TARGETS := eif_reader attestation
+IMAGE_FUZZ_TARGETS := eif_reader
 CARGO_FUZZ_VERSION ?= 0.12.0
 CARGO_FUZZ := $(SWORN_CACHE)/tools/cargo-fuzz-$(CARGO_FUZZ_VERSION)/bin/cargo-fuzz
 
 TEST_TARGETS += test-image
 
-.PHONY: eif-static test-image bench-eif fuzz-image
+.PHONY: eif-static test-image bench-eif fuzz-image fuzz-attestation
 
 # Same flags as the enclave's binaries (mk/enclave.mk), so both share one build.
 eif-static: ## build a fully static `eif` binary into build/bin/eif
@@ -30,8 +30,7 @@ test-image: eif-static ## check that `eif` builds static and verifies the AWS te
 bench-eif: ## time `eif build` against sha384sum and the AWS EifBuilder (bench/eif/run)
 	bench/eif/run
 
-fuzz-image: ## fuzz the EIF reader and the attestation parser, FUZZ_TIME seconds each (default 600)
-	@test -x $(CARGO_FUZZ) || $(CARGO) install --locked cargo-fuzz --version $(CARGO_FUZZ_VERSION) --root $(SWORN_CACHE)/tools/cargo-fuzz-$(CARGO_FUZZ_VERSION)
+fuzz-image: fuzz-attestation ## fuzz the EIF reader and the attestation parser, FUZZ_TIME seconds each (default 600)
 	@mkdir -p $(BUILD)
 	cd crates/eif/fuzz && for t in $(IMAGE_FUZZ_TARGETS); do \
 	  mkdir -p corpus/$$t; \
@@ -40,3 +39,15 @@ fuzz-image: ## fuzz the EIF reader and the attestation parser, FUZZ_TIME seconds
 	    > $(CURDIR)/$(BUILD)/fuzz-$$t.log 2>&1 || { tail -40 $(CURDIR)/$(BUILD)/fuzz-$$t.log; exit 1; }; \
 	  echo "fuzz $$t: $$(grep -E '^Done [0-9]+ runs' $(CURDIR)/$(BUILD)/fuzz-$$t.log)"; \
 	done
+
+# Seeded from tests/data (the real AWS document), the one copy of the fixtures.
+fuzz-attestation: $(CARGO_FUZZ) ## fuzz the attestation document parser and verifier, FUZZ_TIME seconds (default 600)
+	@mkdir -p $(BUILD)
+	cd crates/attestation/fuzz && mkdir -p corpus/attestation && \
+	  RUSTC_BOOTSTRAP=1 $(CARGO_FUZZ) fuzz run attestation corpus/attestation ../../../tests/data -- \
+	    -max_total_time=$(FUZZ_TIME) -max_len=16384 -rss_limit_mb=2048 -malloc_limit_mb=64 \
+	    > $(CURDIR)/$(BUILD)/fuzz-attestation.log 2>&1 || { tail -40 $(CURDIR)/$(BUILD)/fuzz-attestation.log; exit 1; }; \
+	  echo "fuzz attestation: $$(grep -E '^Done [0-9]+ runs' $(CURDIR)/$(BUILD)/fuzz-attestation.log)"
+
+$(CARGO_FUZZ):
+	$(CARGO) install --locked cargo-fuzz --version $(CARGO_FUZZ_VERSION) --root $(SWORN_CACHE)/tools/cargo-fuzz-$(CARGO_FUZZ_VERSION)

@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 use crate::container::{EifError, EifWriter, SectionType};
 use crate::cpio::{self, CpioError};
 use crate::input::Input;
-use crate::measurements::MeasurementsFile;
+use crate::measurements::{self, MeasurementsFile};
 use crate::metadata::Metadata;
 use crate::pcr::{self, Pcrs};
 use crate::sign::{SignError, Signer};
@@ -250,7 +250,7 @@ fn write_image_with(
         io_err(out)(e)
     })?;
 
-    let measurements = MeasurementsFile::new(&pcrs, Some(sha256));
+    let measurements = measurements::file(&pcrs, Some(sha256));
     let json_path = json_path(out);
     fs::write(&json_path, measurements.to_json()).map_err(io_err(&json_path))?;
     Ok(Built { pcrs, sha256, len, measurements })

@@ -4,7 +4,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::container::{Eif, EifError, FLAG_ARCH_AARCH64};
-use crate::measurements::{self, Expected, MeasurementsFile, Mismatch};
+use crate::measurements::{self, Measurements, MeasurementsFile, Mismatch};
 use crate::pcr::Pcrs;
 use crate::sign::{self, SignError, SignatureReport};
 
@@ -100,7 +100,7 @@ pub fn describe(bytes: &[u8], now: i64) -> Result<Description, InspectError> {
             .collect(),
         cmdline: String::from_utf8_lossy(eif.cmdline()).into_owned(),
         metadata,
-        measurements: MeasurementsFile::new(&pcrs, None),
+        measurements: measurements::file(&pcrs, None),
         signature,
         pcrs,
     })
@@ -122,7 +122,7 @@ impl Verdict {
 }
 
 /// Compares a described image with expected measurements.
-pub fn verify(d: &Description, expected: &Expected) -> Verdict {
+pub fn verify(d: &Description, expected: &Measurements) -> Verdict {
     Verdict {
         crc_ok: d.header.crc_ok,
         signature_ok: d.signature.as_ref().map(SignatureReport::ok),

@@ -8,10 +8,10 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
 
-use sworn_eif::attestation::{self, Expectations, SignedDocument, VerifyOptions};
+use sworn_attestation::{self as attestation, Expectations, SignedDocument, VerifyOptions};
 use sworn_eif::builder::{self, BuildConfig};
 use sworn_eif::inspect::{self, Description};
-use sworn_eif::measurements::Expected;
+use sworn_eif::measurements::Measurements;
 use sworn_eif::{container, cpio, metadata, sign};
 
 #[derive(Parser)]
@@ -269,9 +269,7 @@ fn print_description(file: &Path, d: &Description) {
 }
 
 fn verify(file: &Path, measurements: &Path, json: bool) -> Result<bool> {
-    let text =
-        String::from_utf8(read(measurements)?).with_context(|| format!("{}: not UTF-8", measurements.display()))?;
-    let expected = Expected::from_json(&text).with_context(|| format!("{}", measurements.display()))?;
+    let expected = Measurements::image_from_file(measurements)?;
     let d = describe_file(file)?;
     let v = inspect::verify(&d, &expected);
     if json {
@@ -347,10 +345,7 @@ fn attestation_verify(a: AttestationArgs) -> Result<bool> {
     let bytes = read(&a.doc)?;
     let doc = SignedDocument::parse(&bytes).with_context(|| format!("{}", a.doc.display()))?;
     let pcrs = match &a.pcrs {
-        Some(p) => {
-            let text = String::from_utf8(read(p)?).with_context(|| format!("{}: not UTF-8", p.display()))?;
-            Some(Expected::from_json(&text).with_context(|| format!("{}", p.display()))?)
-        }
+        Some(p) => Some(Measurements::image_from_file(p)?),
         None => None,
     };
     let want =
@@ -379,7 +374,7 @@ fn attestation_verify(a: AttestationArgs) -> Result<bool> {
             "emulator_document": doc.is_emulator_document(),
             "verification": match &auth { Ok(x) => serde_json::to_value(x)?, Err(e) => serde_json::json!({"error": e.to_string()}) },
             "mismatches": mismatches,
-            "document": doc.document,
+            "document": doc.document.to_json(),
         });
         println!("{}", serde_json::to_string_pretty(&report)?);
         return Ok(ok);

@@ -1,15 +1,9 @@
 //! PCR arithmetic of Nitro Enclaves: SHA-384 "extend" from the all-zero
 //! register, the EIF's PCR0/1/2/8, and the on-chain `PcrSelector` hash.
 
-use sha3::{Digest, Keccak256};
+pub use sworn_attestation::measurements::{selector_hash, Pcr, DEFAULT_SELECTOR_MASK, PCR_LEN, SELECTOR_MASK_ALLOWED};
 
 use crate::sha384::Sha384;
-
-/// Length of a SHA-384 PCR value.
-pub const PCR_LEN: usize = 48;
-
-/// One PCR value.
-pub type Pcr = [u8; PCR_LEN];
 
 /// Below this many application bytes, hashing PCR2 on a second thread costs
 /// more than it saves.
@@ -103,30 +97,6 @@ pub fn app_pcr(ramdisks: &[&[u8]]) -> Pcr {
         h.update(r);
     }
     extend_digest(&h.finalize())
-}
-
-/// Bit mask of the PCRs a permitter may select (0..=4 and 8).
-pub const SELECTOR_MASK_ALLOWED: u16 = 0x011f;
-/// The default selector: PCR0, PCR1, PCR2.
-pub const DEFAULT_SELECTOR_MASK: u16 = 0x0007;
-/// Order in which selected PCRs enter the hash.
-const SELECTOR_ORDER: [u8; 6] = [0, 1, 2, 3, 4, 8];
-
-/// Escrin `NitroEnclavePermitter` selector hash:
-/// `keccak256(uint256(mask & 0x011f) || PCR[i] for each set bit i in 0,1,2,3,4,8)`.
-/// `pcr(i)` returns the value of PCR `i`, or `None` when it is unknown.
-pub fn selector_hash(mask: u16, pcr: impl Fn(u8) -> Option<Pcr>) -> Result<[u8; 32], u8> {
-    let mask = mask & SELECTOR_MASK_ALLOWED;
-    let mut h = Keccak256::new();
-    let mut word = [0u8; 32];
-    word[30..].copy_from_slice(&mask.to_be_bytes());
-    h.update(word);
-    for i in SELECTOR_ORDER {
-        if mask & (1 << i) != 0 {
-            h.update(pcr(i).ok_or(i)?);
-        }
-    }
-    Ok(h.finalize().into())
 }
 
 #[cfg(test)]

@@ -23,9 +23,9 @@
 //! choice, and is only safe when the image (PCR2) pins the one worker.
 
 use crate::client::{AttestationInputs, Nsm};
-use crate::document::SignedDocument;
 use crate::error::{NsmError, RequestError};
 use crate::protocol::{MAX_NONCE_LEN, MAX_PUBLIC_KEY_LEN, MAX_USER_DATA_LEN};
+use sworn_attestation::SignedDocument;
 
 /// Bytes of the measurement prefix in bound user_data.
 pub const MEASUREMENT_LEN: usize = 48;
@@ -171,10 +171,7 @@ impl Attestation {
         let mut json = self.parsed.document.to_json();
         if let Some(obj) = json.as_object_mut() {
             obj.insert("signature".into(), hex::encode(&self.parsed.signature).into());
-            obj.insert(
-                "development".into(),
-                self.parsed.document.module_id.starts_with(crate::dev::DEV_MODULE_ID_PREFIX).into(),
-            );
+            obj.insert("development".into(), self.parsed.is_development_document().into());
             obj.insert("emulator".into(), self.parsed.is_emulator_document().into());
         }
         json

@@ -5,8 +5,8 @@ use std::path::Path;
 use crate::dev::DevNsm;
 use crate::device::{DeviceKind, HardwareNsm, NsmDevice, NSM_DEVICE_PATH};
 use crate::error::NsmError;
-use crate::measurements::Measurements;
 use crate::protocol::{NsmDescription, Request, Response};
+use sworn_attestation::Measurements;
 
 /// A PCR as `DescribePCR` reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]

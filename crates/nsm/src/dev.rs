@@ -20,20 +20,17 @@ use ring::signature::{EcdsaKeyPair, KeyPair as _, ECDSA_P384_SHA384_FIXED_SIGNIN
 use sha2::{Digest, Sha384};
 
 use crate::device::{DeviceKind, NsmDevice};
-use crate::document::{sig_structure, AttestationDocument, PROTECTED_ES384};
 use crate::error::ErrorCode;
-use crate::measurements::{Measurements, PCR_LEN};
 use crate::protocol::{
     NsmDescription, Request, Response, LOCKED_AT_BOOT, MAX_NONCE_LEN, MAX_PCRS, MAX_PUBLIC_KEY_LEN, MAX_REQUEST_LEN,
     MAX_USER_DATA_LEN,
 };
+use sworn_attestation::cose::{sig_structure, PROTECTED_ES384};
+use sworn_attestation::measurements::{Measurements, PCR_LEN};
+use sworn_attestation::{AttestationDocument, SignedDocument};
 
-/// Prefix of every development module id.
-pub const DEV_MODULE_ID_PREFIX: &str = "dev-";
-/// Common name of the development root: deliberately not `aws.nitro-enclaves`.
-pub const DEV_ROOT_COMMON_NAME: &str = "sworn development NSM root (not AWS)";
-/// How many PCRs a document lists; AWS documents list PCR0..PCR15.
-pub const DOCUMENT_PCRS: u16 = 16;
+/// The development form's constants live with the document format.
+pub use sworn_attestation::dev::{DEV_MODULE_ID_PREFIX, DEV_ROOT_COMMON_NAME, DOCUMENT_PCRS};
 /// Bytes returned by `GetRandom`, as on Nitro.
 pub const RANDOM_LEN: usize = 256;
 /// Validity of the development certificates, counted from start-up.
@@ -190,12 +187,8 @@ impl DevNsm {
         let to_sign = sig_structure(&PROTECTED_ES384, &payload);
         let signature =
             self.signer.key.sign(&self.signer.rng, &to_sign).map_err(|_| ErrorCode::InternalError)?.as_ref().to_vec();
-        let signed = crate::document::SignedDocument {
-            protected: PROTECTED_ES384.to_vec(),
-            payload,
-            signature,
-            document: document.clone(),
-        };
+        let signed =
+            SignedDocument { protected: PROTECTED_ES384.to_vec(), payload, signature, document: document.clone() };
         Ok(signed.to_cbor())
     }
 }

@@ -15,17 +15,16 @@ pub const MAX_REQUEST_LEN: usize = 0x1000;
 /// Size of the response buffer handed to the device.
 pub const MAX_RESPONSE_LEN: usize = 0x3000;
 /// Number of PCRs of a Nitro NSM.
-pub const MAX_PCRS: u16 = 32;
+pub use sworn_attestation::limits::MAX_PCRS;
 /// PCRs 0..16 are locked by the hypervisor at boot.
 pub const LOCKED_AT_BOOT: u16 = 16;
-/// Limits on the optional attestation inputs, as enforced by the NSM.
-pub const MAX_USER_DATA_LEN: usize = 512;
-pub const MAX_NONCE_LEN: usize = 512;
-pub const MAX_PUBLIC_KEY_LEN: usize = 1024;
+/// Limits on the optional attestation inputs, as enforced by the NSM (the
+/// document limits of `sworn-attestation`).
+pub use sworn_attestation::limits::{MAX_NONCE_LEN, MAX_PUBLIC_KEY_LEN, MAX_USER_DATA_LEN};
 /// Upper bound we accept for a `GetRandom` answer (real devices give 256).
 pub const MAX_RANDOM_LEN: usize = 1024;
 /// Upper bound for `module_id` text.
-pub const MAX_MODULE_ID_LEN: usize = 256;
+pub use sworn_attestation::limits::MAX_MODULE_ID_LEN;
 
 /// A request to the NSM.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -272,13 +271,7 @@ impl Response {
 }
 
 /// PCR values are digests: SHA-256, SHA-384 or SHA-512 sized.
-pub(crate) fn pcr_value(value: &Value, field: &'static str) -> Result<Vec<u8>, ProtocolError> {
-    let data = cbor::bytes(value, field, 64)?;
-    match data.len() {
-        32 | 48 | 64 => Ok(data),
-        len => Err(ProtocolError::BadLength { field, len, expected: "32, 48 or 64 bytes" }),
-    }
-}
+pub(crate) use sworn_attestation::document::pcr_value;
 
 /// Splits an externally tagged enum value into its name and optional body.
 fn split_variant<'a>(value: &'a Value, what: &'static str) -> Result<(&'a str, Option<&'a Value>), ProtocolError> {

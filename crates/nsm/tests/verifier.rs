@@ -1,9 +1,9 @@
 //! Development documents checked by the project's own verifier
-//! (`sworn-image`, the code behind `eif attestation verify`): they are
+//! (`sworn-attestation`, the code behind `eif attestation verify`): they are
 //! well-formed and correctly signed under the development root, and they
 //! fail against the pinned AWS root, with or without `--emulator`.
 
-use sworn_eif::attestation::{self, AttestationError, VerifyOptions};
+use sworn_attestation::{self as attestation, AttestationError, VerifyOptions};
 use sworn_nsm::{AttestationRequest, DevNsm, Measurements, Nsm};
 
 fn dev_document() -> (Vec<u8>, Vec<u8>) {
@@ -35,7 +35,7 @@ fn dev_documents_verify_fully_under_their_own_root() {
     assert_eq!(auth.chain.len(), 2);
     // A flipped payload byte breaks the signature.
     let mut tampered = doc.clone();
-    let last = tampered.sign1.payload.len() - 1;
-    tampered.sign1.payload[last] ^= 1;
+    let last = tampered.payload.len() - 1;
+    tampered.payload[last] ^= 1;
     assert_eq!(attestation::verify(&tampered, &opts).unwrap_err(), AttestationError::BadSignature);
 }

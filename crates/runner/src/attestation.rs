@@ -1,10 +1,13 @@
 //! `GET /attestation`: an attestation document from the NSM for HTTP clients.
 //!
-//! Query: `nonce`, `user_data`, `public_key` (hex, limits of the NSM: 512,
-//! 512 and 1024 bytes) and `format=cbor|json`. The CBOR answer is the
-//! COSE_Sign1 document exactly as the NSM returned it; the JSON answer is a
-//! decoded view (PCRs, certificates and fields in hex) with `development`
-//! and `emulator` flags, which say the document proves nothing.
+//! Query: `nonce`, `user_data`, `public_key` (hex, limits of the NSM:
+//! [`sworn_attestation::limits::MAX_NONCE_LEN`], `MAX_USER_DATA_LEN` and
+//! `MAX_PUBLIC_KEY_LEN`: 512, 512 and 1024 bytes) and `format=cbor|json`. The
+//! CBOR answer is the COSE_Sign1 document exactly as the NSM returned it
+//! (parsed by `sworn-attestation` before it is served); the JSON answer is
+//! its decoded view ([`sworn_attestation::AttestationDocument::to_json`])
+//! with `development` and `emulator` flags ([`sworn_attestation::dev`],
+//! [`sworn_attestation::emulator`]), which say the document proves nothing.
 
 use std::sync::Arc;
 

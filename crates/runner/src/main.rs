@@ -201,9 +201,9 @@ fn open_nsm(mode: NsmMode, dev_measurements: Option<&PathBuf>) -> anyhow::Result
         NsmMode::Off => Ok(None),
         NsmMode::Auto => {
             let measurements = match dev_measurements {
-                Some(path) => sworn_nsm::Measurements::from_file(path)
+                Some(path) => sworn_attestation::Measurements::from_file(path)
                     .with_context(|| format!("--dev-measurements {}", path.display()))?,
-                None => sworn_nsm::Measurements::default(),
+                None => sworn_attestation::Measurements::default(),
             };
             let nsm = sworn_nsm::Nsm::open_or_development(&measurements).context("cannot open the NSM")?;
             match nsm.kind() {

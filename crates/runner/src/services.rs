@@ -405,7 +405,7 @@ mod tests {
             call(&s, RpcService::Tpm, &w, r#"{"method":"get-attestation","params":{"userdata":"0xc0ffee"}}"#);
         assert_eq!(status, 200, "{reply}");
         let doc = decode_0x(reply["document"].as_str().unwrap()).unwrap();
-        let parsed = sworn_nsm::SignedDocument::from_cbor(&doc).unwrap();
+        let parsed = sworn_attestation::SignedDocument::from_cbor(&doc).unwrap();
         let user_data = parsed.document.user_data.clone().unwrap();
         let (m, rest) = sworn_nsm::split_bound_user_data(&user_data).unwrap();
         assert_eq!(m, w.code_measurement);

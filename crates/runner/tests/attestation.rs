@@ -23,7 +23,7 @@ async fn cbor_answer_is_the_signed_document() {
     let reply = r.get("/attestation?nonce=01020304").await;
     assert_eq!(reply.status, 200, "{}", reply.text());
     assert_eq!(reply.headers["content-type"], "application/cbor");
-    let doc = sworn_nsm::SignedDocument::from_cbor(&reply.body).expect("COSE_Sign1 document");
+    let doc = sworn_attestation::SignedDocument::from_cbor(&reply.body).expect("COSE_Sign1 document");
     assert_eq!(doc.document.nonce.as_deref(), Some(&[1u8, 2, 3, 4][..]));
     assert!(doc.document.module_id.starts_with(sworn_nsm::DEV_MODULE_ID_PREFIX));
 }

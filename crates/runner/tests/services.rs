@@ -40,9 +40,9 @@ export default {
 };
 "#;
 
-fn parse(hex_doc: &str) -> sworn_nsm::AttestationDocument {
+fn parse(hex_doc: &str) -> sworn_attestation::AttestationDocument {
     let bytes = hex::decode(hex_doc).expect("hex document");
-    sworn_nsm::SignedDocument::from_cbor(&bytes).expect("document parses").document
+    sworn_attestation::SignedDocument::from_cbor(&bytes).expect("document parses").document
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -15,14 +15,13 @@ const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);
 
 fn expected_pcrs(tools: &Tools) -> [String; 3] {
     let path = tools.eif_json();
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
-    let json: serde_json::Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    ["PCR0", "PCR1", "PCR2"].map(|k| {
-        json["Measurements"][k]
-            .as_str()
-            .unwrap_or_else(|| panic!("{}: no Measurements.{k}", path.display()))
-            .to_ascii_lowercase()
-    })
+    let m = sworn_attestation::Measurements::image_from_file(&path).unwrap_or_else(|e| panic!("{e}"));
+    // `image_from_file` has checked that PCR0, PCR1 and PCR2 are there.
+    [0u16, 1, 2].map(|i| m.pcrs.get(&i).map(hex_lower).unwrap_or_default())
+}
+
+fn hex_lower(bytes: &sworn_attestation::Pcr) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Finds PCR `index` as hex in the attestation JSON: `pcrs` either at the top

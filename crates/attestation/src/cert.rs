@@ -88,9 +88,9 @@ impl Cert {
         }
         Err(CertError::Expired {
             subject: self.subject(),
-            at: crate::metadata::rfc3339(t),
-            not_before: crate::metadata::rfc3339(self.not_before()),
-            not_after: crate::metadata::rfc3339(self.not_after()),
+            at: crate::rfc3339(t),
+            not_before: crate::rfc3339(self.not_before()),
+            not_after: crate::rfc3339(self.not_after()),
         })
     }
 

@@ -7,10 +7,10 @@
 
 use ciborium::value::{Integer, Value};
 
-use crate::error::ProtocolError;
+use crate::ProtocolError;
 
 /// Decodes exactly one CBOR item from `bytes`, which must hold nothing else.
-pub(crate) fn decode(bytes: &[u8], what: &'static str, limit: usize) -> Result<Value, ProtocolError> {
+pub fn decode(bytes: &[u8], what: &'static str, limit: usize) -> Result<Value, ProtocolError> {
     if bytes.len() > limit {
         return Err(ProtocolError::TooLarge { what, len: bytes.len(), limit });
     }
@@ -27,7 +27,7 @@ pub(crate) fn decode(bytes: &[u8], what: &'static str, limit: usize) -> Result<V
 }
 
 /// Encodes a value; writing into a `Vec` cannot fail for the values we build.
-pub(crate) fn encode(value: &Value) -> Vec<u8> {
+pub fn encode(value: &Value) -> Vec<u8> {
     let mut out = Vec::new();
     // Serialising a `Value` into memory has no failure mode besides I/O,
     // and `Vec<u8>` never reports I/O errors.
@@ -38,13 +38,13 @@ pub(crate) fn encode(value: &Value) -> Vec<u8> {
 }
 
 /// A decoded map with text keys, checked for duplicates.
-pub(crate) struct Map<'a> {
+pub struct Map<'a> {
     entries: Vec<(&'a str, &'a Value)>,
     what: &'static str,
 }
 
 impl<'a> Map<'a> {
-    pub(crate) fn new(value: &'a Value, what: &'static str) -> Result<Self, ProtocolError> {
+    pub fn new(value: &'a Value, what: &'static str) -> Result<Self, ProtocolError> {
         let Value::Map(pairs) = value else {
             return Err(ProtocolError::WrongType { field: what, expected: "map" });
         };
@@ -61,17 +61,17 @@ impl<'a> Map<'a> {
         Ok(Self { entries, what })
     }
 
-    pub(crate) fn get(&self, field: &str) -> Option<&'a Value> {
+    pub fn get(&self, field: &str) -> Option<&'a Value> {
         self.entries.iter().find(|(k, _)| *k == field).map(|(_, v)| *v)
     }
 
-    pub(crate) fn require(&self, field: &'static str) -> Result<&'a Value, ProtocolError> {
+    pub fn require(&self, field: &'static str) -> Result<&'a Value, ProtocolError> {
         self.get(field).ok_or(ProtocolError::MissingField { what: self.what, field })
     }
 
     /// Rejects keys outside `known`: a field we do not understand may change
     /// the meaning of the message.
-    pub(crate) fn deny_unknown(&self, known: &[&str]) -> Result<(), ProtocolError> {
+    pub fn deny_unknown(&self, known: &[&str]) -> Result<(), ProtocolError> {
         for (k, _) in &self.entries {
             if !known.contains(k) {
                 return Err(ProtocolError::UnknownField { what: self.what, field: (*k).to_string() });
@@ -83,7 +83,7 @@ impl<'a> Map<'a> {
 
 /// Byte strings; the AWS library also accepts arrays of small integers
 /// (serde's default `Vec<u8>` encoding), so we do too.
-pub(crate) fn bytes(value: &Value, field: &'static str, limit: usize) -> Result<Vec<u8>, ProtocolError> {
+pub fn bytes(value: &Value, field: &'static str, limit: usize) -> Result<Vec<u8>, ProtocolError> {
     let out = match value {
         Value::Bytes(b) => b.clone(),
         Value::Array(items) => {
@@ -107,25 +107,21 @@ pub(crate) fn bytes(value: &Value, field: &'static str, limit: usize) -> Result<
 }
 
 /// Optional byte strings: absent or `null` mean `None`.
-pub(crate) fn opt_bytes(
-    value: Option<&Value>,
-    field: &'static str,
-    limit: usize,
-) -> Result<Option<Vec<u8>>, ProtocolError> {
+pub fn opt_bytes(value: Option<&Value>, field: &'static str, limit: usize) -> Result<Option<Vec<u8>>, ProtocolError> {
     match value {
         None | Some(Value::Null) => Ok(None),
         Some(v) => bytes(v, field, limit).map(Some),
     }
 }
 
-pub(crate) fn uint<T: TryFrom<Integer>>(value: &Value, field: &'static str) -> Result<T, ProtocolError> {
+pub fn uint<T: TryFrom<Integer>>(value: &Value, field: &'static str) -> Result<T, ProtocolError> {
     match value {
         Value::Integer(i) => T::try_from(*i).map_err(|_| ProtocolError::OutOfRange { field }),
         _ => Err(ProtocolError::WrongType { field, expected: "unsigned integer" }),
     }
 }
 
-pub(crate) fn text(value: &Value, field: &'static str, limit: usize) -> Result<String, ProtocolError> {
+pub fn text(value: &Value, field: &'static str, limit: usize) -> Result<String, ProtocolError> {
     match value {
         Value::Text(s) if s.len() <= limit => Ok(s.clone()),
         Value::Text(s) => Err(ProtocolError::FieldTooLong { field, len: s.len(), limit }),
@@ -133,14 +129,14 @@ pub(crate) fn text(value: &Value, field: &'static str, limit: usize) -> Result<S
     }
 }
 
-pub(crate) fn boolean(value: &Value, field: &'static str) -> Result<bool, ProtocolError> {
+pub fn boolean(value: &Value, field: &'static str) -> Result<bool, ProtocolError> {
     match value {
         Value::Bool(b) => Ok(*b),
         _ => Err(ProtocolError::WrongType { field, expected: "bool" }),
     }
 }
 
-pub(crate) fn array<'a>(value: &'a Value, field: &'static str, limit: usize) -> Result<&'a [Value], ProtocolError> {
+pub fn array<'a>(value: &'a Value, field: &'static str, limit: usize) -> Result<&'a [Value], ProtocolError> {
     match value {
         Value::Array(items) if items.len() <= limit => Ok(items),
         Value::Array(items) => Err(ProtocolError::FieldTooLong { field, len: items.len(), limit }),
@@ -148,10 +144,10 @@ pub(crate) fn array<'a>(value: &'a Value, field: &'static str, limit: usize) -> 
     }
 }
 
-pub(crate) fn tmap(entries: Vec<(&str, Value)>) -> Value {
+pub fn tmap(entries: Vec<(&str, Value)>) -> Value {
     Value::Map(entries.into_iter().map(|(k, v)| (Value::Text(k.to_string()), v)).collect())
 }
 
-pub(crate) fn opt_bytes_value(v: &Option<Vec<u8>>) -> Value {
+pub fn opt_bytes_value(v: &Option<Vec<u8>>) -> Value {
     v.as_ref().map_or(Value::Null, |b| Value::Bytes(b.clone()))
 }

@@ -1,34 +1,25 @@
-//! Attestation documents: COSE_Sign1 envelope and payload.
+//! Attestation documents: the payload ([`AttestationDocument`]) and the
+//! parsed COSE_Sign1 with it ([`SignedDocument`]).
 //!
-//! This module *parses* documents and builds the bytes a signature covers;
-//! it does not decide whether a document is trustworthy. Chain validation
-//! against the AWS root is the verifier's job (`eif attestation verify` in
-//! `sworn-image`). What it does promise: every field is type- and
-//! size-checked, and anything malformed is an error naming the field.
+//! Parsing does not decide whether a document is trustworthy (that is
+//! [`crate::verify()`]). What it does promise: every field is type- and
+//! size-checked against [`crate::limits`], unknown and duplicate keys are
+//! refused, and anything malformed is an error naming the field.
 
 use std::collections::BTreeMap;
 
-use ciborium::value::{Integer, Value};
+use ciborium::value::Value;
 
 use crate::cbor::{self, Map};
-use crate::error::ProtocolError;
-use crate::protocol::{
-    pcr_value, MAX_MODULE_ID_LEN, MAX_NONCE_LEN, MAX_PUBLIC_KEY_LEN, MAX_RESPONSE_LEN, MAX_USER_DATA_LEN,
+use crate::cose::{self, Sign1, COSE_ALG_ES384};
+use crate::emulator::{self, COSE_ALG_UNSIGNED_EMULATOR};
+use crate::limits::{
+    DIGEST, MAX_CABUNDLE, MAX_CERT_LEN, MAX_DOCUMENT_LEN, MAX_MODULE_ID_LEN, MAX_NONCE_LEN, MAX_PCRS,
+    MAX_PUBLIC_KEY_LEN, MAX_USER_DATA_LEN,
 };
-
-/// COSE algorithm identifier of ECDSA with SHA-384.
-pub const COSE_ALG_ES384: i64 = -35;
-/// `alg` QEMU's virtio-nsm writes in the protected header of its unsigned documents.
-pub const COSE_ALG_UNSIGNED_EMULATOR: i64 = -1;
-/// CBOR tag of COSE_Sign1; real NSM documents are untagged.
-pub const COSE_SIGN1_TAG: u64 = 18;
-/// The protected header every NSM document carries: `{1: -35}`.
-pub const PROTECTED_ES384: [u8; 4] = [0xA1, 0x01, 0x38, 0x22];
-
-const MAX_CERT_LEN: usize = 4096;
-const MAX_CABUNDLE: usize = 16;
-const MAX_SIGNATURE_LEN: usize = 512;
-const MAX_PCR_INDEX: u16 = 32;
+use crate::measurements::Pcr;
+use crate::verify::AttestationError;
+use crate::ProtocolError;
 
 /// The payload of an attestation document.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,6 +29,7 @@ pub struct AttestationDocument {
     pub digest: String,
     /// Milliseconds since the Unix epoch.
     pub timestamp: u64,
+    /// PCR index (`0..MAX_PCRS`) -> value (48 bytes for SHA-384).
     pub pcrs: BTreeMap<u16, Vec<u8>>,
     /// DER of the leaf certificate.
     pub certificate: Vec<u8>,
@@ -61,6 +53,9 @@ pub struct SignedDocument {
     pub document: AttestationDocument,
 }
 
+const FIELDS: [&str; 9] =
+    ["module_id", "digest", "timestamp", "pcrs", "certificate", "cabundle", "public_key", "user_data", "nonce"];
+
 impl AttestationDocument {
     /// Serializes the payload in the field order AWS documents use.
     pub fn to_cbor(&self) -> Vec<u8> {
@@ -78,28 +73,33 @@ impl AttestationDocument {
         ]))
     }
 
-    /// Parses a payload.
+    /// Parses and bounds-checks a payload.
     pub fn from_cbor(bytes: &[u8]) -> Result<Self, ProtocolError> {
-        let value = cbor::decode(bytes, "attestation payload", MAX_RESPONSE_LEN)?;
+        let value = cbor::decode(bytes, "attestation payload", MAX_DOCUMENT_LEN)?;
         let map = Map::new(&value, "attestation payload")?;
-        map.deny_unknown(&[
-            "module_id",
-            "digest",
-            "timestamp",
-            "pcrs",
-            "certificate",
-            "cabundle",
-            "public_key",
-            "user_data",
-            "nonce",
-        ])?;
+        map.deny_unknown(&FIELDS)?;
+        let module_id = cbor::text(map.require("module_id")?, "module_id", MAX_MODULE_ID_LEN)?;
+        if module_id.is_empty() {
+            return Err(ProtocolError::BadLength { field: "module_id", len: 0, expected: "a non-empty module id" });
+        }
+        let digest = cbor::text(map.require("digest")?, "digest", 16)?;
+        if digest != DIGEST {
+            return Err(ProtocolError::BadValue { field: "digest", value: digest, expected: "\"SHA384\"" });
+        }
+        let timestamp: u64 = cbor::uint(map.require("timestamp")?, "timestamp")?;
+        if timestamp == 0 {
+            return Err(ProtocolError::OutOfRange { field: "timestamp" });
+        }
         let Value::Map(pcr_pairs) = map.require("pcrs")? else {
             return Err(ProtocolError::WrongType { field: "pcrs", expected: "map" });
         };
+        if pcr_pairs.is_empty() || pcr_pairs.len() > usize::from(MAX_PCRS) {
+            return Err(ProtocolError::BadCount { field: "pcrs", len: pcr_pairs.len(), expected: "1..=32" });
+        }
         let mut pcrs = BTreeMap::new();
         for (k, v) in pcr_pairs {
             let index: u16 = cbor::uint(k, "pcrs")?;
-            if index >= MAX_PCR_INDEX {
+            if index >= MAX_PCRS {
                 return Err(ProtocolError::OutOfRange { field: "pcrs" });
             }
             if pcrs.insert(index, pcr_value(v, "pcrs")?).is_some() {
@@ -110,10 +110,13 @@ impl AttestationDocument {
             .iter()
             .map(|c| nonempty(cbor::bytes(c, "cabundle", MAX_CERT_LEN)?, "cabundle"))
             .collect::<Result<Vec<_>, _>>()?;
+        if cabundle.is_empty() {
+            return Err(ProtocolError::BadCount { field: "cabundle", len: 0, expected: "1..=16 (the root first)" });
+        }
         Ok(Self {
-            module_id: cbor::text(map.require("module_id")?, "module_id", MAX_MODULE_ID_LEN)?,
-            digest: cbor::text(map.require("digest")?, "digest", 16)?,
-            timestamp: cbor::uint(map.require("timestamp")?, "timestamp")?,
+            module_id,
+            digest,
+            timestamp,
             pcrs,
             certificate: nonempty(
                 cbor::bytes(map.require("certificate")?, "certificate", MAX_CERT_LEN)?,
@@ -126,8 +129,9 @@ impl AttestationDocument {
         })
     }
 
-    /// A JSON view for people and HTTP clients (`GET /attestation?format=json`):
-    /// byte strings in lowercase hex, PCRs keyed by decimal index.
+    /// A JSON view for people and HTTP clients (`GET /attestation?format=json`,
+    /// `eif attestation verify --json`): byte strings in lowercase hex, PCRs
+    /// keyed by decimal index.
     pub fn to_json(&self) -> serde_json::Value {
         let pcrs: serde_json::Map<String, serde_json::Value> =
             self.pcrs.iter().map(|(i, v)| (i.to_string(), hex::encode(v).into())).collect();
@@ -143,6 +147,25 @@ impl AttestationDocument {
             "nonce": self.nonce.as_ref().map(hex::encode),
         })
     }
+
+    /// The SHA-384 PCRs (48-byte values) by index.
+    pub fn pcr_map(&self) -> BTreeMap<u16, Pcr> {
+        self.pcrs.iter().filter_map(|(i, v)| Some((*i, <Pcr>::try_from(v.as_slice()).ok()?))).collect()
+    }
+
+    /// Whether `certificate` and every `cabundle` entry are all zero bytes.
+    pub fn has_zero_certificates(&self) -> bool {
+        self.certificate.iter().all(|&b| b == 0) && self.cabundle.iter().all(|c| c.iter().all(|&b| b == 0))
+    }
+}
+
+/// A PCR value: 32, 48 or 64 bytes (SHA-256/384/512).
+pub fn pcr_value(value: &Value, field: &'static str) -> Result<Vec<u8>, ProtocolError> {
+    let data = cbor::bytes(value, field, 64)?;
+    match data.len() {
+        32 | 48 | 64 => Ok(data),
+        len => Err(ProtocolError::BadLength { field, len, expected: "32, 48 or 64 bytes" }),
+    }
 }
 
 fn nonempty(v: Vec<u8>, field: &'static str) -> Result<Vec<u8>, ProtocolError> {
@@ -153,93 +176,74 @@ fn nonempty(v: Vec<u8>, field: &'static str) -> Result<Vec<u8>, ProtocolError> {
 }
 
 impl SignedDocument {
-    /// Parses an untagged (or tag-18) COSE_Sign1 attestation document.
+    /// Parses an untagged (or tag-18) COSE_Sign1 attestation document, as
+    /// the NSM returns it. The protected header must say ES384, or -1 on a
+    /// document of QEMU's unsigned form ([`crate::emulator`]).
     pub fn from_cbor(bytes: &[u8]) -> Result<Self, ProtocolError> {
-        let mut value = cbor::decode(bytes, "attestation document", MAX_RESPONSE_LEN)?;
-        if let Value::Tag(tag, inner) = value {
-            if tag != COSE_SIGN1_TAG {
-                return Err(ProtocolError::WrongType {
-                    field: "attestation document",
-                    expected: "COSE_Sign1 (tag 18)",
-                });
-            }
-            value = *inner;
+        Self::from_sign1(Sign1::from_cbor(bytes)?)
+    }
+
+    /// [`Self::from_cbor`] with the errors of the verifier: the size limit
+    /// ([`AttestationError::TooLarge`]), the envelope
+    /// ([`AttestationError::Cose`]) and the payload
+    /// ([`AttestationError::Document`]).
+    pub fn parse(bytes: &[u8]) -> Result<Self, AttestationError> {
+        if bytes.len() > MAX_DOCUMENT_LEN {
+            return Err(AttestationError::TooLarge(bytes.len()));
         }
-        let Value::Array(items) = value else {
-            return Err(ProtocolError::WrongType { field: "attestation document", expected: "COSE_Sign1 array" });
-        };
-        let [protected, unprotected, payload, signature]: [Value; 4] = items.try_into().map_err(|v: Vec<Value>| {
-            ProtocolError::BadLength { field: "attestation document", len: v.len(), expected: "4 COSE_Sign1 items" }
-        })?;
-        let protected = cbor::bytes(&protected, "protected", 64)?;
-        let alg = protected_alg(&protected)?;
-        if !matches!(unprotected, Value::Map(_)) {
-            return Err(ProtocolError::WrongType { field: "unprotected", expected: "map" });
+        let sign1 = Sign1::from_cbor(bytes).map_err(|e| AttestationError::Cose(e.to_string()))?;
+        Ok(Self::from_sign1(sign1)?)
+    }
+
+    /// Decodes the payload of a parsed envelope and checks its algorithm.
+    pub fn from_sign1(sign1: Sign1) -> Result<Self, ProtocolError> {
+        let Sign1 { protected, alg, payload, signature } = sign1;
+        if alg != COSE_ALG_ES384 && alg != COSE_ALG_UNSIGNED_EMULATOR {
+            return Err(ProtocolError::OutOfRange { field: "protected.alg" });
         }
-        let payload = cbor::bytes(&payload, "payload", MAX_RESPONSE_LEN)?;
-        let signature = cbor::bytes(&signature, "signature", MAX_SIGNATURE_LEN)?;
         let document = AttestationDocument::from_cbor(&payload)?;
         let parsed = Self { protected, payload, signature, document };
-        // QEMU's virtio-nsm marks its unsigned documents with alg -1; any
-        // other algorithm than ES384 is refused.
-        let accepted = alg == i128::from(COSE_ALG_ES384)
-            || (alg == i128::from(COSE_ALG_UNSIGNED_EMULATOR) && parsed.is_emulator_document());
-        if !accepted {
+        // QEMU's virtio-nsm marks its unsigned documents with alg -1; on
+        // anything else that algorithm is refused.
+        if alg == COSE_ALG_UNSIGNED_EMULATOR && !parsed.is_emulator_document() {
             return Err(ProtocolError::OutOfRange { field: "protected.alg" });
         }
         Ok(parsed)
     }
 
+    /// `alg` of the protected header, when it has one.
+    pub fn alg(&self) -> Option<i64> {
+        cose::protected_alg(&self.protected).ok()
+    }
+
     /// The untagged COSE_Sign1 encoding, as the NSM returns it.
     pub fn to_cbor(&self) -> Vec<u8> {
-        cbor::encode(&Value::Array(vec![
-            Value::Bytes(self.protected.clone()),
-            Value::Map(vec![]),
-            Value::Bytes(self.payload.clone()),
-            Value::Bytes(self.signature.clone()),
-        ]))
+        cose::encode(&self.protected, &self.payload, &self.signature)
     }
 
     /// The bytes the ES384 signature covers:
     /// `["Signature1", protected, h'', payload]`.
     pub fn sig_structure(&self) -> Vec<u8> {
-        sig_structure(&self.protected, &self.payload)
+        cose::sig_structure(&self.protected, &self.payload)
     }
 
     /// True when certificate, CA bundle and signature are all zero-filled,
     /// as QEMU's virtio-nsm produces them. Such a document proves nothing.
     pub fn is_emulator_document(&self) -> bool {
-        let zero = |b: &[u8]| b.iter().all(|x| *x == 0);
-        zero(&self.signature) && zero(&self.document.certificate) && self.document.cabundle.iter().all(|c| zero(c))
+        emulator::is_unsigned_form(&self.signature, &self.document)
     }
-}
 
-pub(crate) fn sig_structure(protected: &[u8], payload: &[u8]) -> Vec<u8> {
-    cbor::encode(&Value::Array(vec![
-        Value::Text("Signature1".into()),
-        Value::Bytes(protected.to_vec()),
-        Value::Bytes(vec![]),
-        Value::Bytes(payload.to_vec()),
-    ]))
-}
-
-/// `alg` of the protected header.
-fn protected_alg(protected: &[u8]) -> Result<i128, ProtocolError> {
-    let value = cbor::decode(protected, "protected header", 64)?;
-    let Value::Map(pairs) = value else {
-        return Err(ProtocolError::WrongType { field: "protected", expected: "map" });
-    };
-    let alg = pairs.iter().find(|(k, _)| *k == Value::Integer(Integer::from(1u8))).map(|(_, v)| v);
-    match alg {
-        Some(Value::Integer(i)) => Ok(i128::from(*i)),
-        Some(_) => Err(ProtocolError::WrongType { field: "protected.alg", expected: "integer" }),
-        None => Err(ProtocolError::MissingField { what: "protected header", field: "alg (1)" }),
+    /// True when the module id says the development NSM made it
+    /// ([`crate::dev`]); a label, not a proof.
+    pub fn is_development_document(&self) -> bool {
+        crate::dev::is_development_document(&self.document)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cose::PROTECTED_ES384;
 
     /// The real AWS document; a missing fixture fails the build of this test.
     const REAL_DOCUMENT: &[u8] = include_bytes!("../../../tests/data/aws-nitro-attestation-debug.cbor");
