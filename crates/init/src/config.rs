@@ -38,6 +38,8 @@ pub struct InitConfig {
     pub stop_timeout: Duration,
     /// Old parameter names found on the command line, as (old, new).
     pub deprecated: Vec<(&'static str, &'static str)>,
+    /// `sworn.selftest=`: a deliberate failure for the end-to-end tests.
+    pub selftest: Option<SelfTest>,
 }
 
 impl Default for InitConfig {
@@ -48,6 +50,7 @@ impl Default for InitConfig {
             restart: RestartPolicy::default(),
             stop_timeout: Duration::from_secs(10),
             deprecated: Vec::new(),
+            selftest: None,
         }
     }
 }
@@ -65,7 +68,17 @@ pub enum ConfigError {
 }
 
 const KNOWN: &str = "sworn.parent_cid, sworn.heartbeat_timeout, sworn.restart, sworn.restart_max, \
-sworn.backoff_initial, sworn.backoff_max, sworn.stable_after, sworn.stop_timeout";
+sworn.backoff_initial, sworn.backoff_max, sworn.stable_after, sworn.stop_timeout, sworn.selftest";
+
+/// A deliberate failure, so a test can watch init's last-resort paths work in
+/// the real guest. On Nitro the command line is measured, so only an image
+/// built with it (and other PCRs) can ask for one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SelfTest {
+    /// Panic right after the configuration is read: the panic hook must print
+    /// the message and reboot at once.
+    Panic,
+}
 
 /// The duration parameters renamed when they learned units: (old, new, unit
 /// of a bare number).
@@ -181,6 +194,12 @@ impl InitConfig {
                 "backoff_max" => cfg.restart.backoff_max = duration()?,
                 "stable_after" => cfg.restart.stable_after = duration()?,
                 "stop_timeout" => cfg.stop_timeout = duration()?,
+                "selftest" => {
+                    cfg.selftest = match value {
+                        "panic" => Some(SelfTest::Panic),
+                        _ => return Err(invalid("the only self-test is \"panic\"")),
+                    }
+                }
                 _ => return Err(ConfigError::Unknown(key)),
             }
         }
@@ -291,5 +310,15 @@ i8042.nopnp i8042.dumbkbd random.trust_cpu=on virtio_mmio.device=4K@0xd0000000:5
     fn splits_like_the_kernel() {
         assert_eq!(split_cmdline("  a=1  b=\"x y\"\tc \"d\"e\n").unwrap(), vec!["a=1", "b=x y", "c", "de"]);
         assert!(split_cmdline("").unwrap().is_empty());
+    }
+
+    #[test]
+    fn selftest_panic_is_parsed_and_other_selftests_are_refused() {
+        assert_eq!(InitConfig::from_cmdline("sworn.selftest=panic").map(|c| c.selftest), Ok(Some(SelfTest::Panic)));
+        assert_eq!(InitConfig::default().selftest, None);
+        assert!(matches!(
+            InitConfig::from_cmdline("sworn.selftest=reboot"),
+            Err(ConfigError::Invalid { key, .. }) if key == "sworn.selftest"
+        ));
     }
 }

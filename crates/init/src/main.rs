@@ -32,6 +32,13 @@ use module::NsmModule;
 use supervise::{Outcome, Supervisor};
 
 fn main() {
+    // A panic in PID 1 would end the process, and the kernel would panic in
+    // turn and wait `panic=` seconds; instead say why and reboot at once,
+    // which ends the enclave cleanly.
+    std::panic::set_hook(Box::new(|info| {
+        say!("panic: {info}");
+        shutdown::reboot_now()
+    }));
     let kernel_to_init = console::since_boot();
     let pid = std::process::id() as i32;
     if pid != 1 {
@@ -106,6 +113,9 @@ fn boot(kernel_to_init: Duration) -> Result<Outcome, InitError> {
 
     let cmdline = read_file(Path::new("/proc/cmdline"))?;
     let cfg = InitConfig::from_cmdline(&String::from_utf8_lossy(&cmdline))?;
+    if cfg.selftest == Some(config::SelfTest::Panic) {
+        panic!("self-test requested by sworn.selftest=panic");
+    }
     for (old, new) in &cfg.deprecated {
         say!("warning: kernel parameter sworn.{old} is deprecated and goes away in the next release; use sworn.{new}");
     }

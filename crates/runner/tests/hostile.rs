@@ -249,3 +249,116 @@ async fn background_work_draws_on_its_request_budget() {
     assert_eq!(ticks(&r.get("/workers/bg/logs").await.json()), before);
     assert_healthy(&r).await;
 }
+
+// ---- native boundaries: every host function checks its own arguments ----
+
+/// Deploys `code`, calls it once and returns the reply; the runner must stay
+/// healthy for the other worker whatever the hostile one did.
+async fn call_hostile(code: &str) -> common::Reply {
+    let r = TestRunner::start(test_limits()).await;
+    r.deploy("good", "module", GOOD).await;
+    r.deploy("evil", "module", code).await;
+    let reply = r.fetch("evil", "").await;
+    assert_healthy(&r).await;
+    reply
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_random_values_with_a_byte_length_that_grows_after_the_check_fills_only_the_real_view() {
+    // The quota check and the view see 16 bytes; every later read claims 2^40.
+    let reply = call_hostile(
+        "export default { fetch() {
+           let reads = 0;
+           class Liar extends Uint8Array { get byteLength() { return ++reads <= 2 ? 16 : 2 ** 40; } }
+           const a = new Liar(16);
+           crypto.getRandomValues(a);
+           return new Response(String(a.length) + ' ' + a.some((b) => b !== 0));
+         } }",
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(reply.text(), "16 true");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_random_values_with_a_huge_claimed_byte_length_is_a_catchable_error() {
+    for claim in ["2 ** 28", "2 ** 40", "-1", "1e300", "Number.MAX_SAFE_INTEGER"] {
+        let code = format!(
+            "export default {{ fetch() {{
+               class Liar extends Uint8Array {{ get byteLength() {{ return {claim}; }} }}
+               try {{ crypto.getRandomValues(new Liar(16)); return new Response('filled'); }}
+               catch (e) {{ return new Response(e.name); }}
+             }} }}"
+        );
+        let reply = call_hostile(&code).await;
+        assert_eq!(reply.status, 200, "{claim}: {}", reply.text());
+        assert_ne!(reply.text(), "filled", "{claim}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_random_values_refuses_proxies_and_fills_nothing_of_a_detached_buffer() {
+    let reply = call_hostile(
+        "export default { fetch() {
+           let proxy;
+           try { crypto.getRandomValues(new Proxy(new Uint8Array(8), {})); proxy = 'filled'; }
+           catch (e) { proxy = e.name; }
+           const a = new Uint8Array(32);
+           const moved = a.buffer.transfer();
+           let detached;
+           try { crypto.getRandomValues(a); detached = 'len ' + a.length; } catch (e) { detached = e.name; }
+           return new Response(proxy + ' ' + detached + ' ' + moved.byteLength);
+         } }",
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let text = reply.text();
+    assert!(!text.starts_with("filled"), "{text}");
+    assert!(text.ends_with(" 32"), "the transferred buffer keeps its bytes: {text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn response_subclass_with_an_out_of_range_status_is_a_clean_error() {
+    for status in ["70000", "64", "NaN", "200.5", "-200"] {
+        let code = format!(
+            "class R extends Response {{ get status() {{ return {status}; }} }}
+             export default {{ fetch() {{ return new R('x'); }} }}"
+        );
+        let reply = call_hostile(&code).await;
+        assert_eq!(reply.status, 500, "{status}: {}", reply.text());
+        assert!(reply.text().contains("not in the range 200 to 599"), "{status}: {}", reply.text());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn response_subclass_with_too_many_headers_is_a_clean_error() {
+    let reply = call_hostile(
+        "class R extends Response {
+           get headers() { const h = new Headers(); for (let i = 0; i < 1000; i++) h.set('x-' + i, 'v'); return h; }
+         }
+         export default { fetch() { return new R('x'); } }",
+    )
+    .await;
+    assert_eq!(reply.status, 500, "{}", reply.text());
+    assert!(reply.text().contains("header fields, the limit is 100"), "{}", reply.text());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn huge_log_lines_and_errors_are_cut_to_the_message_limit() {
+    let r = TestRunner::start(test_limits()).await;
+    r.deploy(
+        "loud",
+        "module",
+        "export default { fetch() { console.log('x'.repeat(4 << 20)); throw new Error('y'.repeat(4 << 20)); } }",
+    )
+    .await;
+    let reply = r.fetch("loud", "").await;
+    assert_eq!(reply.status, 500);
+    let details = r.get("/workers/loud").await.json();
+    let last = details["lastError"].as_str().unwrap_or("");
+    assert!(last.len() < 17 * 1024, "lastError is {} bytes", last.len());
+    assert!(last.contains("bytes cut]"), "{}", &last[last.len().saturating_sub(80)..]);
+    let logs = r.get("/workers/loud/logs").await;
+    assert_eq!(logs.status, 200, "{}", logs.text());
+    assert!(logs.text().len() < 64 * 1024, "logs are {} bytes", logs.text().len());
+}

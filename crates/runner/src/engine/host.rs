@@ -19,11 +19,104 @@ use crate::http_client::OutboundRequest;
 const MAX_TIMERS: usize = 10_000;
 /// Outbound fetches one instance may have in flight.
 const MAX_FETCHES: usize = 256;
+/// Bytes one `crypto.getRandomValues` call may fill (the Web Crypto quota).
+pub const MAX_RANDOM_BYTES: usize = 65_536;
+/// Longest log line or error text kept; the rest is cut with a marker.
+pub const MAX_MESSAGE_BYTES: usize = 16 * 1024;
+/// Header fields one request or response may carry, and their total size
+/// (names and values), as hyper accepts on the way in.
+pub const MAX_HEADERS: usize = 100;
+pub const MAX_HEADER_BYTES: usize = 64 * 1024;
 
-fn bytes_of(array: &TypedArray<'_, u8>) -> Vec<u8> {
+/// What a host function refuses. Every check is made here, in Rust, on the
+/// values the native side actually sees: a worker may replace any JS-side
+/// check (a getter that answers differently each time, a Proxy), so none of
+/// them is trusted.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum HostArgError {
+    #[error("{what}: {len} bytes requested, the limit is {limit}")]
+    TooLarge { what: &'static str, len: usize, limit: usize },
+    #[error("{what}: {count} header fields, the limit is {MAX_HEADERS}")]
+    TooManyHeaders { what: &'static str, count: usize },
+    #[error("{what}: headers of {len} bytes, the limit is {MAX_HEADER_BYTES}")]
+    HeadersTooLarge { what: &'static str, len: usize },
+    #[error("{what}: the buffer is detached")]
+    Detached { what: &'static str },
+    #[error("{what}: status {status} is not in the range 200 to 599")]
+    Status { what: &'static str, status: f64 },
+}
+
+/// The bytes of `array`'s view, if it is no longer than `limit`: the length
+/// is read once, from the view itself, before anything is copied.
+fn bytes_within(array: &TypedArray<'_, u8>, what: &'static str, limit: usize) -> Result<Vec<u8>, HostArgError> {
+    let len = array.len();
+    if len > limit {
+        return Err(HostArgError::TooLarge { what, len, limit });
+    }
     // SAFETY: the slice is copied at once, before any JavaScript can run and
     // detach or resize the buffer.
-    unsafe { array.as_bytes() }.map(|b| b.to_vec()).unwrap_or_default()
+    match unsafe { array.as_bytes() } {
+        Some(b) => Ok(b.to_vec()),
+        None if len == 0 => Ok(Vec::new()),
+        None => Err(HostArgError::Detached { what }),
+    }
+}
+
+/// Fills `array`'s view with random bytes in place, if it is at most
+/// [`MAX_RANDOM_BYTES`] long. Nothing is allocated: the view is the worker's.
+fn fill_random(array: &TypedArray<'_, u8>) -> Result<(), HostArgError> {
+    const WHAT: &str = "getRandomValues";
+    let len = array.len();
+    if len > MAX_RANDOM_BYTES {
+        return Err(HostArgError::TooLarge { what: WHAT, len, limit: MAX_RANDOM_BYTES });
+    }
+    let Some(raw) = array.as_raw() else {
+        return if len == 0 { Ok(()) } else { Err(HostArgError::Detached { what: WHAT }) };
+    };
+    // SAFETY: `raw` is the live view of a buffer owned by this context's heap;
+    // no JavaScript runs between taking it and the write below (getrandom
+    // does not call back), so the buffer cannot be detached or resized, and
+    // nothing else holds a reference into it during the call.
+    let view = unsafe { &mut *raw.as_ptr() };
+    getrandom::fill(view).map_err(|_| HostArgError::Detached { what: WHAT })
+}
+
+/// `message` cut to [`MAX_MESSAGE_BYTES`] on a character boundary.
+pub fn bounded_message(mut message: String) -> String {
+    if message.len() > MAX_MESSAGE_BYTES {
+        let mut end = MAX_MESSAGE_BYTES;
+        while !message.is_char_boundary(end) {
+            end -= 1;
+        }
+        let cut = message.len() - end;
+        message.truncate(end);
+        message.push_str(&format!("… [{cut} bytes cut]"));
+    }
+    message
+}
+
+/// Header fields as name/value pairs, within [`MAX_HEADERS`] and
+/// [`MAX_HEADER_BYTES`].
+fn headers_within(flat: Vec<String>, what: &'static str) -> Result<Vec<(String, String)>, HostArgError> {
+    let count = flat.len() / 2;
+    if count > MAX_HEADERS {
+        return Err(HostArgError::TooManyHeaders { what, count });
+    }
+    let len: usize = flat.iter().map(String::len).sum();
+    if len > MAX_HEADER_BYTES {
+        return Err(HostArgError::HeadersTooLarge { what, len });
+    }
+    Ok(pairs(flat))
+}
+
+/// An HTTP status a worker may answer with (the `Response` constructor's
+/// range), checked again here since the JS side can be bypassed.
+fn status_within(status: f64, what: &'static str) -> Result<u16, HostArgError> {
+    if status.fract() == 0.0 && (200.0..=599.0).contains(&status) {
+        Ok(status as u16)
+    } else {
+        Err(HostArgError::Status { what, status })
+    }
 }
 
 fn pairs(flat: Vec<String>) -> Vec<(String, String)> {
@@ -63,6 +156,7 @@ pub fn install<'js>(ctx: &Ctx<'js>, host: &Rc<Host>) -> rquickjs::Result<Object<
 
     let h = host.clone();
     set!(o, "log", ctx, move |level: i32, message: String| {
+        let message = bounded_message(message);
         let level = match level {
             0 => "debug",
             1 => "info",
@@ -74,23 +168,22 @@ pub fn install<'js>(ctx: &Ctx<'js>, host: &Rc<Host>) -> rquickjs::Result<Object<
     });
 
     let h = host.clone();
-    set!(o, "reportError", ctx, move |message: String| h.worker.set_error(message));
+    set!(o, "reportError", ctx, move |message: String| h.worker.set_error(bounded_message(message)));
 
     let h = host.clone();
     set!(o, "now", ctx, move || h.started.elapsed().as_secs_f64() * 1000.0);
 
-    set!(o, "random", ctx, move |ctx: Ctx<'js>, n: usize| -> rquickjs::Result<TypedArray<'js, u8>> {
-        let mut buf = vec![0u8; n];
-        getrandom::fill(&mut buf)
-            .map_err(|e| Exception::throw_internal(&ctx, &format!("random source failed: {e}")))?;
-        TypedArray::new(ctx, buf)
+    // Fills the given Uint8Array view in place; its length is the view's own.
+    set!(o, "fillRandom", ctx, move |ctx: Ctx<'js>, view: TypedArray<'js, u8>| -> rquickjs::Result<()> {
+        fill_random(&view).map_err(|e| Exception::throw_range(&ctx, &e.to_string()))
     });
 
     set!(o, "utf8Decode", ctx, move |ctx: Ctx<'js>,
                                      bytes: TypedArray<'js, u8>,
                                      fatal: bool|
           -> rquickjs::Result<String> {
-        let raw = bytes_of(&bytes);
+        let raw = bytes_within(&bytes, "TextDecoder.decode", usize::MAX)
+            .map_err(|e| Exception::throw_type(&ctx, &e.to_string()))?;
         if fatal {
             String::from_utf8(raw).map_err(|_| Exception::throw_type(&ctx, "The encoded data was not valid utf-8"))
         } else {
@@ -184,14 +277,13 @@ pub fn install<'js>(ctx: &Ctx<'js>, host: &Rc<Host>) -> rquickjs::Result<Object<
         if h.fetches.get() + h.bodies.borrow().len() >= MAX_FETCHES {
             return Err(Exception::throw_range(&ctx, "too many outbound requests in flight"));
         }
-        let body = body.0.map(|b| Bytes::from(bytes_of(&b))).unwrap_or_default();
-        if body.len() > h.limits.request_body_bytes {
-            return Err(Exception::throw_range(
-                &ctx,
-                &format!("fetch body exceeds the limit of {} bytes", h.limits.request_body_bytes),
-            ));
-        }
-        let req = OutboundRequest { method, url: url.clone(), headers: pairs(headers), body };
+        let range = |e: HostArgError| Exception::throw_range(&ctx, &e.to_string());
+        let body = match body.0 {
+            Some(b) => Bytes::from(bytes_within(&b, "fetch body", h.limits.request_body_bytes).map_err(range)?),
+            None => Bytes::new(),
+        };
+        let headers = headers_within(headers, "fetch headers").map_err(range)?;
+        let req = OutboundRequest { method, url: url.clone(), headers, body };
         let fut = h.http.send(req, h.limits.request_timeout);
         let tag = h.tag.get();
         let host = h.clone();
@@ -259,7 +351,7 @@ pub fn install<'js>(ctx: &Ctx<'js>, host: &Rc<Host>) -> rquickjs::Result<Object<
 
     let h = host.clone();
     set!(o, "respond", ctx, move |id: f64,
-                                  status: i32,
+                                  status: f64,
                                   headers: Vec<String>,
                                   body: Opt<TypedArray<'js, u8>>|
           -> bool {
@@ -268,30 +360,45 @@ pub fn install<'js>(ctx: &Ctx<'js>, host: &Rc<Host>) -> rquickjs::Result<Object<
             return false;
         };
         h.finished(id);
-        let body = body.0.map(|b| bytes_of(&b)).unwrap_or_default();
         let limit = h.limits.response_body_bytes;
-        let result = if body.len() > limit {
-            Err(RequestError::ResponseTooLarge(limit))
-        } else {
-            Ok(WorkerResponse { status: status as u16, headers: pairs(headers), body: WorkerBody::Full(body.into()) })
+        let parts = (|| {
+            let status = status_within(status, "Response")?;
+            let headers = headers_within(headers, "Response headers")?;
+            let body = match body.0 {
+                Some(b) => bytes_within(&b, "Response body", limit)?,
+                None => Vec::new(),
+            };
+            Ok::<_, HostArgError>((status, headers, body))
+        })();
+        let result = match parts {
+            Ok((status, headers, body)) => Ok(WorkerResponse { status, headers, body: WorkerBody::Full(body.into()) }),
+            Err(HostArgError::TooLarge { .. }) => Err(RequestError::ResponseTooLarge(limit)),
+            Err(e) => Err(RequestError::Threw(e.to_string())),
         };
         tx.send(result).is_ok()
     });
 
     let h = host.clone();
-    set!(o, "respondStart", ctx, move |id: f64, status: i32, headers: Vec<String>| -> bool {
+    set!(o, "respondStart", ctx, move |id: f64, status: f64, headers: Vec<String>| -> bool {
         let id = id as u64;
         let mut pending = h.pending.borrow_mut();
         let Some(Pending::Http(tx)) = pending.remove(&id) else {
             return false;
         };
+        let checked =
+            status_within(status, "Response").and_then(|s| Ok((s, headers_within(headers, "Response headers")?)));
+        let (status, headers) = match checked {
+            Ok(c) => c,
+            Err(e) => {
+                drop(pending);
+                h.finished(id);
+                let _ = tx.send(Err(RequestError::Threw(e.to_string())));
+                return false;
+            }
+        };
         let (chunk_tx, chunk_rx) = tokio::sync::mpsc::unbounded_channel();
         let gauge = std::sync::Arc::new(StreamGauge::default());
-        let response = WorkerResponse {
-            status: status as u16,
-            headers: pairs(headers),
-            body: WorkerBody::Stream(chunk_rx, gauge.clone()),
-        };
+        let response = WorkerResponse { status, headers, body: WorkerBody::Stream(chunk_rx, gauge.clone()) };
         if tx.send(Ok(response)).is_err() {
             return false;
         }
@@ -309,7 +416,11 @@ pub fn install<'js>(ctx: &Ctx<'js>, host: &Rc<Host>) -> rquickjs::Result<Object<
         let Some(Pending::Streaming { tx, sent, gauge }) = pending.get_mut(&id) else {
             return -1.0;
         };
-        let data = bytes_of(&bytes);
+        let Ok(data) = bytes_within(&bytes, "response chunk", limit.saturating_sub(*sent)) else {
+            let _ = tx.send(Err(RequestError::ResponseTooLarge(limit).to_string()));
+            pending.remove(&id);
+            return -1.0;
+        };
         *sent += data.len();
         if *sent > limit {
             let _ = tx.send(Err(RequestError::ResponseTooLarge(limit).to_string()));
@@ -359,7 +470,7 @@ pub fn install<'js>(ctx: &Ctx<'js>, host: &Rc<Host>) -> rquickjs::Result<Object<
     // `message` is the error's text; `error`, when given, is what was thrown,
     // from which the failure is classified (out of memory, interrupted).
     set!(o, "fail", ctx, move |id: f64, message: String, error: Opt<Value<'js>>| {
-        let e = h.classify(ScriptError::from_thrown(error.0.as_ref(), message));
+        let e = h.classify(ScriptError::from_thrown(error.0.as_ref(), bounded_message(message)));
         h.fail(id as u64, e);
     });
 
