@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use sworn_net::{PeerAddr, Stream};
+use sworn_socks5::{self as socks, Destination, Parsed, Reply};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
@@ -14,7 +15,6 @@ use crate::limits::Permit;
 use crate::metrics::Role;
 use crate::relay::{relay_with_prefix, RelayError};
 use crate::server::Shared;
-use crate::socks::{self, Destination, Parsed, Reply};
 
 /// Why a SOCKS5 session ended before relaying.
 #[derive(Debug, thiserror::Error)]

@@ -3,6 +3,8 @@
 //! Only what the enclave needs: the no-authentication method and the
 //! CONNECT command, with IPv4, IPv6 and domain-name destinations.
 
+#![forbid(unsafe_code)]
+
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 pub const VERSION: u8 = 5;

@@ -5,7 +5,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sworn_host_proxy::socks::{parse_greeting, parse_request, Parsed, MAX_GREETING, MAX_REQUEST};
+use sworn_socks5::{parse_greeting, parse_request, Parsed, MAX_GREETING, MAX_REQUEST};
 
 fuzz_target!(|data: &[u8]| {
     let rest = match parse_greeting(data) {
