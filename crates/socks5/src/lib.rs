@@ -1,49 +1,86 @@
-//! SOCKS5 wire format (RFC 1928), sans-IO so it can be fuzzed.
+//! SOCKS5 wire format (RFC 1928), sans-IO so it can be fuzzed: the one
+//! codec of the project, with a [`server`] half (what host-proxy parses and
+//! answers) and a [`client`] half (what egress sends and parses).
 //!
 //! Only what the enclave needs: the no-authentication method and the
-//! CONNECT command, with IPv4, IPv6 and domain-name destinations.
+//! CONNECT command, with IPv4, IPv6 and domain-name destinations. Both
+//! halves share the address type ([`Destination`]), the reply codes
+//! ([`Reply`]) and the error enum ([`Error`]). Parsers take the bytes
+//! received so far and answer [`Parsed::Incomplete`] until a whole message
+//! is there; they never read past it, so bytes that follow (optimistic
+//! data) stay with the caller.
 
 #![forbid(unsafe_code)]
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+pub mod client;
+pub mod server;
+
+use std::net::SocketAddr;
 
 pub const VERSION: u8 = 5;
 pub const METHOD_NO_AUTH: u8 = 0x00;
 pub const METHOD_NONE_ACCEPTABLE: u8 = 0xFF;
+/// CMD of a CONNECT request, the only command supported.
+pub const CMD_CONNECT: u8 = 0x01;
+/// ATYP values (RFC 1928 section 5).
+pub const ATYP_IPV4: u8 = 0x01;
+pub const ATYP_DOMAIN: u8 = 0x03;
+pub const ATYP_IPV6: u8 = 0x04;
 
+/// Longest domain name an address can carry (its length is one byte).
+pub const MAX_DOMAIN: usize = 255;
 /// Longest greeting: VER NMETHODS METHODS[255].
 pub const MAX_GREETING: usize = 2 + 255;
 /// Longest request: VER CMD RSV ATYP LEN NAME[255] PORT[2].
-pub const MAX_REQUEST: usize = 4 + 1 + 255 + 2;
+pub const MAX_REQUEST: usize = 4 + 1 + MAX_DOMAIN + 2;
+/// Length of the method selection: VER METHOD.
+pub const METHOD_SELECTION_LEN: usize = 2;
+/// Longest reply: VER REP RSV ATYP LEN NAME[255] PORT[2].
+pub const MAX_REPLY: usize = 4 + 1 + MAX_DOMAIN + 2;
 
-/// A malformed or unsupported client message. Each maps to a SOCKS reply
-/// where the protocol has one.
+/// A malformed or unsupported message, from either side; each message names
+/// the RFC 1928 field at fault. [`Error::reply`] gives the SOCKS reply a
+/// server sends for it, where the protocol has one.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ParseError {
-    #[error("unsupported SOCKS version {0} (only 5)")]
+pub enum Error {
+    #[error("VER is {0}: unsupported SOCKS version (only 5)")]
     Version(u8),
-    #[error("greeting lists no authentication methods")]
+    #[error("NMETHODS is 0: the greeting lists no authentication methods")]
     NoMethods,
-    #[error("reserved byte is {0:#04x}, must be 0")]
+    #[error("RSV is {0:#04x}, must be 0")]
     Reserved(u8),
-    #[error("unsupported command {0:#04x} (only CONNECT)")]
+    #[error("CMD is {0:#04x}: unsupported command (only CONNECT)")]
     Command(u8),
-    #[error("unsupported address type {0:#04x}")]
+    #[error("ATYP is {0:#04x}: unsupported address type")]
     AddressType(u8),
-    #[error("empty domain name")]
+    #[error("ADDR is an empty domain name")]
     EmptyDomain,
-    #[error("domain name is not a valid host name: {0:?}")]
+    #[error("ADDR is not a valid host name: {0:?}")]
     BadDomain(String),
+    #[error("ADDR is a domain name of {0} bytes; at most 255 fit")]
+    DomainTooLong(usize),
+    #[error("METHOD is 0xff: the server accepts none of the offered authentication methods")]
+    NoAcceptableMethod,
+    #[error("METHOD is {0:#04x}: the server chose a method the client did not offer")]
+    UnofferedMethod(u8),
+    #[error("REP is {0}")]
+    Refused(Reply),
 }
 
-impl ParseError {
-    /// The reply code to send for this error, if the request got that far.
+impl Error {
+    /// The reply code a server sends for this error, if the request got that far.
     pub fn reply(&self) -> Option<Reply> {
         match self {
-            ParseError::Command(_) => Some(Reply::CommandNotSupported),
-            ParseError::AddressType(_) => Some(Reply::AddressTypeNotSupported),
-            ParseError::EmptyDomain | ParseError::BadDomain(_) | ParseError::Reserved(_) => Some(Reply::GeneralFailure),
-            ParseError::Version(_) | ParseError::NoMethods => None,
+            Error::Command(_) => Some(Reply::CommandNotSupported),
+            Error::AddressType(_) => Some(Reply::AddressTypeNotSupported),
+            Error::EmptyDomain | Error::BadDomain(_) | Error::Reserved(_) | Error::DomainTooLong(_) => {
+                Some(Reply::GeneralFailure)
+            }
+            Error::Version(_)
+            | Error::NoMethods
+            | Error::NoAcceptableMethod
+            | Error::UnofferedMethod(_)
+            | Error::Refused(_) => None,
         }
     }
 }
@@ -57,11 +94,13 @@ pub enum Parsed<T> {
     Done(T, usize),
 }
 
-/// Where the client wants to go.
+/// Where the client wants to go (DST.ADDR and DST.PORT), or where the
+/// server says it is bound (BND.ADDR and BND.PORT).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Destination {
     Addr(SocketAddr),
-    /// A validated, lower-cased host name without trailing dot.
+    /// A host name. The server half gives it validated, lower-cased and
+    /// without trailing dot; the client half sends it as given (1..=255 bytes).
     Domain(String, u16),
 }
 
@@ -83,127 +122,69 @@ impl std::fmt::Display for Destination {
     }
 }
 
-/// Parses the method-selection greeting; returns whether no-auth is offered.
-pub fn parse_greeting(buf: &[u8]) -> Result<Parsed<bool>, ParseError> {
-    let Some(&ver) = buf.first() else {
-        return Ok(Parsed::Incomplete);
-    };
-    if ver != VERSION {
-        return Err(ParseError::Version(ver));
-    }
-    let Some(&n) = buf.get(1) else {
-        return Ok(Parsed::Incomplete);
-    };
-    if n == 0 {
-        return Err(ParseError::NoMethods);
-    }
-    let end = 2 + n as usize;
-    match buf.get(2..end) {
-        None => Ok(Parsed::Incomplete),
-        Some(methods) => Ok(Parsed::Done(methods.contains(&METHOD_NO_AUTH), end)),
-    }
-}
-
-/// Builds a destination from fixed-size address bytes and a port.
-type DestFromBytes = fn(&[u8], u16) -> Result<Destination, ParseError>;
-
-/// Parses a CONNECT request.
-pub fn parse_request(buf: &[u8]) -> Result<Parsed<Destination>, ParseError> {
-    if buf.len() < 4 {
-        // Validate what we have early so garbage is rejected at once.
-        if let Some(&v) = buf.first() {
-            if v != VERSION {
-                return Err(ParseError::Version(v));
-            }
-        }
-        return Ok(Parsed::Incomplete);
-    }
-    let (ver, cmd, rsv, atyp) = (buf[0], buf[1], buf[2], buf[3]);
-    if ver != VERSION {
-        return Err(ParseError::Version(ver));
-    }
-    if cmd != 0x01 {
-        return Err(ParseError::Command(cmd));
-    }
-    if rsv != 0 {
-        return Err(ParseError::Reserved(rsv));
-    }
-    let rest = &buf[4..];
-    let (addr_len, dest_of): (usize, DestFromBytes) = match atyp {
-        0x01 => (4, |a, port| {
-            let ip = Ipv4Addr::new(a[0], a[1], a[2], a[3]);
-            Ok(Destination::Addr(SocketAddr::new(IpAddr::V4(ip), port)))
-        }),
-        0x04 => (16, |a, port| {
-            let mut o = [0u8; 16];
-            o.copy_from_slice(a);
-            Ok(Destination::Addr(SocketAddr::new(IpAddr::V6(Ipv6Addr::from(o)), port)))
-        }),
-        0x03 => {
-            let Some(&n) = rest.first() else {
-                return Ok(Parsed::Incomplete);
-            };
-            if n == 0 {
-                return Err(ParseError::EmptyDomain);
-            }
-            return match rest.get(1..1 + n as usize + 2) {
-                None => Ok(Parsed::Incomplete),
-                Some(b) => {
-                    let (name, port) = b.split_at(n as usize);
-                    let port = u16::from_be_bytes([port[0], port[1]]);
-                    Ok(Parsed::Done(domain_destination(name, port)?, 4 + 1 + n as usize + 2))
-                }
-            };
-        }
-        other => return Err(ParseError::AddressType(other)),
-    };
-    match rest.get(..addr_len + 2) {
-        None => Ok(Parsed::Incomplete),
-        Some(b) => {
-            let port = u16::from_be_bytes([b[addr_len], b[addr_len + 1]]);
-            Ok(Parsed::Done(dest_of(&b[..addr_len], port)?, 4 + addr_len + 2))
-        }
-    }
-}
-
-/// Validates a domain name as a DNS host name (letters, digits, `-`, `_`,
-/// dots; labels of 1..=63 bytes). An IP literal sent as a domain becomes an
-/// address, so policy sees it as one.
-fn domain_destination(name: &[u8], port: u16) -> Result<Destination, ParseError> {
-    let bad = || ParseError::BadDomain(String::from_utf8_lossy(name).into_owned());
-    let s = std::str::from_utf8(name).map_err(|_| bad())?;
-    if let Ok(ip) = s.parse::<IpAddr>() {
-        return Ok(Destination::Addr(SocketAddr::new(ip, port)));
-    }
-    let s = s.strip_suffix('.').unwrap_or(s);
-    if s.is_empty() {
-        return Err(bad());
-    }
-    for label in s.split('.') {
-        let ok_chars = label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-        if label.is_empty() || label.len() > 63 || !ok_chars {
-            return Err(bad());
-        }
-    }
-    Ok(Destination::Domain(s.to_ascii_lowercase(), port))
-}
-
-/// Reply codes (RFC 1928 section 6).
+/// Reply codes (REP, RFC 1928 section 6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(u8)]
 pub enum Reply {
-    Succeeded = 0x00,
-    GeneralFailure = 0x01,
-    NotAllowedByRuleset = 0x02,
-    NetworkUnreachable = 0x03,
-    HostUnreachable = 0x04,
-    ConnectionRefused = 0x05,
-    TtlExpired = 0x06,
-    CommandNotSupported = 0x07,
-    AddressTypeNotSupported = 0x08,
+    Succeeded,
+    GeneralFailure,
+    NotAllowedByRuleset,
+    NetworkUnreachable,
+    HostUnreachable,
+    ConnectionRefused,
+    TtlExpired,
+    CommandNotSupported,
+    AddressTypeNotSupported,
+    /// A code RFC 1928 does not assign (0x09..=0xFF), as a client may receive it.
+    Unassigned(u8),
 }
 
 impl Reply {
+    pub const fn from_byte(b: u8) -> Reply {
+        match b {
+            0x00 => Reply::Succeeded,
+            0x01 => Reply::GeneralFailure,
+            0x02 => Reply::NotAllowedByRuleset,
+            0x03 => Reply::NetworkUnreachable,
+            0x04 => Reply::HostUnreachable,
+            0x05 => Reply::ConnectionRefused,
+            0x06 => Reply::TtlExpired,
+            0x07 => Reply::CommandNotSupported,
+            0x08 => Reply::AddressTypeNotSupported,
+            other => Reply::Unassigned(other),
+        }
+    }
+
+    pub const fn as_byte(self) -> u8 {
+        match self {
+            Reply::Succeeded => 0x00,
+            Reply::GeneralFailure => 0x01,
+            Reply::NotAllowedByRuleset => 0x02,
+            Reply::NetworkUnreachable => 0x03,
+            Reply::HostUnreachable => 0x04,
+            Reply::ConnectionRefused => 0x05,
+            Reply::TtlExpired => 0x06,
+            Reply::CommandNotSupported => 0x07,
+            Reply::AddressTypeNotSupported => 0x08,
+            Reply::Unassigned(b) => b,
+        }
+    }
+
+    /// RFC 1928's wording.
+    pub const fn description(self) -> &'static str {
+        match self {
+            Reply::Succeeded => "succeeded",
+            Reply::GeneralFailure => "general SOCKS server failure",
+            Reply::NotAllowedByRuleset => "connection not allowed by the proxy's ruleset",
+            Reply::NetworkUnreachable => "network unreachable",
+            Reply::HostUnreachable => "host unreachable",
+            Reply::ConnectionRefused => "connection refused",
+            Reply::TtlExpired => "TTL expired",
+            Reply::CommandNotSupported => "command not supported",
+            Reply::AddressTypeNotSupported => "address type not supported",
+            Reply::Unassigned(_) => "unassigned reply code",
+        }
+    }
+
     /// The reply for a failed outbound connect.
     pub fn for_io_error(e: &std::io::Error) -> Reply {
         use std::io::ErrorKind::*;
@@ -216,11 +197,10 @@ impl Reply {
     }
 }
 
-/// Encodes a reply. The bound address is always sent as 0.0.0.0:0: the
-/// enclave has no use for the host's outbound address and should not learn
-/// the host's network layout.
-pub fn encode_reply(reply: Reply) -> [u8; 10] {
-    [VERSION, reply as u8, 0, 0x01, 0, 0, 0, 0, 0, 0]
+impl std::fmt::Display for Reply {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} (0x{:02x})", self.description(), self.as_byte())
+    }
 }
 
 #[cfg(test)]
@@ -228,63 +208,45 @@ mod tests {
     use super::*;
 
     #[test]
-    fn greeting() {
-        assert_eq!(parse_greeting(&[]), Ok(Parsed::Incomplete));
-        assert_eq!(parse_greeting(&[5]), Ok(Parsed::Incomplete));
-        assert_eq!(parse_greeting(&[5, 2, 0]), Ok(Parsed::Incomplete));
-        assert_eq!(parse_greeting(&[5, 2, 2, 0]), Ok(Parsed::Done(true, 4)));
-        assert_eq!(parse_greeting(&[5, 1, 2, 99]), Ok(Parsed::Done(false, 3)));
-        assert_eq!(parse_greeting(&[4, 1, 0]), Err(ParseError::Version(4)));
-        assert_eq!(parse_greeting(b"GET / HTTP/1.1"), Err(ParseError::Version(b'G')));
-        assert_eq!(parse_greeting(&[5, 0]), Err(ParseError::NoMethods));
-    }
-
-    #[test]
-    fn request_ipv4_ipv6_domain() {
-        let r = [5, 1, 0, 1, 93, 184, 216, 34, 0x01, 0xBB];
-        for cut in 0..r.len() {
-            assert_eq!(parse_request(&r[..cut]), Ok(Parsed::Incomplete), "cut {cut}");
+    fn reply_bytes_round_trip_for_every_code() {
+        for b in 0..=u8::MAX {
+            assert_eq!(Reply::from_byte(b).as_byte(), b);
         }
-        assert_eq!(parse_request(&r), Ok(Parsed::Done(Destination::Addr("93.184.216.34:443".parse().unwrap()), 10)));
-        let mut r6 = vec![5, 1, 0, 4];
-        r6.extend_from_slice(&"2001:db8::1".parse::<Ipv6Addr>().unwrap().octets());
-        r6.extend_from_slice(&[0, 80, 0xAA]);
-        assert_eq!(parse_request(&r6), Ok(Parsed::Done(Destination::Addr("[2001:db8::1]:80".parse().unwrap()), 22)));
-        let mut rd = vec![5, 1, 0, 3, 12];
-        rd.extend_from_slice(b"Example.COM.");
-        rd.extend_from_slice(&[0x1F, 0x90]);
-        assert_eq!(parse_request(&rd), Ok(Parsed::Done(Destination::Domain("example.com".into(), 8080), rd.len())));
+        assert_eq!(Reply::from_byte(0x09), Reply::Unassigned(0x09));
+        assert_eq!(Reply::from_byte(0x02), Reply::NotAllowedByRuleset);
     }
 
     #[test]
-    fn ip_literal_in_domain_is_an_address() {
-        let mut rd = vec![5, 1, 0, 3, 9];
-        rd.extend_from_slice(b"127.0.0.1");
-        rd.extend_from_slice(&[0, 22]);
-        assert_eq!(parse_request(&rd), Ok(Parsed::Done(Destination::Addr("127.0.0.1:22".parse().unwrap()), rd.len())));
+    fn reply_display_names_the_code() {
+        assert_eq!(Reply::NotAllowedByRuleset.to_string(), "connection not allowed by the proxy's ruleset (0x02)");
+        assert_eq!(Reply::Unassigned(0x42).to_string(), "unassigned reply code (0x42)");
     }
 
     #[test]
-    fn request_errors() {
-        assert_eq!(parse_request(&[4]), Err(ParseError::Version(4)));
-        assert_eq!(parse_request(&[5, 2, 0, 1]), Err(ParseError::Command(2)));
-        assert_eq!(parse_request(&[5, 3, 0, 1]), Err(ParseError::Command(3)));
-        assert_eq!(parse_request(&[5, 1, 1, 1]), Err(ParseError::Reserved(1)));
-        assert_eq!(parse_request(&[5, 1, 0, 9]), Err(ParseError::AddressType(9)));
-        assert_eq!(parse_request(&[5, 1, 0, 3, 0, 0, 80]), Err(ParseError::EmptyDomain));
-        for bad in [&b"a b"[..], b"a/b", b"..", b"a..b", b"\xff\xfe", b"."] {
-            let mut r = vec![5, 1, 0, 3, bad.len() as u8];
-            r.extend_from_slice(bad);
-            r.extend_from_slice(&[0, 80]);
-            assert!(matches!(parse_request(&r), Err(ParseError::BadDomain(_))), "{bad:?}");
+    fn destination_display_brackets_ipv6() {
+        assert_eq!(Destination::Addr("[::1]:443".parse().unwrap()).to_string(), "[::1]:443");
+        assert_eq!(Destination::Domain("a.b".into(), 443).to_string(), "a.b:443");
+    }
+
+    #[test]
+    fn every_error_names_its_field() {
+        let errors = [
+            Error::Version(4),
+            Error::NoMethods,
+            Error::Reserved(1),
+            Error::Command(2),
+            Error::AddressType(9),
+            Error::EmptyDomain,
+            Error::BadDomain("a b".into()),
+            Error::DomainTooLong(256),
+            Error::NoAcceptableMethod,
+            Error::UnofferedMethod(2),
+            Error::Refused(Reply::HostUnreachable),
+        ];
+        for e in errors {
+            let s = e.to_string();
+            let field = ["VER", "NMETHODS", "RSV", "CMD", "ATYP", "ADDR", "METHOD", "REP"];
+            assert!(field.iter().any(|f| s.starts_with(f)), "{s}");
         }
-        assert_eq!(ParseError::Command(2).reply(), Some(Reply::CommandNotSupported));
-        assert_eq!(ParseError::AddressType(9).reply(), Some(Reply::AddressTypeNotSupported));
-    }
-
-    #[test]
-    fn reply_bytes() {
-        assert_eq!(encode_reply(Reply::NotAllowedByRuleset), [5, 2, 0, 1, 0, 0, 0, 0, 0, 0]);
-        assert_eq!(encode_reply(Reply::Succeeded)[1], 0);
     }
 }
