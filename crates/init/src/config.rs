@@ -8,15 +8,9 @@ use std::time::Duration;
 
 use thiserror::Error;
 
-use crate::policy::{RestartMode, RestartPolicy};
+use sworn_wire::{cid, kernel};
 
-/// The Nitro parent instance's vsock CID.
-pub const NITRO_PARENT_CID: u32 = 3;
-/// The port nitro-cli listens on for the boot heartbeat.
-pub const HEARTBEAT_PORT: u32 = 9000;
-/// Environment variable through which the child learns the parent's CID
-/// (`sworn.parent_cid`): the runner's egress proxy lives there too.
-pub const PARENT_CID_ENV: &str = "SWORN_PARENT_CID";
+use crate::policy::{RestartMode, RestartPolicy};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InitConfig {
@@ -32,7 +26,7 @@ pub struct InitConfig {
 impl Default for InitConfig {
     fn default() -> Self {
         Self {
-            parent_cid: NITRO_PARENT_CID,
+            parent_cid: cid::PARENT,
             heartbeat_timeout: Duration::from_secs(10),
             restart: RestartPolicy::default(),
             stop_timeout: Duration::from_secs(10),
@@ -44,16 +38,13 @@ impl Default for InitConfig {
 pub enum ConfigError {
     #[error("kernel parameter {key}: {reason}")]
     Invalid { key: String, reason: String },
-    #[error("unknown kernel parameter {0} (known: {KNOWN})")]
+    #[error("unknown kernel parameter {0} (known: {known})", known = kernel::ALL.join(", "))]
     Unknown(String),
     #[error("kernel parameter {0} needs a value (key=value)")]
     MissingValue(String),
     #[error("unterminated quote in the kernel command line")]
     UnterminatedQuote,
 }
-
-const KNOWN: &str = "sworn.parent_cid, sworn.heartbeat_timeout_ms, sworn.restart, sworn.restart_max, \
-sworn.backoff_initial_ms, sworn.backoff_max_ms, sworn.stable_after_s, sworn.stop_timeout_ms";
 
 /// Splits a kernel command line into words the way the kernel does: on
 /// whitespace, with double quotes grouping (and removed).
@@ -104,48 +95,50 @@ impl InitConfig {
     pub fn from_cmdline(line: &str) -> Result<Self, ConfigError> {
         let mut cfg = InitConfig::default();
         for word in split_cmdline(line)? {
-            let Some(rest) = word.strip_prefix("sworn.") else { continue };
-            let Some((name, value)) = rest.split_once('=') else {
+            if !word.starts_with(kernel::PREFIX) {
+                continue;
+            }
+            let Some((key, value)) = word.split_once('=') else {
                 return Err(ConfigError::MissingValue(word.clone()));
             };
-            let key = format!("sworn.{name}");
+            let key = key.to_owned();
             let invalid = |reason: &str| ConfigError::Invalid { key: key.clone(), reason: reason.to_owned() };
-            match name {
-                "parent_cid" => {
+            match key.as_str() {
+                kernel::PARENT_CID => {
                     let cid: u32 = parse_num(&key, value)?;
                     // 0 = hypervisor, 1 = local, u32::MAX = any: none is a parent.
-                    if cid < 2 || cid == u32::MAX {
+                    if cid < cid::HOST || cid == cid::ANY {
                         return Err(invalid("CID must be 2 (host) or a guest CID >= 3"));
                     }
                     cfg.parent_cid = cid;
                 }
-                "heartbeat_timeout_ms" => {
+                kernel::HEARTBEAT_TIMEOUT_MS => {
                     let ms: u64 = parse_num(&key, value)?;
                     if ms == 0 {
                         return Err(invalid("must be greater than 0"));
                     }
                     cfg.heartbeat_timeout = Duration::from_millis(ms);
                 }
-                "restart" => {
+                kernel::RESTART => {
                     cfg.restart.mode = value.parse::<RestartMode>().map_err(|e| invalid(&e))?;
                 }
-                "restart_max" => {
+                kernel::RESTART_MAX => {
                     cfg.restart.max_restarts = if value == "unlimited" { None } else { Some(parse_num(&key, value)?) };
                 }
-                "backoff_initial_ms" => {
+                kernel::BACKOFF_INITIAL_MS => {
                     let ms: u64 = parse_num(&key, value)?;
                     if ms == 0 {
                         return Err(invalid("must be greater than 0"));
                     }
                     cfg.restart.backoff_initial = Duration::from_millis(ms);
                 }
-                "backoff_max_ms" => {
+                kernel::BACKOFF_MAX_MS => {
                     cfg.restart.backoff_max = Duration::from_millis(parse_num(&key, value)?);
                 }
-                "stable_after_s" => {
+                kernel::STABLE_AFTER_S => {
                     cfg.restart.stable_after = Duration::from_secs(parse_num(&key, value)?);
                 }
-                "stop_timeout_ms" => {
+                kernel::STOP_TIMEOUT_MS => {
                     cfg.stop_timeout = Duration::from_millis(parse_num(&key, value)?);
                 }
                 _ => return Err(ConfigError::Unknown(key)),
@@ -153,10 +146,11 @@ impl InitConfig {
         }
         if cfg.restart.backoff_max < cfg.restart.backoff_initial {
             return Err(ConfigError::Invalid {
-                key: "sworn.backoff_max_ms".into(),
+                key: kernel::BACKOFF_MAX_MS.into(),
                 reason: format!(
-                    "{} ms is below sworn.backoff_initial_ms ({} ms)",
+                    "{} ms is below {} ({} ms)",
                     cfg.restart.backoff_max.as_millis(),
+                    kernel::BACKOFF_INITIAL_MS,
                     cfg.restart.backoff_initial.as_millis()
                 ),
             });
