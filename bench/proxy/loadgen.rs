@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use sworn_net::{connect, Endpoint, Listener, Stream};
+use sworn_socks5::{client, Destination, Parsed};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 fn usage() -> ! {
@@ -47,24 +48,30 @@ async fn open(via: &Via) -> Result<Stream> {
         Via::Direct(e) => Ok(connect(e).await?),
         Via::Socks(e, target) => {
             let mut s = connect(e).await?;
-            let SocketAddr::V4(t) = target else { bail!("IPv4 targets only") };
+            if !target.is_ipv4() {
+                bail!("IPv4 targets only");
+            }
             // One message at a time: microsocks drops pipelined bytes.
-            s.write_all(&[5, 1, 0]).await?;
-            let mut m = [0u8; 2];
+            s.write_all(&client::encode_greeting()).await?;
+            let mut m = [0u8; sworn_socks5::METHOD_SELECTION_LEN];
             s.read_exact(&mut m).await?;
-            if m != [5, 0] {
-                bail!("SOCKS5 method refused: {m:?}");
+            if let Err(e) = client::parse_method_selection(&m) {
+                bail!("SOCKS5 method refused: {m:?}: {e}");
             }
-            let mut msg = vec![5, 1, 0, 1];
-            msg.extend_from_slice(&t.ip().octets());
-            msg.extend_from_slice(&t.port().to_be_bytes());
-            s.write_all(&msg).await?;
-            let mut r = [0u8; 10];
-            s.read_exact(&mut r).await?;
-            if r[0] != 5 || r[1] != 0 {
-                bail!("SOCKS5 refused: reply {:#04x}", r[1]);
+            s.write_all(&client::encode_request(&Destination::Addr(*target))?).await?;
+            let mut r = [0u8; sworn_socks5::MAX_REPLY];
+            let mut have = 0;
+            loop {
+                match client::parse_reply(&r[..have]) {
+                    Ok(Parsed::Done(..)) => return Ok(s),
+                    Ok(Parsed::Incomplete) => {
+                        let want = client::reply_bytes_needed(&r[..have]);
+                        s.read_exact(&mut r[have..want]).await?;
+                        have = want;
+                    }
+                    Err(e) => bail!("SOCKS5 refused: {e}"),
+                }
             }
-            Ok(s)
         }
     }
 }

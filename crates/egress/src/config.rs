@@ -67,7 +67,7 @@ impl EgressConfig {
     }
 }
 
-/// The Nitro parent instance's vsock CID.
-pub const DEFAULT_PARENT_CID: u32 = 3;
-/// Port of the host proxy's SOCKS5 listener.
-pub const DEFAULT_PROXY_PORT: u32 = 1057;
+/// The Nitro parent instance's vsock CID ([`sworn_wire::cid::PARENT`]).
+pub const DEFAULT_PARENT_CID: u32 = sworn_wire::cid::PARENT;
+/// Port of the host proxy's SOCKS5 listener ([`sworn_wire::port::EGRESS`]).
+pub const DEFAULT_PROXY_PORT: u32 = sworn_wire::port::EGRESS;

@@ -3,7 +3,7 @@
 
 use std::future::Future;
 use std::io;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -14,13 +14,14 @@ use hyper_util::client::legacy::connect::{Connected, Connection};
 use hyper_util::rt::TokioIo;
 use rustls::ClientConfig;
 use rustls_pki_types::ServerName;
+use sworn_socks5::Destination;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio_rustls::client::TlsStream;
 use tokio_rustls::TlsConnector;
 
 use crate::config::Route;
 use crate::error::{chain, ConnectFailure, FetchError};
-use crate::socks5::{self, SocksError, TargetHost};
+use crate::socks5::{self, SocksError};
 use crate::tls::ALPN_H2;
 
 /// Any byte stream we can run TLS or HTTP over.
@@ -72,7 +73,9 @@ impl tower_service::Service<Uri> for Connector {
 
 /// Host and port of a request URI, split for SOCKS and SNI.
 struct Target {
-    host: TargetHost,
+    /// What the proxy is asked to CONNECT to: IP literals as addresses,
+    /// host names as names.
+    dest: Destination,
     /// Host without IPv6 brackets, for DNS and SNI.
     bare: String,
     port: u16,
@@ -89,17 +92,16 @@ impl Target {
         let raw =
             uri.host().ok_or_else(|| FetchError::InvalidUrl { url: uri.to_string(), reason: "no host".into() })?;
         let bare = raw.trim_start_matches('[').trim_end_matches(']').to_string();
-        let host = match bare.parse::<IpAddr>() {
-            Ok(IpAddr::V4(a)) => TargetHost::Ipv4(a),
-            Ok(IpAddr::V6(a)) => TargetHost::Ipv6(a),
-            Err(_) => TargetHost::Domain(bare.clone()),
-        };
         let port = uri.port_u16().unwrap_or(if tls { 443 } else { 80 });
-        Ok(Self { host, bare, port, tls })
+        let dest = match bare.parse::<IpAddr>() {
+            Ok(ip) => Destination::Addr(SocketAddr::new(ip, port)),
+            Err(_) => Destination::Domain(bare.clone(), port),
+        };
+        Ok(Self { dest, bare, port, tls })
     }
 
     fn display(&self) -> String {
-        format!("{}:{}", self.host, self.port)
+        self.dest.to_string()
     }
 }
 
@@ -126,7 +128,7 @@ impl Inner {
                 let mut stream = sworn_net::connect(proxy)
                     .await
                     .map_err(|e| FetchError::ProxyUnreachable { proxy: proxy.to_string(), reason: chain(&e) })?;
-                socks5::connect(&mut stream, &target.host, target.port).await.map_err(|e| match e {
+                socks5::connect(&mut stream, &target.dest).await.map_err(|e| match e {
                     SocksError::Refused { target, code } => FetchError::ProxyRefused { target, code },
                     other => FetchError::ProxyProtocol { proxy: proxy.to_string(), reason: other.to_string() },
                 })?;
@@ -262,12 +264,12 @@ mod tests {
     #[test]
     fn targets_keep_names_and_split_ip_literals() {
         let t = target("https://example.com/x").unwrap();
-        assert_eq!((t.host.clone(), t.port, t.tls), (TargetHost::Domain("example.com".into()), 443, true));
+        assert_eq!((t.dest.clone(), t.port, t.tls), (Destination::Domain("example.com".into(), 443), 443, true));
         assert_eq!(t.display(), "example.com:443");
         let t = target("http://10.0.0.1:8080/").unwrap();
-        assert_eq!((t.host.clone(), t.port, t.tls), (TargetHost::Ipv4("10.0.0.1".parse().unwrap()), 8080, false));
+        assert_eq!((t.dest.clone(), t.port, t.tls), (Destination::Addr("10.0.0.1:8080".parse().unwrap()), 8080, false));
         let t = target("https://[::1]:8443/").unwrap();
-        assert_eq!(t.host, TargetHost::Ipv6(std::net::Ipv6Addr::LOCALHOST));
+        assert_eq!(t.dest, Destination::Addr((std::net::Ipv6Addr::LOCALHOST, 8443).into()));
         assert_eq!(t.bare, "::1");
         assert_eq!(t.display(), "[::1]:8443");
         assert!(matches!(target("ftp://example.com/"), Err(FetchError::UnsupportedScheme(s)) if s == "ftp"));

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::socks5::ReplyCode;
+use crate::ReplyCode;
 
 /// A configuration that cannot be used.
 #[derive(Debug, thiserror::Error)]

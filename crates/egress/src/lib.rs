@@ -37,5 +37,7 @@ pub use body::ResponseBody;
 pub use client::{EgressClient, FetchRequest, FetchResponse, RedirectMode};
 pub use config::{EgressConfig, Route, DEFAULT_PARENT_CID, DEFAULT_PROXY_PORT};
 pub use error::{ConfigError, FetchError};
-pub use socks5::ReplyCode;
 pub use sworn_net::Endpoint;
+/// The SOCKS reply code of [`FetchError::ProxyRefused`]: the one `Reply` of
+/// the shared codec.
+pub use sworn_socks5::Reply as ReplyCode;

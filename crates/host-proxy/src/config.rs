@@ -248,7 +248,14 @@ pub struct Config {
     pub log_level: tracing::Level,
 }
 
+/// The default egress listener as the help text spells it: any CID, the
+/// wire contract's egress port ([`default_egress`] is the value).
 pub const DEFAULT_EGRESS: &str = "vsock:-1:1057";
+
+/// The default egress listener: `vsock:-1:`[`sworn_wire::port::EGRESS`].
+pub fn default_egress() -> Endpoint {
+    Endpoint::Vsock { cid: sworn_wire::cid::ANY, port: sworn_wire::port::EGRESS }
+}
 
 impl FileConfig {
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
@@ -309,7 +316,7 @@ impl Config {
             Vec::new()
         } else {
             match (file_egress, cli.egress.is_empty()) {
-                (None, true) => vec![DEFAULT_EGRESS.parse().expect("default endpoint parses")],
+                (None, true) => vec![default_egress()],
                 (f, _) => f.unwrap_or_default().into_iter().chain(cli.egress.iter().cloned()).collect(),
             }
         };
@@ -431,6 +438,11 @@ mod tests {
 
     fn cli(args: &[&str]) -> Cli {
         Cli::try_parse_from(std::iter::once("host-proxy").chain(args.iter().copied())).unwrap()
+    }
+
+    #[test]
+    fn default_egress_text_is_the_wire_egress_port() {
+        assert_eq!(DEFAULT_EGRESS.parse::<Endpoint>().unwrap(), default_egress());
     }
 
     #[test]

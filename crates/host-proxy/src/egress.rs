@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use sworn_net::{PeerAddr, Stream};
+use sworn_socks5::{server, Destination, Parsed, Reply};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
@@ -14,13 +15,12 @@ use crate::limits::Permit;
 use crate::metrics::Role;
 use crate::relay::{relay_with_prefix, RelayError};
 use crate::server::Shared;
-use crate::socks::{self, Destination, Parsed, Reply};
 
 /// Why a SOCKS5 session ended before relaying.
 #[derive(Debug, thiserror::Error)]
 enum HandshakeError {
     #[error("client sent malformed SOCKS5: {0}")]
-    Parse(#[from] socks::ParseError),
+    Parse(#[from] sworn_socks5::Error),
     #[error("client offers no acceptable authentication method (only no-auth is supported)")]
     NoAcceptableMethod,
     #[error("client closed during the handshake")]
@@ -33,7 +33,7 @@ enum HandshakeError {
 
 /// A bounded buffer for the handshake: a greeting plus a request at most.
 struct HandshakeBuf {
-    buf: [u8; socks::MAX_GREETING + socks::MAX_REQUEST],
+    buf: [u8; sworn_socks5::MAX_GREETING + sworn_socks5::MAX_REQUEST],
     len: usize,
 }
 
@@ -60,9 +60,9 @@ impl HandshakeBuf {
 /// Runs the SOCKS5 negotiation; returns the destination and any bytes the
 /// client sent early (optimistic data), which go to the target first.
 async fn negotiate(s: &mut Stream) -> Result<(Destination, Vec<u8>), HandshakeError> {
-    let mut hb = HandshakeBuf { buf: [0; socks::MAX_GREETING + socks::MAX_REQUEST], len: 0 };
+    let mut hb = HandshakeBuf { buf: [0; sworn_socks5::MAX_GREETING + sworn_socks5::MAX_REQUEST], len: 0 };
     let no_auth = loop {
-        match socks::parse_greeting(&hb.buf[..hb.len])? {
+        match server::parse_greeting(&hb.buf[..hb.len])? {
             Parsed::Incomplete => hb.fill(s).await?,
             Parsed::Done(ok, used) => {
                 hb.consume(used);
@@ -70,13 +70,12 @@ async fn negotiate(s: &mut Stream) -> Result<(Destination, Vec<u8>), HandshakeEr
             }
         }
     };
+    s.write_all(&server::encode_method_selection(no_auth)).await?;
     if !no_auth {
-        s.write_all(&[socks::VERSION, socks::METHOD_NONE_ACCEPTABLE]).await?;
         return Err(HandshakeError::NoAcceptableMethod);
     }
-    s.write_all(&[socks::VERSION, socks::METHOD_NO_AUTH]).await?;
     loop {
-        match socks::parse_request(&hb.buf[..hb.len]) {
+        match server::parse_request(&hb.buf[..hb.len]) {
             Ok(Parsed::Incomplete) => hb.fill(s).await?,
             Ok(Parsed::Done(dest, used)) => {
                 hb.consume(used);
@@ -84,7 +83,7 @@ async fn negotiate(s: &mut Stream) -> Result<(Destination, Vec<u8>), HandshakeEr
             }
             Err(e) => {
                 if let Some(reply) = e.reply() {
-                    let _ = s.write_all(&socks::encode_reply(reply)).await;
+                    let _ = s.write_all(&server::encode_reply(reply)).await;
                 }
                 return Err(e.into());
             }
@@ -198,11 +197,11 @@ pub async fn handle(mut client: Stream, peer: PeerAddr, _permit: Permit, shared:
             } else {
                 tracing::info!(%peer, dest = %dest, reason = %why, "egress failed");
             }
-            let _ = client.write_all(&socks::encode_reply(reply)).await;
+            let _ = client.write_all(&server::encode_reply(reply)).await;
             return;
         }
     };
-    if client.write_all(&socks::encode_reply(Reply::Succeeded)).await.is_err() {
+    if client.write_all(&server::encode_reply(Reply::Succeeded)).await.is_err() {
         return;
     }
     // Early bytes go first, through the relay (idle timeout, counters).

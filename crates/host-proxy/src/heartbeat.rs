@@ -10,7 +10,8 @@ use crate::limits::Permit;
 use crate::metrics::Role;
 use crate::server::Shared;
 
-pub const HEARTBEAT: u8 = 0xB7;
+/// The heartbeat byte, from the wire contract.
+pub const HEARTBEAT: u8 = sworn_wire::heartbeat::BYTE;
 
 pub async fn handle(mut s: Stream, peer: PeerAddr, _permit: Permit, shared: Arc<Shared>) {
     let _active = shared.metrics.accepted(Role::Heartbeat);

@@ -18,7 +18,6 @@ pub mod policy;
 pub mod proxy_protocol;
 pub mod relay;
 pub mod server;
-pub mod socks;
 
 use std::sync::Arc;
 use std::time::Duration;

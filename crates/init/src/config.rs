@@ -16,16 +16,9 @@ use std::time::Duration;
 use thiserror::Error;
 
 use sworn_duration::Unit;
+use sworn_wire::{cid, kernel};
 
 use crate::policy::{RestartMode, RestartPolicy};
-
-/// The Nitro parent instance's vsock CID.
-pub const NITRO_PARENT_CID: u32 = 3;
-/// The port nitro-cli listens on for the boot heartbeat.
-pub const HEARTBEAT_PORT: u32 = 9000;
-/// Environment variable through which the child learns the parent's CID
-/// (`sworn.parent_cid`): the runner's egress proxy lives there too.
-pub const PARENT_CID_ENV: &str = "SWORN_PARENT_CID";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InitConfig {
@@ -45,7 +38,7 @@ pub struct InitConfig {
 impl Default for InitConfig {
     fn default() -> Self {
         Self {
-            parent_cid: NITRO_PARENT_CID,
+            parent_cid: cid::PARENT,
             heartbeat_timeout: Duration::from_secs(10),
             restart: RestartPolicy::default(),
             stop_timeout: Duration::from_secs(10),
@@ -59,16 +52,13 @@ impl Default for InitConfig {
 pub enum ConfigError {
     #[error("kernel parameter {key}: {reason}")]
     Invalid { key: String, reason: String },
-    #[error("unknown kernel parameter {0} (known: {KNOWN})")]
+    #[error("unknown kernel parameter {0} (known: {known})", known = kernel::ALL.join(", "))]
     Unknown(String),
     #[error("kernel parameter {0} needs a value (key=value)")]
     MissingValue(String),
     #[error("unterminated quote in the kernel command line")]
     UnterminatedQuote,
 }
-
-const KNOWN: &str = "sworn.parent_cid, sworn.heartbeat_timeout, sworn.restart, sworn.restart_max, \
-sworn.backoff_initial, sworn.backoff_max, sworn.stable_after, sworn.stop_timeout, sworn.selftest";
 
 /// A deliberate failure, so a test can watch init's last-resort paths work in
 /// the real guest. On Nitro the command line is measured, so only an image
@@ -148,11 +138,11 @@ impl InitConfig {
     pub fn from_cmdline(line: &str) -> Result<Self, ConfigError> {
         let mut cfg = InitConfig::default();
         for word in split_cmdline(line)? {
-            let Some(rest) = word.strip_prefix("sworn.") else { continue };
+            let Some(rest) = word.strip_prefix(kernel::PREFIX) else { continue };
             let Some((name, value)) = rest.split_once('=') else {
                 return Err(ConfigError::MissingValue(word.clone()));
             };
-            let key = format!("sworn.{name}");
+            let key = format!("{}{name}", kernel::PREFIX);
             let invalid = |reason: &str| ConfigError::Invalid { key: key.clone(), reason: reason.to_owned() };
             let (name, unit) = match renamed(name) {
                 Some((old, new, unit)) => {
@@ -164,37 +154,37 @@ impl InitConfig {
                 None => (name, RENAMED.iter().find(|r| r.1 == name).map(|r| r.2)),
             };
             let duration = || parse_duration(&key, value, unit.unwrap_or(Unit::Millis));
-            match name {
-                "parent_cid" => {
+            match format!("{}{name}", kernel::PREFIX).as_str() {
+                kernel::PARENT_CID => {
                     let cid: u32 = parse_num(&key, value)?;
                     // 0 = hypervisor, 1 = local, u32::MAX = any: none is a parent.
-                    if cid < 2 || cid == u32::MAX {
+                    if cid < cid::HOST || cid == cid::ANY {
                         return Err(invalid("CID must be 2 (host) or a guest CID >= 3"));
                     }
                     cfg.parent_cid = cid;
                 }
-                "heartbeat_timeout" => {
+                kernel::HEARTBEAT_TIMEOUT => {
                     cfg.heartbeat_timeout = duration()?;
                     if cfg.heartbeat_timeout.is_zero() {
                         return Err(invalid("must be greater than 0"));
                     }
                 }
-                "restart" => {
+                kernel::RESTART => {
                     cfg.restart.mode = value.parse::<RestartMode>().map_err(|e| invalid(&e))?;
                 }
-                "restart_max" => {
+                kernel::RESTART_MAX => {
                     cfg.restart.max_restarts = if value == "unlimited" { None } else { Some(parse_num(&key, value)?) };
                 }
-                "backoff_initial" => {
+                kernel::BACKOFF_INITIAL => {
                     cfg.restart.backoff_initial = duration()?;
                     if cfg.restart.backoff_initial.is_zero() {
                         return Err(invalid("must be greater than 0"));
                     }
                 }
-                "backoff_max" => cfg.restart.backoff_max = duration()?,
-                "stable_after" => cfg.restart.stable_after = duration()?,
-                "stop_timeout" => cfg.stop_timeout = duration()?,
-                "selftest" => {
+                kernel::BACKOFF_MAX => cfg.restart.backoff_max = duration()?,
+                kernel::STABLE_AFTER => cfg.restart.stable_after = duration()?,
+                kernel::STOP_TIMEOUT => cfg.stop_timeout = duration()?,
+                kernel::SELFTEST => {
                     cfg.selftest = match value {
                         "panic" => Some(SelfTest::Panic),
                         _ => return Err(invalid("the only self-test is \"panic\"")),
@@ -205,10 +195,12 @@ impl InitConfig {
         }
         if cfg.restart.backoff_max < cfg.restart.backoff_initial {
             return Err(ConfigError::Invalid {
-                key: "sworn.backoff_max".into(),
+                key: kernel::BACKOFF_MAX.into(),
                 reason: format!(
-                    "{:?} is below sworn.backoff_initial ({:?})",
-                    cfg.restart.backoff_max, cfg.restart.backoff_initial
+                    "{:?} is below {} ({:?})",
+                    cfg.restart.backoff_max,
+                    kernel::BACKOFF_INITIAL,
+                    cfg.restart.backoff_initial
                 ),
             });
         }

@@ -12,7 +12,8 @@ use nix::sys::socket::{connect, setsockopt, socket, sockopt, AddressFamily, Sock
 use nix::sys::time::TimeVal;
 use thiserror::Error;
 
-pub const HEARTBEAT_BYTE: u8 = 0xB7;
+use sworn_wire::heartbeat::BYTE as HEARTBEAT_BYTE;
+
 const RETRY_EVERY: Duration = Duration::from_millis(100);
 
 #[derive(Debug, Error)]
@@ -27,7 +28,7 @@ pub enum HeartbeatError {
     Receive(io::Error),
     #[error("parent closed the connection without echoing")]
     Closed,
-    #[error("parent echoed 0x{0:02X}, expected 0xB7")]
+    #[error("parent echoed 0x{0:02X}, expected 0x{byte:02X}", byte = HEARTBEAT_BYTE)]
     WrongEcho(u8),
 }
 

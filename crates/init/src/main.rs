@@ -25,11 +25,12 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use config::{InitConfig, HEARTBEAT_PORT, PARENT_CID_ENV};
+use config::InitConfig;
 use error::InitError;
 use launch::LaunchSpec;
 use module::NsmModule;
 use supervise::{Outcome, Supervisor};
+use sworn_wire::heartbeat::PORT as HEARTBEAT_PORT;
 
 fn main() {
     // A panic in PID 1 would end the process, and the kernel would panic in
@@ -122,7 +123,7 @@ fn boot(kernel_to_init: Duration) -> Result<Outcome, InitError> {
 
     net::loopback_up().map_err(InitError::Loopback)?;
     // The runner reaches the host proxy's egress at this CID too.
-    spec.set_env(PARENT_CID_ENV, &cfg.parent_cid.to_string());
+    spec.set_env(sworn_wire::env::PARENT_CID, &cfg.parent_cid.to_string());
 
     let rtt = heartbeat::send(cfg.parent_cid, HEARTBEAT_PORT, cfg.heartbeat_timeout)
         .map_err(|source| InitError::Heartbeat { cid: cfg.parent_cid, port: HEARTBEAT_PORT, source })?;

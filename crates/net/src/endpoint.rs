@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::str::FromStr;
 
 /// `VMADDR_CID_ANY`: listen on every CID of this machine.
-pub const VMADDR_CID_ANY: u32 = u32::MAX;
+pub const VMADDR_CID_ANY: u32 = sworn_wire::cid::ANY;
 
 /// Where to listen or connect. See the crate documentation for the syntax.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -52,7 +52,7 @@ fn deprecated_flags(args: impl IntoIterator<Item = String>) -> Vec<(&'static str
           after_help = AFTER_HELP)]
 struct Args {
     /// Where to serve HTTP: vsock:CID:PORT (CID -1 = any), tcp:HOST:PORT or unix:PATH.
-    #[arg(long, default_value = "vsock:-1:1057")]
+    #[arg(long, default_value_t = sworn_net::Endpoint::Vsock { cid: sworn_wire::cid::ANY, port: sworn_wire::port::RUNNER })]
     listen: sworn_net::Endpoint,
     /// Worker to start at boot, as [NAME=]FILE; repeatable. NAME defaults to the file stem.
     #[arg(long = "worker", value_name = "[NAME=]FILE")]
@@ -162,8 +162,9 @@ impl From<UserDataMode> for sworn_nsm::UserDataPolicy {
 /// Where `--fetch egress` goes without `--egress-proxy`: the parent (the CID
 /// init was told, or Nitro's 3) on host-proxy's egress port.
 fn default_egress_proxy() -> anyhow::Result<sworn_net::Endpoint> {
-    let cid = match std::env::var("SWORN_PARENT_CID") {
-        Ok(v) => v.parse::<u32>().with_context(|| format!("SWORN_PARENT_CID={v:?} is not a vsock CID"))?,
+    let var = sworn_wire::env::PARENT_CID;
+    let cid = match std::env::var(var) {
+        Ok(v) => v.parse::<u32>().with_context(|| format!("{var}={v:?} is not a vsock CID"))?,
         Err(_) => sworn_egress::DEFAULT_PARENT_CID,
     };
     Ok(sworn_net::Endpoint::Vsock { cid, port: sworn_egress::DEFAULT_PROXY_PORT })

@@ -18,12 +18,12 @@ use crate::tempdir::TempDir;
 use crate::{http, io_err, E2eError, Result};
 
 /// Port init sends the heartbeat to.
-pub const HEARTBEAT_PORT: u32 = 9000;
-pub const HEARTBEAT_BYTE: u8 = 0xB7;
+pub const HEARTBEAT_PORT: u32 = sworn_wire::heartbeat::PORT;
+pub const HEARTBEAT_BYTE: u8 = sworn_wire::heartbeat::BYTE;
 /// The runner's port in the guest.
-pub const RUNNER_VSOCK_PORT: u32 = 1057;
+pub const RUNNER_VSOCK_PORT: u32 = sworn_wire::port::RUNNER;
 /// host-proxy's SOCKS5 egress port, as the guest dials it.
-pub const EGRESS_VSOCK_PORT: u32 = 1057;
+pub const EGRESS_VSOCK_PORT: u32 = sworn_wire::port::EGRESS;
 
 /// Paths of the emulator tools and the image, from the environment `make test-e2e` sets.
 #[derive(Debug, Clone)]
@@ -213,8 +213,14 @@ pub struct BootOptions {
 
 impl Default for BootOptions {
     fn default() -> Self {
-        Self { memory_mib: 512, cpus: 2, guest_cid: 16, append: "sworn.parent_cid=2".into() }
+        Self { memory_mib: 512, cpus: 2, guest_cid: 16, append: parent_cid_is_host() }
     }
+}
+
+/// The `-append` text that points init at the emulator's parent, the host
+/// (vhost-device-vsock drops packets to any other CID).
+pub fn parent_cid_is_host() -> String {
+    format!("{}={}", sworn_wire::kernel::PARENT_CID, sworn_wire::cid::HOST)
 }
 
 /// What the host side of the heartbeat saw.

@@ -220,9 +220,12 @@ fn worker_fetches_https_with_the_image_ca() {
     let https = or_panic(HostServer::https(&ca));
     let port = https.addr.port();
     let dir = or_panic(TempDir::new("sworn-e2e-https"));
-    let cmd = "/usr/bin/runner\n--listen\nvsock:-1:1057\n--fetch\negress\n--egress-ca\n/etc/sworn/test-ca.pem\n";
+    let cmd = format!(
+        "/usr/bin/runner\n--listen\nvsock:-1:{}\n--fetch\negress\n--egress-ca\n/etc/sworn/test-ca.pem\n",
+        sworn_wire::port::RUNNER
+    );
     let eif =
-        or_panic(inputs.build_variant(dir.path(), cmd, &[("rootfs/etc/sworn/test-ca.pem", ca.ca_pem.as_bytes())]));
+        or_panic(inputs.build_variant(dir.path(), &cmd, &[("rootfs/etc/sworn/test-ca.pem", ca.ca_pem.as_bytes())]));
     let tools = Tools { eif, ..tools };
     let mut enclave = boot_allowing(&tools, port);
     or_panic(enclave.ingress_request("GET", "/health", None, b"", BOOT_TIMEOUT));

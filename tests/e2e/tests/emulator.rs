@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use sworn_e2e::{BootOptions, Enclave, ImageInputs, TempDir, Tools};
 
-const RUNNER_PORT: u32 = 1057;
+const RUNNER_PORT: u32 = sworn_wire::port::RUNNER;
 // TCG on a shared 2-core machine: generous, but bounded.
 const HEARTBEAT_TIMEOUT: Duration = Duration::from_secs(240);
 const FIRST_RESPONSE_TIMEOUT: Duration = Duration::from_secs(240);
@@ -153,7 +153,12 @@ fn init_restarts_a_crashing_child_with_backoff_then_reboots() {
     let eif = inputs.build_with_cmd(dir.path(), "/usr/bin/runner\n--no-such-flag\n").unwrap_or_else(|e| panic!("{e}"));
     let tools = Tools { eif, ..tools };
     let opts = BootOptions {
-        append: "sworn.parent_cid=2 sworn.restart_max=2 sworn.backoff_initial_ms=300".into(),
+        append: format!(
+            "{} {}=2 {}=300",
+            sworn_e2e::emulator::parent_cid_is_host(),
+            sworn_wire::kernel::RESTART_MAX,
+            sworn_wire::kernel::BACKOFF_INITIAL
+        ),
         ..BootOptions::default()
     };
     let mut enclave = Enclave::boot(&tools, &opts).unwrap_or_else(|e| panic!("boot: {e}"));

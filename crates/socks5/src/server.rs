@@ -1,99 +1,26 @@
-//! SOCKS5 wire format (RFC 1928), sans-IO so it can be fuzzed.
-//!
-//! Only what the enclave needs: the no-authentication method and the
-//! CONNECT command, with IPv4, IPv6 and domain-name destinations.
+//! The server half: what host-proxy parses (the client's greeting and
+//! CONNECT request) and what it answers (method selection, reply).
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
-pub const VERSION: u8 = 5;
-pub const METHOD_NO_AUTH: u8 = 0x00;
-pub const METHOD_NONE_ACCEPTABLE: u8 = 0xFF;
-
-/// Longest greeting: VER NMETHODS METHODS[255].
-pub const MAX_GREETING: usize = 2 + 255;
-/// Longest request: VER CMD RSV ATYP LEN NAME[255] PORT[2].
-pub const MAX_REQUEST: usize = 4 + 1 + 255 + 2;
-
-/// A malformed or unsupported client message. Each maps to a SOCKS reply
-/// where the protocol has one.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ParseError {
-    #[error("unsupported SOCKS version {0} (only 5)")]
-    Version(u8),
-    #[error("greeting lists no authentication methods")]
-    NoMethods,
-    #[error("reserved byte is {0:#04x}, must be 0")]
-    Reserved(u8),
-    #[error("unsupported command {0:#04x} (only CONNECT)")]
-    Command(u8),
-    #[error("unsupported address type {0:#04x}")]
-    AddressType(u8),
-    #[error("empty domain name")]
-    EmptyDomain,
-    #[error("domain name is not a valid host name: {0:?}")]
-    BadDomain(String),
-}
-
-impl ParseError {
-    /// The reply code to send for this error, if the request got that far.
-    pub fn reply(&self) -> Option<Reply> {
-        match self {
-            ParseError::Command(_) => Some(Reply::CommandNotSupported),
-            ParseError::AddressType(_) => Some(Reply::AddressTypeNotSupported),
-            ParseError::EmptyDomain | ParseError::BadDomain(_) | ParseError::Reserved(_) => Some(Reply::GeneralFailure),
-            ParseError::Version(_) | ParseError::NoMethods => None,
-        }
-    }
-}
-
-/// What a parse of a prefix of the input gave.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Parsed<T> {
-    /// More bytes are needed.
-    Incomplete,
-    /// A complete message of `len` bytes.
-    Done(T, usize),
-}
-
-/// Where the client wants to go.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Destination {
-    Addr(SocketAddr),
-    /// A validated, lower-cased host name without trailing dot.
-    Domain(String, u16),
-}
-
-impl Destination {
-    pub fn port(&self) -> u16 {
-        match self {
-            Destination::Addr(a) => a.port(),
-            Destination::Domain(_, p) => *p,
-        }
-    }
-}
-
-impl std::fmt::Display for Destination {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Destination::Addr(a) => write!(f, "{a}"),
-            Destination::Domain(d, p) => write!(f, "{d}:{p}"),
-        }
-    }
-}
+use crate::{
+    Destination, Error, Parsed, Reply, ATYP_DOMAIN, ATYP_IPV4, ATYP_IPV6, CMD_CONNECT, METHOD_NONE_ACCEPTABLE,
+    METHOD_NO_AUTH, VERSION,
+};
 
 /// Parses the method-selection greeting; returns whether no-auth is offered.
-pub fn parse_greeting(buf: &[u8]) -> Result<Parsed<bool>, ParseError> {
+pub fn parse_greeting(buf: &[u8]) -> Result<Parsed<bool>, Error> {
     let Some(&ver) = buf.first() else {
         return Ok(Parsed::Incomplete);
     };
     if ver != VERSION {
-        return Err(ParseError::Version(ver));
+        return Err(Error::Version(ver));
     }
     let Some(&n) = buf.get(1) else {
         return Ok(Parsed::Incomplete);
     };
     if n == 0 {
-        return Err(ParseError::NoMethods);
+        return Err(Error::NoMethods);
     }
     let end = 2 + n as usize;
     match buf.get(2..end) {
@@ -103,46 +30,46 @@ pub fn parse_greeting(buf: &[u8]) -> Result<Parsed<bool>, ParseError> {
 }
 
 /// Builds a destination from fixed-size address bytes and a port.
-type DestFromBytes = fn(&[u8], u16) -> Result<Destination, ParseError>;
+type DestFromBytes = fn(&[u8], u16) -> Result<Destination, Error>;
 
 /// Parses a CONNECT request.
-pub fn parse_request(buf: &[u8]) -> Result<Parsed<Destination>, ParseError> {
+pub fn parse_request(buf: &[u8]) -> Result<Parsed<Destination>, Error> {
     if buf.len() < 4 {
         // Validate what we have early so garbage is rejected at once.
         if let Some(&v) = buf.first() {
             if v != VERSION {
-                return Err(ParseError::Version(v));
+                return Err(Error::Version(v));
             }
         }
         return Ok(Parsed::Incomplete);
     }
     let (ver, cmd, rsv, atyp) = (buf[0], buf[1], buf[2], buf[3]);
     if ver != VERSION {
-        return Err(ParseError::Version(ver));
+        return Err(Error::Version(ver));
     }
-    if cmd != 0x01 {
-        return Err(ParseError::Command(cmd));
+    if cmd != CMD_CONNECT {
+        return Err(Error::Command(cmd));
     }
     if rsv != 0 {
-        return Err(ParseError::Reserved(rsv));
+        return Err(Error::Reserved(rsv));
     }
     let rest = &buf[4..];
     let (addr_len, dest_of): (usize, DestFromBytes) = match atyp {
-        0x01 => (4, |a, port| {
+        ATYP_IPV4 => (4, |a, port| {
             let ip = Ipv4Addr::new(a[0], a[1], a[2], a[3]);
             Ok(Destination::Addr(SocketAddr::new(IpAddr::V4(ip), port)))
         }),
-        0x04 => (16, |a, port| {
+        ATYP_IPV6 => (16, |a, port| {
             let mut o = [0u8; 16];
             o.copy_from_slice(a);
             Ok(Destination::Addr(SocketAddr::new(IpAddr::V6(Ipv6Addr::from(o)), port)))
         }),
-        0x03 => {
+        ATYP_DOMAIN => {
             let Some(&n) = rest.first() else {
                 return Ok(Parsed::Incomplete);
             };
             if n == 0 {
-                return Err(ParseError::EmptyDomain);
+                return Err(Error::EmptyDomain);
             }
             return match rest.get(1..1 + n as usize + 2) {
                 None => Ok(Parsed::Incomplete),
@@ -153,7 +80,7 @@ pub fn parse_request(buf: &[u8]) -> Result<Parsed<Destination>, ParseError> {
                 }
             };
         }
-        other => return Err(ParseError::AddressType(other)),
+        other => return Err(Error::AddressType(other)),
     };
     match rest.get(..addr_len + 2) {
         None => Ok(Parsed::Incomplete),
@@ -167,8 +94,8 @@ pub fn parse_request(buf: &[u8]) -> Result<Parsed<Destination>, ParseError> {
 /// Validates a domain name as a DNS host name (letters, digits, `-`, `_`,
 /// dots; labels of 1..=63 bytes). An IP literal sent as a domain becomes an
 /// address, so policy sees it as one.
-fn domain_destination(name: &[u8], port: u16) -> Result<Destination, ParseError> {
-    let bad = || ParseError::BadDomain(String::from_utf8_lossy(name).into_owned());
+fn domain_destination(name: &[u8], port: u16) -> Result<Destination, Error> {
+    let bad = || Error::BadDomain(String::from_utf8_lossy(name).into_owned());
     let s = std::str::from_utf8(name).map_err(|_| bad())?;
     if let Ok(ip) = s.parse::<IpAddr>() {
         return Ok(Destination::Addr(SocketAddr::new(ip, port)));
@@ -186,44 +113,23 @@ fn domain_destination(name: &[u8], port: u16) -> Result<Destination, ParseError>
     Ok(Destination::Domain(s.to_ascii_lowercase(), port))
 }
 
-/// Reply codes (RFC 1928 section 6).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(u8)]
-pub enum Reply {
-    Succeeded = 0x00,
-    GeneralFailure = 0x01,
-    NotAllowedByRuleset = 0x02,
-    NetworkUnreachable = 0x03,
-    HostUnreachable = 0x04,
-    ConnectionRefused = 0x05,
-    TtlExpired = 0x06,
-    CommandNotSupported = 0x07,
-    AddressTypeNotSupported = 0x08,
-}
-
-impl Reply {
-    /// The reply for a failed outbound connect.
-    pub fn for_io_error(e: &std::io::Error) -> Reply {
-        use std::io::ErrorKind::*;
-        match e.kind() {
-            ConnectionRefused => Reply::ConnectionRefused,
-            NetworkUnreachable => Reply::NetworkUnreachable,
-            HostUnreachable | TimedOut => Reply::HostUnreachable,
-            _ => Reply::GeneralFailure,
-        }
-    }
+/// Encodes the method selection: no-auth when the greeting offered it,
+/// else "no acceptable methods" (after which the client must close).
+pub fn encode_method_selection(no_auth: bool) -> [u8; 2] {
+    [VERSION, if no_auth { METHOD_NO_AUTH } else { METHOD_NONE_ACCEPTABLE }]
 }
 
 /// Encodes a reply. The bound address is always sent as 0.0.0.0:0: the
 /// enclave has no use for the host's outbound address and should not learn
 /// the host's network layout.
 pub fn encode_reply(reply: Reply) -> [u8; 10] {
-    [VERSION, reply as u8, 0, 0x01, 0, 0, 0, 0, 0, 0]
+    [VERSION, reply.as_byte(), 0, ATYP_IPV4, 0, 0, 0, 0, 0, 0]
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Error as ParseError;
 
     #[test]
     fn greeting() {
@@ -284,5 +190,21 @@ mod tests {
     fn reply_bytes() {
         assert_eq!(encode_reply(Reply::NotAllowedByRuleset), [5, 2, 0, 1, 0, 0, 0, 0, 0, 0]);
         assert_eq!(encode_reply(Reply::Succeeded)[1], 0);
+    }
+
+    #[test]
+    fn method_selection_accepts_no_auth_or_none() {
+        assert_eq!(encode_method_selection(true), [5, 0]);
+        assert_eq!(encode_method_selection(false), [5, 0xFF]);
+    }
+
+    #[test]
+    fn every_server_reply_is_ten_bytes_with_an_unspecified_bound_address() {
+        for b in 0..=u8::MAX {
+            let r = encode_reply(Reply::from_byte(b));
+            assert_eq!(r[1], b);
+            assert_eq!([r[0], r[2], r[3]], [5, 0, 1]);
+            assert_eq!(&r[4..], &[0; 6]);
+        }
     }
 }
