@@ -175,3 +175,26 @@ fn init_restarts_a_crashing_child_with_backoff_then_reboots() {
     assert!(c.grep("init: fatal").is_empty(), "no fatal error expected");
     drop(enclave);
 }
+
+/// A panic in PID 1 must not become a kernel panic that waits `panic=30`:
+/// init's panic hook prints the message and reboots at once. The reference
+/// image is booted with `sworn.selftest=panic` on the (unmeasured) emulator
+/// command line.
+#[test]
+#[ignore = "boots build/runner.eif under QEMU: run `make test-e2e`"]
+fn init_panic_prints_its_message_and_reboots_at_once() {
+    let tools = Tools::from_env().unwrap_or_else(|e| panic!("{e}"));
+    let opts = BootOptions {
+        append: format!("{} {}=panic", sworn_e2e::emulator::parent_cid_is_host(), sworn_wire::kernel::SELFTEST),
+        ..BootOptions::default()
+    };
+    let enclave = Enclave::boot(&tools, &opts).unwrap_or_else(|e| panic!("boot: {e}"));
+    let c = &enclave.console;
+    let wait = |needle: &str| c.wait_for(needle, Duration::from_secs(240)).unwrap_or_else(|e| panic!("{e}"));
+    let line = wait("init: panic:");
+    assert!(line.contains("self-test requested by sworn.selftest=panic"), "{line}");
+    wait("init: rebooting");
+    assert!(c.grep("Kernel panic").is_empty(), "the kernel must not panic: {:?}", c.grep("Kernel panic"));
+    assert!(c.grep("Attempted to kill init").is_empty(), "init must not exit");
+    drop(enclave);
+}
