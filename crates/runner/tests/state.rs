@@ -164,6 +164,10 @@ async fn workers_accounts_and_schedules_survive_sigkill_and_bad_entries_are_skip
     let good = std::fs::read(state.join(format!("{}.json", before[0].1))).expect("entry");
     std::fs::write(state.join("00000000000000aa.json"), &good[..good.len() / 2]).expect("truncated");
     std::fs::write(state.join("garbage.json"), b"\x00\xffnot json at all").expect("garbage");
+    let mut future: Value = serde_json::from_slice(&good).expect("json");
+    future["version"] = 2.into();
+    future["id"] = "00000000000000bb".into();
+    std::fs::write(state.join("00000000000000bb.json"), future.to_string()).expect("unknown version");
 
     let second = Binary::start(&["--state-dir", state_arg], tmp.path()).await;
     let r = &second.client;
@@ -180,7 +184,11 @@ async fn workers_accounts_and_schedules_survive_sigkill_and_bad_entries_are_skip
     for secret in &secrets {
         assert!(!stderr.contains(secret.as_str()), "a key is in the log");
     }
-    for bad in ["00000000000000aa.json: not valid JSON", "garbage.json: not valid JSON"] {
+    for bad in [
+        "00000000000000aa.json: not valid JSON",
+        "00000000000000bb.json: format version 2 is not the supported 1",
+        "garbage.json: not valid JSON",
+    ] {
         assert!(stderr.contains(bad), "{bad:?} not reported in:\n{stderr}");
     }
 
@@ -191,7 +199,7 @@ async fn workers_accounts_and_schedules_survive_sigkill_and_bad_entries_are_skip
     assert_eq!(third.fetch("ticker", "").await.text(), ticker_address);
     let running = third.running.as_ref().expect("running");
     let skipped = running.pool.shared.registry.journal().expect("journal").status()["skipped"].clone();
-    assert_eq!(skipped.as_array().map(Vec::len), Some(2), "{skipped}");
+    assert_eq!(skipped.as_array().map(Vec::len), Some(3), "{skipped}");
     let on_the_fifth = sworn_runner::cron::Minute { minute: 5, hour: 3, day: 2, month: 12, weekday: 3 };
     let off = sworn_runner::cron::Minute { minute: 6, ..on_the_fifth };
     assert_eq!(sworn_runner::app::fire_due(&running.pool, off), 0);
@@ -214,7 +222,17 @@ async fn deleting_a_worker_deletes_its_journal_entry() {
     let state = tmp.path().to_path_buf();
     let r = TestRunner::start_full(test_limits(), Arc::new(NoNetwork), bindings(), Some(state.clone())).await;
     let keep = r.deploy("keep", "module", "export default { fetch() { return new Response('k') } }").await;
-    let gone = r.deploy("gone", "sw", "addEventListener('fetch', e => e.respondWith(new Response('g')))").await;
+    // Escrin's `POST /` (urlencoded here) is journaled like `POST /workers`.
+    let escrin = r
+        .request(
+            "POST",
+            "/",
+            &[("content-type", "application/x-www-form-urlencoded")],
+            "name=gone&type=sw&code=addEventListener('fetch',e=>e.respondWith(new%20Response('g')))",
+        )
+        .await;
+    assert_eq!(escrin.status, 204, "{}", escrin.text());
+    let gone = r.get("/workers/gone").await.json()["id"].as_str().expect("id").to_string();
     assert_eq!(entry_files(&state), {
         let mut v = vec![format!("{keep}.json"), format!("{gone}.json")];
         v.sort();
