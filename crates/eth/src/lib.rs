@@ -17,7 +17,7 @@
 
 use k256::ecdsa::{RecoveryId, Signature, SigningKey, VerifyingKey};
 use sha3::{Digest, Keccak256};
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum AccountError {
@@ -108,6 +108,19 @@ impl EphemeralAccount {
         self.address
     }
 
+    /// The 32-byte secret scalar, for the runner's state journal only: it
+    /// writes the key to enclave RAM (a tmpfs that dies with the enclave) so
+    /// the account survives a restart of the runner process. The copy is
+    /// wiped when dropped; nothing may log it or send it out of the enclave.
+    /// [`EphemeralAccount::from_secret_bytes`] is the way back.
+    pub fn secret_bytes_for_journal(&self) -> Zeroizing<[u8; 32]> {
+        let mut bytes = self.key.to_bytes();
+        let mut out = Zeroizing::new([0u8; 32]);
+        out.copy_from_slice(&bytes);
+        bytes.as_mut_slice().zeroize();
+        out
+    }
+
     /// Uncompressed SEC1 public key (65 bytes, `0x04 || X || Y`).
     pub fn public_key_uncompressed(&self) -> Vec<u8> {
         self.key.verifying_key().to_encoded_point(false).as_bytes().to_vec()
@@ -158,6 +171,10 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(acct.address().to_checksum(), "0x2c7536E3605D9C16a7a3D7b1898e529396a65c23");
+        assert_eq!(
+            hex::encode(*acct.secret_bytes_for_journal()),
+            "4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318"
+        );
     }
 
     #[test]

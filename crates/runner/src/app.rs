@@ -1,12 +1,14 @@
 //! Wiring: listener, pool, boot-time workers, cron ticks and the SIGTERM drain.
 
+use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::engine::{Pool, PoolConfig};
-use crate::registry::WorkerSpec;
+use crate::registry::{Worker, WorkerSpec};
 use crate::server::{deploy, DeployError};
+use crate::state::{Journal, SkipReason, Skipped, StateError};
 
 /// Why the runner did not start. The cause is the error's source, so the
 /// binary's report reads "cannot listen on …" then "Caused by: …".
@@ -20,6 +22,8 @@ pub enum StartupError {
         #[source]
         source: DeployError,
     },
+    #[error("--state-dir")]
+    State(#[source] StateError),
     #[error("cannot listen on {endpoint}")]
     Listen {
         endpoint: sworn_net::Endpoint,
@@ -33,6 +37,8 @@ pub struct RunnerConfig {
     pub pool: PoolConfig,
     pub workers: Vec<WorkerSpec>,
     pub drain_timeout: Duration,
+    /// `--state-dir`: journal workers there and restore them on start.
+    pub state_dir: Option<PathBuf>,
 }
 
 /// A runner that is listening.
@@ -46,8 +52,19 @@ pub struct Running {
 /// Binds, starts the pool and the boot workers, and begins accepting.
 pub async fn start(config: RunnerConfig) -> Result<Running, StartupError> {
     let pool = Pool::start(config.pool).map_err(StartupError::Threads)?;
+    if let Some(dir) = &config.state_dir {
+        // An entry holds the code, config and args; JSON escaping can at
+        // worst multiply their size by six.
+        let max_entry = (pool.shared.limits.request_body_bytes as u64).saturating_mul(6).saturating_add(1 << 20);
+        let journal = Arc::new(Journal::open(dir, max_entry).map_err(StartupError::State)?);
+        pool.shared.registry.attach_journal(journal.clone());
+        restore(&pool, &journal).await.map_err(StartupError::State)?;
+    }
     for spec in config.workers {
         let name = spec.name.clone().unwrap_or_default();
+        if keep_restored_boot_worker(&pool, &spec) {
+            continue;
+        }
         deploy(&pool, spec).await.map_err(|source| StartupError::BootWorker { name, source })?;
     }
     let listener = sworn_net::Listener::bind(&config.listen)
@@ -68,6 +85,57 @@ pub async fn start(config: RunnerConfig) -> Result<Running, StartupError> {
     });
     tokio::spawn(cron_loop(pool.clone()));
     Ok(Running { pool, local, accept, drain_timeout: config.drain_timeout })
+}
+
+/// Starts every worker in the journal with its id, code, account and
+/// schedule. Entries that cannot be used, or whose worker does not start,
+/// are reported and skipped; only an unreadable directory is an error.
+async fn restore(pool: &Pool, journal: &Journal) -> Result<(), StateError> {
+    let loaded = journal.load()?;
+    let shared = &pool.shared;
+    for (file, entry) in loaded.entries {
+        let worker = Arc::new(Worker::restore(entry, pool.threads(), shared.limits.log_bytes));
+        let skip = |reason| journal.report(&Skipped { file: file.clone(), reason });
+        // A worker the registry would refuse (over --max-workers, name
+        // taken) never starts, as a deploy would not.
+        if let Err(e) = shared.registry.check(Some(&worker.name), shared.limits.max_workers) {
+            skip(SkipReason::Registry(e.to_string()));
+            continue;
+        }
+        if let Err(e) = pool.start_worker(worker.clone()).await {
+            skip(SkipReason::Start(e.to_string()));
+            continue;
+        }
+        // Rewrites the entry: the same bytes, or an account added when the
+        // previous runner could not make one.
+        if let Err(e) = shared.registry.insert(worker.clone(), shared.limits.max_workers) {
+            pool.stop_worker(&worker.id);
+            skip(SkipReason::Registry(e.to_string()));
+            continue;
+        }
+        tracing::info!("state: restored worker {} ({}) from {}", worker.id, worker.name, file.display());
+    }
+    Ok(())
+}
+
+/// Whether boot worker `spec` is already running because the journal
+/// restored it (same name, same code): it keeps its id and account. A
+/// restored worker of that name with other code is replaced by the boot
+/// worker, as the command line is what the image asks for.
+fn keep_restored_boot_worker(pool: &Pool, spec: &WorkerSpec) -> bool {
+    let Some(name) = spec.name.as_deref() else {
+        return false;
+    };
+    let Some(restored) = pool.shared.registry.get(name) else {
+        return false;
+    };
+    if restored.spec.code == spec.code && restored.spec.config == spec.config && restored.spec.kind == spec.kind {
+        return true;
+    }
+    tracing::info!("state: boot worker {name} has new code or config; replacing the restored one ({})", restored.id);
+    pool.shared.registry.remove(&restored.id);
+    pool.stop_worker(&restored.id);
+    false
 }
 
 impl Running {

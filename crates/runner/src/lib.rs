@@ -13,3 +13,4 @@ pub mod logs;
 pub mod registry;
 pub mod server;
 pub mod services;
+pub mod state;

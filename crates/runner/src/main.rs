@@ -118,6 +118,11 @@ struct Args {
     /// user_data of documents requested through workers.
     #[arg(long, value_enum, default_value_t = UserDataMode::BindWorker)]
     user_data_policy: UserDataMode,
+    /// Journal every worker (spec and ephemeral account key) to this directory
+    /// and restore them on start. It holds secret keys: use enclave memory
+    /// (a tmpfs), never a disk. Off when absent.
+    #[arg(long, value_name = "DIR")]
+    state_dir: Option<PathBuf>,
 }
 
 /// `--fetch`: where outbound `fetch()` goes.
@@ -276,6 +281,7 @@ fn main() -> anyhow::Result<()> {
             pool: PoolConfig { threads, limits, http, bindings, nsm },
             workers,
             drain_timeout: args.drain_timeout,
+            state_dir: args.state_dir,
         })
         .await?;
         tracing::info!("runner listening on {} with {threads} JavaScript threads", running.local);

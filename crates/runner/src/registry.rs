@@ -12,6 +12,7 @@ use sworn_nsm::WorkerMeasurement;
 
 use crate::cron::Schedule;
 use crate::logs::LogRing;
+use crate::state::{Entry, Journal};
 
 /// How the worker's code is written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -90,7 +91,9 @@ pub struct Worker {
     /// this worker bind, and the `measurement` the API shows (in hex).
     pub code_measurement: WorkerMeasurement,
     /// The worker's ephemeral secp256k1 account (Escrin's iam), made on first
-    /// use; it never leaves the process and dies with the worker.
+    /// use (at deploy when the runner journals its state, so the journal
+    /// holds it from the start); it never leaves the enclave and dies with
+    /// the worker.
     pub account: OnceLock<EphemeralAccount>,
     pub spec: WorkerSpec,
     pub created: Instant,
@@ -106,15 +109,26 @@ pub struct Worker {
 
 impl Worker {
     pub fn new(id: String, spec: WorkerSpec, threads: usize, log_bytes: usize) -> Worker {
+        Self::restore(Entry { id, created_unix_ms: unix_ms(), spec, account: None }, threads, log_bytes)
+    }
+
+    /// The worker a journal entry describes: same id, creation time, code
+    /// (hence measurement) and account; fresh counters and logs.
+    pub fn restore(entry: Entry, threads: usize, log_bytes: usize) -> Worker {
+        let Entry { id, created_unix_ms, spec, account } = entry;
         let code_measurement = WorkerMeasurement::of_code(spec.code.as_bytes());
+        let slot = OnceLock::new();
+        if let Some(account) = account {
+            let _ = slot.set(account);
+        }
         Worker {
             name: spec.name.clone().unwrap_or_else(|| id.clone()),
             id,
             code_measurement,
-            account: OnceLock::new(),
+            account: slot,
             spec,
             created: Instant::now(),
-            created_unix_ms: unix_ms(),
+            created_unix_ms,
             stats: Stats::default(),
             logs: Mutex::new(LogRing::new(log_bytes)),
             last_error: Mutex::new(None),
@@ -177,19 +191,77 @@ pub enum RegistryError {
 #[derive(Debug, Default)]
 pub struct Registry {
     workers: RwLock<BTreeMap<String, Arc<Worker>>>,
+    /// The `--state-dir` journal: every insert writes the worker's entry and
+    /// every remove deletes it, so every way in or out of the registry
+    /// (API, boot workers, restore) is journaled.
+    journal: OnceLock<Arc<Journal>>,
+    /// Orders journal writes and removals, so a DELETE racing a deploy
+    /// cannot leave the deleted worker's file behind.
+    journal_order: Mutex<()>,
 }
 
 impl Registry {
+    /// Journals every later insert and remove to `journal`; the first
+    /// journal attached stays.
+    pub fn attach_journal(&self, journal: Arc<Journal>) {
+        let _ = self.journal.set(journal);
+    }
+
+    pub fn journal(&self) -> Option<&Arc<Journal>> {
+        self.journal.get()
+    }
+
     pub fn insert(&self, worker: Arc<Worker>, max: usize) -> Result<(), RegistryError> {
-        let mut map = self.workers.write().unwrap_or_else(|e| e.into_inner());
-        if map.len() >= max {
-            return Err(RegistryError::Full(max));
+        {
+            let mut map = self.workers.write().unwrap_or_else(|e| e.into_inner());
+            if map.len() >= max {
+                return Err(RegistryError::Full(max));
+            }
+            if map.values().any(|w| w.name == worker.name || w.id == worker.name) {
+                return Err(RegistryError::NameTaken(worker.name.clone()));
+            }
+            map.insert(worker.id.clone(), worker.clone());
         }
-        if map.values().any(|w| w.name == worker.name || w.id == worker.name) {
-            return Err(RegistryError::NameTaken(worker.name.clone()));
-        }
-        map.insert(worker.id.clone(), worker);
+        self.journal_write(&worker);
         Ok(())
+    }
+
+    /// Writes `worker`'s entry outside the registry lock (an fsync must not
+    /// stall every request). A failure does not undo the deploy: the worker
+    /// runs, but would not survive a restart, which its `lastError` and the
+    /// log say.
+    fn journal_write(&self, worker: &Arc<Worker>) {
+        let Some(journal) = self.journal.get() else {
+            return;
+        };
+        if worker.account.get().is_none() {
+            match EphemeralAccount::generate() {
+                Ok(made) => {
+                    let _ = worker.account.set(made);
+                }
+                Err(e) => tracing::warn!("worker {}: no ephemeral account to journal yet: {e}", worker.id),
+            }
+        }
+        let _order = self.journal_order.lock().unwrap_or_else(|e| e.into_inner());
+        // Deleted while we waited: writing now would bring it back after a restart.
+        if !self.get(&worker.id).is_some_and(|w| Arc::ptr_eq(&w, worker)) {
+            return;
+        }
+        let entry = Entry {
+            id: worker.id.clone(),
+            created_unix_ms: worker.created_unix_ms,
+            spec: worker.spec.clone(),
+            // A copy for the codec; the original stays in the worker.
+            account: worker
+                .account
+                .get()
+                .and_then(|a| EphemeralAccount::from_secret_bytes(&a.secret_bytes_for_journal()).ok()),
+        };
+        if let Err(e) = journal.write(&entry) {
+            let message = format!("state journal: {} (this worker will not survive a runner restart)", error_chain(&e));
+            tracing::error!("worker {}: {message}", worker.id);
+            worker.set_error(message);
+        }
     }
 
     /// Reserves nothing but tells whether an insert would currently succeed.
@@ -212,13 +284,33 @@ impl Registry {
         map.get(key).cloned().or_else(|| map.values().find(|w| w.name == key).cloned())
     }
 
+    /// Removes `id` and its journal entry.
     pub fn remove(&self, id: &str) -> Option<Arc<Worker>> {
-        self.workers.write().unwrap_or_else(|e| e.into_inner()).remove(id)
+        let removed = self.workers.write().unwrap_or_else(|e| e.into_inner()).remove(id);
+        if let (Some(_), Some(journal)) = (&removed, self.journal.get()) {
+            let _order = self.journal_order.lock().unwrap_or_else(|e| e.into_inner());
+            if let Err(e) = journal.remove(id) {
+                tracing::error!("worker {id}: {} (it would come back after a runner restart)", error_chain(&e));
+            }
+        }
+        removed
     }
 
     pub fn all(&self) -> Vec<Arc<Worker>> {
         self.workers.read().unwrap_or_else(|e| e.into_inner()).values().cloned().collect()
     }
+}
+
+/// `error: cause: cause…`, for one log line.
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
 }
 
 pub fn unix_ms() -> u64 {

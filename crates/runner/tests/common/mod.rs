@@ -70,6 +70,16 @@ impl TestRunner {
         http: Arc<dyn sworn_runner::http_client::HttpClient>,
         bindings: sworn_runner::engine::bindings::Bindings,
     ) -> TestRunner {
+        Self::start_full(limits, http, bindings, None).await
+    }
+
+    /// A runner journaling to (and restoring from) `state_dir` when given.
+    pub async fn start_full(
+        limits: Limits,
+        http: Arc<dyn sworn_runner::http_client::HttpClient>,
+        bindings: sworn_runner::engine::bindings::Bindings,
+        state_dir: Option<std::path::PathBuf>,
+    ) -> TestRunner {
         let running = start(RunnerConfig {
             listen: "tcp:127.0.0.1:0".parse().expect("endpoint"),
             pool: PoolConfig {
@@ -83,6 +93,7 @@ impl TestRunner {
             },
             workers: Vec::new(),
             drain_timeout: Duration::from_secs(2),
+            state_dir,
         })
         .await
         .expect("runner starts");
@@ -92,6 +103,13 @@ impl TestRunner {
         };
         let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();
         TestRunner { base, running: Some(running), client }
+    }
+
+    /// A client for a runner that is already listening at `base` (for
+    /// example the real binary), without one of its own.
+    pub fn connect(base: String) -> TestRunner {
+        let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();
+        TestRunner { base, running: None, client }
     }
 
     pub async fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: impl Into<Bytes>) -> Reply {
