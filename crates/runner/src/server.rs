@@ -365,9 +365,11 @@ async fn worker_fetch_inner(
             RequestError::NoHandler(_) => StatusCode::NOT_IMPLEMENTED,
             RequestError::ResponseTooLarge(_) => StatusCode::BAD_GATEWAY,
             RequestError::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
-            RequestError::CpuLimit(_) | RequestError::MemoryLimit(_) | RequestError::Reset | RequestError::Busy(..) => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            RequestError::CpuLimit(_)
+            | RequestError::BackgroundCpuLimit(_)
+            | RequestError::MemoryLimit(_)
+            | RequestError::Reset
+            | RequestError::Busy(..) => StatusCode::SERVICE_UNAVAILABLE,
         };
         (status, e.to_string())
     })?;

@@ -362,3 +362,56 @@ async fn huge_log_lines_and_errors_are_cut_to_the_message_limit() {
     assert_eq!(logs.status, 200, "{}", logs.text());
     assert!(logs.text().len() < 64 * 1024, "logs are {} bytes", logs.text().len());
 }
+
+// ---- CPU accounting without holes ----
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn module_scope_interval_that_spins_is_stopped_and_reported() {
+    let r = TestRunner::start(test_limits()).await;
+    r.deploy("good", "module", GOOD).await;
+    // Armed by start-up code: no request is ever charged for these turns.
+    r.deploy(
+        "spinner",
+        "module",
+        "setInterval(() => { console.log('tick'); const end = Date.now() + 200; while (Date.now() < end) {} }, 0);
+         export default { fetch() { return new Response('spinner'); } }",
+    )
+    .await;
+    // Deploying ran the start-up code on one thread; wait (bounded) for the
+    // background allowance to run out.
+    let mut details = serde_json::Value::Null;
+    for _ in 0..300 {
+        details = r.get("/workers/spinner").await.json();
+        if details["lastError"].as_str().unwrap_or("").contains("outside any request") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let last = details["lastError"].as_str().unwrap_or("").to_string();
+    assert!(last.contains("outside any request"), "never stopped: {details}");
+    // Stopped means stopped: no tick is logged after the report.
+    let ticks = |logs: &str| logs.matches("tick").count();
+    let before = ticks(&r.get("/workers/spinner/logs").await.text());
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let after = ticks(&r.get("/workers/spinner/logs").await.text());
+    assert_eq!(before, after, "the interval kept running after the stop");
+    assert_healthy(&r).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn light_module_scope_interval_keeps_running() {
+    let r = TestRunner::start(test_limits()).await;
+    r.deploy(
+        "clock",
+        "module",
+        "let n = 0; setInterval(() => { n++; }, 20);
+         export default { fetch() { return new Response(String(n)); } }",
+    )
+    .await;
+    let first: u64 = r.fetch("clock", "").await.text().parse().unwrap_or(0);
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    let details = r.get("/workers/clock").await.json();
+    assert!(details["lastError"].is_null() || details["lastError"] == "", "{details}");
+    let later: u64 = r.fetch("clock", "").await.text().parse().unwrap_or(0);
+    assert!(later > first, "the interval stopped: {first} then {later}");
+}

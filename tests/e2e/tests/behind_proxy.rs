@@ -34,6 +34,14 @@ export default {
         } catch (e) {
           return Response.json({ ok: false, error: `${e.name}: ${e.message}` });
         }
+      case "/account": {
+        const res = await env.iam.fetch("http://escrin", {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ method: "get-account", params: { id: "ephemeral-account" } }),
+        });
+        return new Response((await res.json()).address);
+      }
       case "/attest":
         return new Response(env.nsm.attestation({
           userData: new TextEncoder().encode("e2e"),
@@ -161,8 +169,16 @@ fn workers_behind_host_proxy_fetch_attest_and_survive_restarts() {
         (mib(&stats["system"]["memUsed"]), mib(&stats["system"]["memTotal"]), mib(&stats["memoryUsage"]));
     assert!(total > 0.0 && used > 0.0 && rss > 0.0, "/stats: {stats}");
 
+    // The worker's ephemeral account, to compare after the restart.
+    let account = get(&mut enclave, "/workers/e2e/fetch/account");
+    assert_eq!(account.status, 200, "{}", account.text());
+    let address = account.text();
+    assert!(address.starts_with("0x") && address.len() == 42, "{address}");
+    let id = json(&get(&mut enclave, "/workers/e2e"))["id"].as_str().expect("id").to_string();
+
     // Kill the runner inside the enclave (SysRq i: SIGKILL to all but init);
-    // init restarts it and the API answers again, empty.
+    // init restarts it and the runner restores its workers from the state
+    // journal in /run (enclave RAM): same id, measurement and account.
     let kill_at = Instant::now();
     or_panic(enclave.sysrq('i'));
     let ended = or_panic(enclave.console.wait_for("killed by signal 9", Duration::from_secs(60)));
@@ -171,8 +187,14 @@ fn workers_behind_host_proxy_fetch_attest_and_survive_restarts() {
     assert_eq!(health.status, 200, "{}", health.text());
     let recovered = kill_at.elapsed();
     let listed = json(&get(&mut enclave, "/workers"));
-    assert_eq!(listed["workers"].as_array().map(Vec::len), Some(0), "a restarted runner starts empty: {listed}");
-    assert_eq!(deploy(&mut enclave), measurement, "same code, same measurement");
+    assert_eq!(listed["workers"].as_array().map(Vec::len), Some(1), "the worker is restored: {listed}");
+    let restored = json(&get(&mut enclave, "/workers/e2e"));
+    assert_eq!(restored["id"], id.as_str(), "{restored}");
+    assert_eq!(restored["measurement"], measurement.as_str(), "{restored}");
+    let again = get(&mut enclave, "/workers/e2e/fetch/account");
+    assert_eq!((again.status, again.text()), (200, address.clone()), "same account after the restart");
+    let hello = get(&mut enclave, "/workers/e2e/fetch/hello");
+    assert_eq!((hello.status, hello.text().as_str()), (200, "hello from e2e"));
 
     // Restart host-proxy: ingress and egress come back.
     let status = or_panic(enclave.restart_proxy(SHUTDOWN_TIMEOUT));

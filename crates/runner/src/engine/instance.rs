@@ -30,6 +30,12 @@ type Setup =
 pub enum RequestError {
     #[error("worker exceeded its CPU time limit of {0:?}")]
     CpuLimit(Duration),
+    #[error(
+        "worker stopped: work outside any request (timers armed by start-up code) used its CPU allowance of {0:?} \
+         (it refills at 1/{share} of a core)",
+        share = CpuLedger::BACKGROUND_SHARE
+    )]
+    BackgroundCpuLimit(Duration),
     #[error("worker exceeded its memory limit of {0} bytes")]
     MemoryLimit(usize),
     #[error("worker response body exceeds the limit of {0} bytes")]
@@ -222,16 +228,53 @@ impl Host {
 }
 
 /// CPU time used per request, including the background work the request
-/// started. Tag 0 (start-up code and what it scheduled) gets a fresh budget
-/// every turn. Bounded: the oldest accounts are forgotten first.
-#[derive(Default)]
+/// started, and by work that belongs to no request (tag 0: timers armed by
+/// start-up code). Requests are bounded: the oldest accounts are forgotten
+/// first.
+///
+/// Tag 0 has no request to end, so it draws on a credit instead: at most one
+/// request's CPU limit, refilled at 1/[`Self::BACKGROUND_SHARE`] of a core. A
+/// worker whose module scope runs `setInterval(spin, 0)` spends the credit
+/// once and is stopped; a periodic job of a few milliseconds never notices.
 struct CpuLedger {
     used: HashMap<u64, Duration>,
     order: VecDeque<u64>,
+    /// Tag 0's credit and when it was last brought up to date.
+    background: Duration,
+    background_at: Instant,
+    /// The cap of the credit (the per-request CPU limit).
+    limit: Duration,
 }
 
 impl CpuLedger {
     const MAX_ACCOUNTS: usize = 4096;
+    /// Background work may average at most 1/BACKGROUND_SHARE of a core.
+    pub(crate) const BACKGROUND_SHARE: u32 = 100;
+
+    fn new(limit: Duration) -> CpuLedger {
+        CpuLedger {
+            used: HashMap::new(),
+            order: VecDeque::new(),
+            background: limit,
+            background_at: Instant::now(),
+            limit,
+        }
+    }
+
+    /// What a turn of `tag` may still spend.
+    fn remaining(&mut self, tag: u64) -> Duration {
+        if tag == 0 {
+            self.refill(Instant::now());
+            return self.background;
+        }
+        self.limit.saturating_sub(self.used(tag))
+    }
+
+    fn refill(&mut self, now: Instant) {
+        let earned = now.saturating_duration_since(self.background_at) / Self::BACKGROUND_SHARE;
+        self.background = (self.background + earned).min(self.limit);
+        self.background_at = now;
+    }
 
     fn used(&self, tag: u64) -> Duration {
         self.used.get(&tag).copied().unwrap_or_default()
@@ -239,6 +282,8 @@ impl CpuLedger {
 
     fn charge(&mut self, tag: u64, spent: Duration) {
         if tag == 0 {
+            self.refill(Instant::now());
+            self.background = self.background.saturating_sub(spent);
             return;
         }
         match self.used.get_mut(&tag) {
@@ -341,7 +386,7 @@ impl Instance {
             queue: RefCell::new(VecDeque::new()),
             wake: Notify::new(),
             tag: Cell::new(0),
-            cpu: RefCell::new(CpuLedger::default()),
+            cpu: RefCell::new(CpuLedger::new(limits.cpu_time)),
             budget: Cell::new(None),
             interrupted: Cell::new(false),
             poisoned: RefCell::new(None),
@@ -521,8 +566,7 @@ impl Instance {
             self.host.fail(tag, RequestError::Reset);
             return;
         }
-        let used = self.host.cpu.borrow().used(tag);
-        let budget = self.host.limits.cpu_time.saturating_sub(used);
+        let budget = self.host.cpu.borrow_mut().remaining(tag);
         let cpu_start = thread_cpu_time();
         self.host.budget.set(Some(CpuBudget::start(budget)));
         self.host.interrupted.set(false);
@@ -544,9 +588,18 @@ impl Instance {
         if self.host.interrupted.get() {
             // The uncatchable interrupt may have cut any request's microtasks:
             // this runtime is no longer trustworthy.
-            let e = RequestError::CpuLimit(self.host.limits.cpu_time);
+            let e = if tag == 0 {
+                RequestError::BackgroundCpuLimit(self.host.limits.cpu_time)
+            } else {
+                RequestError::CpuLimit(self.host.limits.cpu_time)
+            };
             self.host.fail(tag, e.clone());
             self.host.poison(e);
+            if tag == 0 {
+                // Nobody waits on background work: stop its timers now rather
+                // than at the next request, so the spinning ends here.
+                self.close();
+            }
         } else if let Err(message) = outcome {
             let e = self.host.classify(message);
             self.host.fail(tag, e);
