@@ -37,7 +37,15 @@ fn main() {
     // turn and wait `panic=` seconds; instead say why and reboot at once,
     // which ends the enclave cleanly.
     std::panic::set_hook(Box::new(|info| {
-        say!("panic: {info}");
+        // One console line: the message and where it was raised.
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "(no message)".to_owned());
+        let at = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
+        say!("panic{at}: {message}");
         shutdown::reboot_now()
     }));
     let kernel_to_init = console::since_boot();

@@ -191,7 +191,7 @@ fn init_panic_prints_its_message_and_reboots_at_once() {
     let enclave = Enclave::boot(&tools, &opts).unwrap_or_else(|e| panic!("boot: {e}"));
     let c = &enclave.console;
     let wait = |needle: &str| c.wait_for(needle, Duration::from_secs(240)).unwrap_or_else(|e| panic!("{e}"));
-    let line = wait("init: panic:");
+    let line = wait("init: panic at ");
     assert!(line.contains("self-test requested by sworn.selftest=panic"), "{line}");
     wait("init: rebooting");
     assert!(c.grep("Kernel panic").is_empty(), "the kernel must not panic: {:?}", c.grep("Kernel panic"));
