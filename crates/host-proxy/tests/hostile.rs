@@ -11,17 +11,6 @@ use std::time::{Duration, Instant};
 
 use common::*;
 
-/// 5,000 connections need ~10,000 descriptors in this process.
-fn raise_nofile(want: u64) {
-    use nix::sys::resource::{getrlimit, setrlimit, Resource};
-    let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE).unwrap();
-    if soft < want {
-        setrlimit(Resource::RLIMIT_NOFILE, want.min(hard), hard).unwrap();
-    }
-    let (soft, _) = getrlimit(Resource::RLIMIT_NOFILE).unwrap();
-    assert!(soft >= want, "RLIMIT_NOFILE hard limit too low for this test: {soft} < {want}");
-}
-
 /// Reads until EOF or error; returns how long that took.
 fn time_to_close(s: &mut TcpStream) -> Duration {
     let t = Instant::now();

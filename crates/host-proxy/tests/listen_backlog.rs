@@ -7,16 +7,6 @@ use std::time::Duration;
 
 use common::*;
 
-fn raise_nofile(want: u64) {
-    use nix::sys::resource::{getrlimit, setrlimit, Resource};
-    let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE).unwrap();
-    if soft < want {
-        setrlimit(Resource::RLIMIT_NOFILE, want.min(hard), hard).unwrap();
-    }
-    let (soft, _) = getrlimit(Resource::RLIMIT_NOFILE).unwrap();
-    assert!(soft >= want, "RLIMIT_NOFILE hard limit too low for this test: {soft} < {want}");
-}
-
 /// Finding 7: the ingress listener's backlog follows somaxconn, not 128.
 /// The daemon is stopped (SIGSTOP) so nothing is accepted and only the
 /// kernel's listen queue holds the connects: with 128 all but 129 stay in

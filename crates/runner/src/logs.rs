@@ -32,15 +32,7 @@ impl LogRing {
     pub fn push(&mut self, time: u64, level: &'static str, mut message: String) {
         // Half the capacity leaves room for the "[... cut]" note.
         let max = MAX_LINE.min(self.capacity / 2);
-        if message.len() > max {
-            let mut cut = max;
-            while !message.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            let extra = message.len() - cut;
-            message.truncate(cut);
-            message.push_str(&format!("... [{extra} bytes cut]"));
-        }
+        cut_to(&mut message, max);
         self.bytes += message.len();
         self.lines.push_back(LogLine { time, level, message });
         while self.bytes > self.capacity {
@@ -61,6 +53,20 @@ impl LogRing {
     /// Lines evicted so far to stay within capacity.
     pub fn dropped(&self) -> u64 {
         self.dropped
+    }
+}
+
+/// Cuts `message` to at most `max` bytes on a character boundary and says
+/// how much was cut. One rule for log lines and for error texts.
+pub fn cut_to(message: &mut String, max: usize) {
+    if message.len() > max {
+        let mut end = max;
+        while !message.is_char_boundary(end) {
+            end -= 1;
+        }
+        let extra = message.len() - end;
+        message.truncate(end);
+        message.push_str(&format!("... [{extra} bytes cut]"));
     }
 }
 

@@ -224,3 +224,16 @@ pub fn tcp_connect(port: u16) -> TcpStream {
 pub fn args(v: &[&str]) -> Vec<String> {
     v.iter().map(|s| s.to_string()).collect()
 }
+
+/// Raises this process's descriptor limit to `want` (tests that hold thousands
+/// of connections need about two descriptors each).
+#[allow(dead_code)] // not every test binary uses it
+pub fn raise_nofile(want: u64) {
+    use nix::sys::resource::{getrlimit, setrlimit, Resource};
+    let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE).unwrap();
+    if soft < want {
+        setrlimit(Resource::RLIMIT_NOFILE, want.min(hard), hard).unwrap();
+    }
+    let (soft, _) = getrlimit(Resource::RLIMIT_NOFILE).unwrap();
+    assert!(soft >= want, "RLIMIT_NOFILE hard limit too low for this test: {soft} < {want}");
+}

@@ -83,15 +83,7 @@ fn fill_random(array: &TypedArray<'_, u8>) -> Result<(), HostArgError> {
 
 /// `message` cut to [`MAX_MESSAGE_BYTES`] on a character boundary.
 pub fn bounded_message(mut message: String) -> String {
-    if message.len() > MAX_MESSAGE_BYTES {
-        let mut end = MAX_MESSAGE_BYTES;
-        while !message.is_char_boundary(end) {
-            end -= 1;
-        }
-        let cut = message.len() - end;
-        message.truncate(end);
-        message.push_str(&format!("… [{cut} bytes cut]"));
-    }
+    crate::logs::cut_to(&mut message, MAX_MESSAGE_BYTES);
     message
 }
 
