@@ -2,6 +2,8 @@
 //! attestation documents. Exit codes: 0 ok, 1 verification failed, 2 input
 //! could not be read or parsed.
 
+#![forbid(unsafe_code)]
+
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 

@@ -1,5 +1,7 @@
 //! `runner`: serves Cloudflare-Workers-style JavaScript over HTTP.
 
+#![forbid(unsafe_code)]
+
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
