@@ -8,6 +8,7 @@ pub mod body;
 pub mod cron;
 pub mod engine;
 pub mod http_client;
+pub mod ingress;
 pub mod limits;
 pub mod logs;
 pub mod proxy_protocol;
