@@ -529,3 +529,30 @@ mod meminfo_tests {
         assert_eq!(super::parse_meminfo("garbage"), (0, 0));
     }
 }
+
+#[cfg(test)]
+mod stream_budget_tests {
+    use std::time::Duration;
+
+    use super::stream_budget;
+    use crate::limits::Limits;
+
+    fn budget(headers: &[(&str, &str)]) -> Result<Duration, sworn_duration::DurationError> {
+        let limits = Limits {
+            request_timeout: Duration::from_secs(30),
+            stream_timeout: Duration::from_secs(300),
+            ..Limits::default()
+        };
+        let headers: Vec<(String, String)> = headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        stream_budget(&headers, &limits)
+    }
+
+    #[test]
+    fn streams_get_the_request_timeout_unless_the_worker_asks_within_the_cap() {
+        assert_eq!(budget(&[]), Ok(Duration::from_secs(30)));
+        assert_eq!(budget(&[("Sworn-Stream-Timeout", "2m")]), Ok(Duration::from_secs(120)));
+        assert_eq!(budget(&[("sworn-stream-timeout", "1h")]), Ok(Duration::from_secs(300)), "capped");
+        assert_eq!(budget(&[("sworn-stream-timeout", "1500")]), Ok(Duration::from_millis(1500)), "bare = ms");
+        assert!(budget(&[("sworn-stream-timeout", "forever")]).is_err());
+    }
+}
