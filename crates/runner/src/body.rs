@@ -1,5 +1,6 @@
 //! Response bodies: complete, or streamed from a worker.
 
+use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -9,7 +10,78 @@ use hyper::body::{Body, Frame, SizeHint};
 
 pub enum OutBody {
     Full(Option<Bytes>),
-    Stream(ChunkReceiver, std::sync::Arc<StreamGauge>),
+    Stream(Box<StreamOut>),
+}
+
+/// A response a worker streams, and the budget it streams within: the
+/// stream ends (the connection is cut) at `deadline` even if the worker's
+/// `ReadableStream` never closes, so an open stream cannot hold a
+/// connection, a concurrency slot and the worker's pending state forever.
+pub struct StreamOut {
+    rx: ChunkReceiver,
+    gauge: std::sync::Arc<StreamGauge>,
+    deadline: Pin<Box<tokio::time::Sleep>>,
+    budget: std::time::Duration,
+    /// Tells the worker side its response is over (frees its pending
+    /// state): called at the deadline, or when the client goes away first.
+    on_abandon: Option<Box<dyn FnOnce()>>,
+    /// Kept until the stream ends: e.g. the worker's concurrency slot.
+    hold: Option<Box<dyn std::any::Any>>,
+}
+
+impl StreamOut {
+    pub fn new(
+        rx: ChunkReceiver,
+        gauge: std::sync::Arc<StreamGauge>,
+        deadline: tokio::time::Instant,
+        budget: std::time::Duration,
+        on_abandon: Box<dyn FnOnce()>,
+        hold: Box<dyn std::any::Any>,
+    ) -> Self {
+        StreamOut {
+            rx,
+            gauge,
+            deadline: Box::pin(tokio::time::sleep_until(deadline)),
+            budget,
+            on_abandon: Some(on_abandon),
+            hold: Some(hold),
+        }
+    }
+
+    fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
+        if self.deadline.as_mut().poll(cx).is_ready() {
+            self.abandon();
+            let e = format!("response stream did not end within its budget of {:?}", self.budget);
+            return Poll::Ready(Some(Err(std::io::Error::new(std::io::ErrorKind::TimedOut, e))));
+        }
+        let r = match self.rx.poll_recv(cx) {
+            Poll::Ready(Some(Ok(b))) => {
+                self.gauge.taken(b.len());
+                return Poll::Ready(Some(Ok(Frame::data(b))));
+            }
+            // Cuts the connection: the client must not take a truncated
+            // body for a complete one.
+            Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(std::io::Error::other(e)))),
+            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Pending => return Poll::Pending,
+        };
+        self.on_abandon = None;
+        self.hold = None;
+        r
+    }
+
+    fn abandon(&mut self) {
+        if let Some(f) = self.on_abandon.take() {
+            f();
+        }
+        self.hold = None;
+    }
+}
+
+impl Drop for StreamOut {
+    fn drop(&mut self) {
+        self.abandon();
+    }
 }
 
 impl OutBody {
@@ -35,17 +107,7 @@ impl Body for OutBody {
     fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
         match self.get_mut() {
             OutBody::Full(b) => Poll::Ready(b.take().map(|b| Ok(Frame::data(b)))),
-            OutBody::Stream(rx, gauge) => match rx.poll_recv(cx) {
-                Poll::Ready(Some(Ok(b))) => {
-                    gauge.taken(b.len());
-                    Poll::Ready(Some(Ok(Frame::data(b))))
-                }
-                // Cuts the connection: the client must not take a truncated
-                // body for a complete one.
-                Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(std::io::Error::other(e)))),
-                Poll::Ready(None) => Poll::Ready(None),
-                Poll::Pending => Poll::Pending,
-            },
+            OutBody::Stream(s) => s.poll_chunk(cx),
         }
     }
 

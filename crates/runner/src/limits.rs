@@ -23,6 +23,24 @@ pub struct Limits {
     pub max_workers: usize,
     /// Console output kept per worker.
     pub log_bytes: usize,
+    /// Time a client has to send a whole request head: from accept for the
+    /// first request, from its first byte for later ones. Unfinished heads
+    /// otherwise hold a connection and its buffers forever.
+    pub header_timeout: Duration,
+    /// Longest wait for the next chunk of a request body: an upload that
+    /// stalls short of its length is dropped (408) and its memory freed.
+    pub body_idle_timeout: Duration,
+    /// Time a keep-alive connection may sit idle between requests.
+    pub keepalive_timeout: Duration,
+    /// Most a worker may ask for as the whole-response budget of a streamed
+    /// response (`sworn-stream-timeout` response header); without asking it
+    /// gets `request_timeout`.
+    pub stream_timeout: Duration,
+    /// Ingress connections start with a PROXY v1/v2 header (required), whose
+    /// client address workers see as `CF-Connecting-IP`. Off: a connection
+    /// that starts with one is refused. Not a limit, but, like them, read by
+    /// every pool thread for every connection.
+    pub proxy_protocol: bool,
 }
 
 impl Default for Limits {
@@ -37,6 +55,11 @@ impl Default for Limits {
             concurrent_requests: 128,
             max_workers: 64,
             log_bytes: 64 << 10,
+            header_timeout: Duration::from_secs(10),
+            body_idle_timeout: Duration::from_secs(10),
+            keepalive_timeout: Duration::from_secs(60),
+            stream_timeout: Duration::from_secs(300),
+            proxy_protocol: false,
         }
     }
 }

@@ -19,7 +19,8 @@ use sworn_runner::services::EnclaveServices;
 
 /// Shown after the flags in `--help`.
 const AFTER_HELP: &str = "\
-Durations (--cpu-limit, --request-timeout, --drain-timeout) take a unit:
+Durations (--cpu-limit, --request-timeout, --drain-timeout, --header-timeout,
+--body-idle-timeout, --keepalive-timeout, --stream-timeout) take a unit:
 250ms, 10s, 2m, 1m 30s. A bare number is milliseconds, as it was before
 units. The old spellings --cpu-limit-ms, --request-timeout-ms and
 --drain-timeout-ms are still accepted in this release, with a warning.";
@@ -86,6 +87,24 @@ struct Args {
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = sworn_duration::millis,
           alias = "request-timeout-ms")]
     request_timeout: Duration,
+    /// Time a client has to send a request head (from accept, or from the first
+    /// byte of a later head on a keep-alive connection).
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = sworn_duration::millis)]
+    header_timeout: Duration,
+    /// Longest pause between chunks of a request body before the request is dropped (408).
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = sworn_duration::millis)]
+    body_idle_timeout: Duration,
+    /// Time a keep-alive connection may sit idle between requests.
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = sworn_duration::millis)]
+    keepalive_timeout: Duration,
+    /// Most a worker may ask for, with a `sworn-stream-timeout` response header, as the
+    /// whole-response budget of a streamed response (otherwise --request-timeout applies).
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = sworn_duration::millis)]
+    stream_timeout: Duration,
+    /// Expect a PROXY v1/v2 header on every connection (host-proxy --proxy-protocol) and give
+    /// workers its client address as CF-Connecting-IP; without it such headers are refused.
+    #[arg(long)]
+    proxy_protocol: bool,
     /// QuickJS heap per worker instance, in MiB.
     #[arg(long, default_value_t = 128)]
     memory_limit_mib: usize,
@@ -271,6 +290,11 @@ fn main() -> anyhow::Result<()> {
         concurrent_requests: args.max_concurrent_requests.max(1),
         max_workers: args.max_workers,
         log_bytes: args.log_buffer.max(1024),
+        header_timeout: args.header_timeout.max(Duration::from_millis(1)),
+        body_idle_timeout: args.body_idle_timeout.max(Duration::from_millis(1)),
+        keepalive_timeout: args.keepalive_timeout.max(Duration::from_millis(1)),
+        stream_timeout: args.stream_timeout.max(Duration::from_millis(1)),
+        proxy_protocol: args.proxy_protocol,
     };
     let http = http_client(&args, &limits)?;
     let bindings = Arc::new(EnclaveServices::new(nsm.clone(), policy).bindings());
@@ -341,6 +365,43 @@ mod tests {
             (Duration::from_millis(250), Duration::from_secs(120), Duration::from_millis(1500))
         );
         assert!(parse(&["--cpu-limit", "fast"]).is_err());
+    }
+
+    #[test]
+    fn connection_timeouts_default_and_take_units() {
+        let a = parse(&[]).expect("defaults");
+        assert_eq!(
+            (a.header_timeout, a.body_idle_timeout, a.keepalive_timeout, a.stream_timeout, a.proxy_protocol),
+            (
+                Duration::from_secs(10),
+                Duration::from_secs(10),
+                Duration::from_secs(60),
+                Duration::from_secs(300),
+                false
+            )
+        );
+        let a = parse(&[
+            "--header-timeout",
+            "2s",
+            "--body-idle-timeout",
+            "500",
+            "--keepalive-timeout",
+            "1m",
+            "--stream-timeout",
+            "1h",
+            "--proxy-protocol",
+        ])
+        .expect("units");
+        assert_eq!(
+            (a.header_timeout, a.body_idle_timeout, a.keepalive_timeout, a.stream_timeout, a.proxy_protocol),
+            (
+                Duration::from_secs(2),
+                Duration::from_millis(500),
+                Duration::from_secs(60),
+                Duration::from_secs(3600),
+                true
+            )
+        );
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use std::rc::Rc;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue, Method, Request, Response, StatusCode};
@@ -13,28 +13,75 @@ use hyper::body::Incoming;
 use serde_json::{json, Value};
 
 use crate::api::{parse_create, ApiError};
-use crate::body::OutBody;
+use crate::body::{OutBody, StreamOut};
 use crate::engine::pool::{Connection, Pool, ThreadState};
 use crate::engine::{RequestError, WorkerBody};
+use crate::ingress::{read_preamble, refuse, ClockedIo, ConnClock, HeldBody};
 use crate::registry::{RegistryError, Worker, WorkerSpec};
 
-/// Serves one client connection until it closes or the runner drains.
-pub async fn serve_connection(state: Rc<ThreadState>, conn: Box<dyn Connection>) {
+/// The request header naming the client's address to workers. Set from the
+/// PROXY header with `--proxy-protocol`; a client-sent one is always dropped,
+/// so a worker never sees an address the client chose.
+const CONNECTING_IP: HeaderName = HeaderName::from_static("cf-connecting-ip");
+
+/// The response header by which a worker asks for a longer budget for its
+/// streamed response (a duration, at most `--stream-timeout`). Stripped.
+const STREAM_TIMEOUT_HEADER: &str = "sworn-stream-timeout";
+
+/// Serves one client connection until it closes, idles out, or the runner
+/// drains.
+pub async fn serve_connection(state: Rc<ThreadState>, mut conn: Box<dyn Connection>) {
+    let opened = tokio::time::Instant::now();
+    let limits = state.shared.limits.clone();
+    let preamble = match read_preamble(&mut conn, limits.proxy_protocol, limits.header_timeout).await {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::debug!("connection refused: {e}");
+            refuse(&mut conn, &e).await;
+            return;
+        }
+    };
+    let clock = ConnClock::new(opened, limits.header_timeout, limits.keepalive_timeout);
+    let io = ClockedIo::new(conn, preamble.rest, clock.clone());
+    let client_ip = preamble.client_ip.and_then(|ip| HeaderValue::from_str(&ip.to_string()).ok());
     let mut shutdown = state.shutdown_signal();
     let svc_state = state.clone();
-    let service = hyper::service::service_fn(move |req| {
+    let svc_clock = clock.clone();
+    let service = hyper::service::service_fn(move |mut req: Request<Incoming>| {
         let state = svc_state.clone();
-        async move { Ok::<_, std::convert::Infallible>(handle(state, req).await) }
+        let in_flight = svc_clock.request_started();
+        req.headers_mut().remove(&CONNECTING_IP);
+        if let Some(ip) = &client_ip {
+            req.headers_mut().insert(CONNECTING_IP, ip.clone());
+        }
+        async move {
+            let resp = handle(state, req).await;
+            Ok::<_, std::convert::Infallible>(
+                resp.map(|(body, inflight)| HeldBody::new(body, Box::new((in_flight, inflight)))),
+            )
+        }
     });
+    // hyper's own header-read timer is a backstop only: it starts whenever
+    // hyper waits for a head, idle keep-alive included, so the clock above
+    // does the real work; without a timer hyper would have none at all.
     let conn = hyper::server::conn::http1::Builder::new()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(limits.header_timeout + limits.keepalive_timeout)
         .keep_alive(true)
         .max_buf_size(64 << 10)
-        .serve_connection(hyper_util::rt::TokioIo::new(conn), service);
+        .serve_connection(hyper_util::rt::TokioIo::new(io), service);
     tokio::pin!(conn);
     if *shutdown.borrow() {
         conn.as_mut().graceful_shutdown();
     }
     loop {
+        let deadline = clock.deadline();
+        let idle_out = async {
+            match deadline {
+                Some(d) => tokio::time::sleep_until(d).await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             r = conn.as_mut() => {
                 if let Err(e) = r {
@@ -43,6 +90,13 @@ pub async fn serve_connection(state: Rc<ThreadState>, conn: Box<dyn Connection>)
                 return;
             }
             _ = shutdown.changed() => conn.as_mut().graceful_shutdown(),
+            _ = clock.changed() => {}
+            _ = idle_out => {
+                if clock.deadline().is_some_and(|d| d <= tokio::time::Instant::now()) {
+                    tracing::debug!("connection closed: idle or unfinished request head");
+                    return;
+                }
+            }
         }
     }
 }
@@ -64,12 +118,21 @@ fn empty(status: StatusCode) -> Response<OutBody> {
     r
 }
 
-async fn handle(state: Rc<ThreadState>, req: Request<Incoming>) -> Response<OutBody> {
+/// Counts a request as in flight (for the drain) until its response body
+/// has been sent or dropped.
+struct Inflight(Arc<crate::engine::pool::Shared>);
+
+impl Drop for Inflight {
+    fn drop(&mut self) {
+        self.0.inflight.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+async fn handle(state: Rc<ThreadState>, req: Request<Incoming>) -> Response<(OutBody, Inflight)> {
     let shared = state.shared.clone();
     shared.inflight.fetch_add(1, Ordering::SeqCst);
-    let resp = route(&state, req).await;
-    shared.inflight.fetch_sub(1, Ordering::SeqCst);
-    resp
+    let inflight = Inflight(shared);
+    route(&state, req).await.map(|b| (b, inflight))
 }
 
 async fn route(state: &Rc<ThreadState>, req: Request<Incoming>) -> Response<OutBody> {
@@ -125,7 +188,11 @@ async fn route(state: &Rc<ThreadState>, req: Request<Incoming>) -> Response<OutB
     }
 }
 
-async fn read_body(req: Request<Incoming>, limit: usize) -> Result<(http::request::Parts, Bytes), Response<OutBody>> {
+async fn read_body(
+    req: Request<Incoming>,
+    limit: usize,
+    idle: Duration,
+) -> Result<(http::request::Parts, Bytes), Response<OutBody>> {
     let (parts, body) = req.into_parts();
     if let Some(len) =
         parts.headers.get(http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
@@ -137,12 +204,38 @@ async fn read_body(req: Request<Incoming>, limit: usize) -> Result<(http::reques
             ));
         }
     }
-    match Limited::new(body, limit).collect().await {
-        Ok(c) => Ok((parts, c.to_bytes())),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => {
-            Err(error(StatusCode::PAYLOAD_TOO_LARGE, format!("request body exceeds the limit of {limit} bytes")))
+    collect_body(Limited::new(body, limit), limit, idle).await.map(|b| (parts, b))
+}
+
+/// Reads a whole request body, giving up when no chunk arrives for `idle`
+/// (the body-progress rule: an upload stalled short of its length is dropped
+/// and its buffer freed, however long it promised to be).
+async fn collect_body(mut body: Limited<Incoming>, limit: usize, idle: Duration) -> Result<Bytes, Response<OutBody>> {
+    let mut buf = Vec::new();
+    loop {
+        match tokio::time::timeout(idle, body.frame()).await {
+            Err(_) => {
+                let mut r = error(
+                    StatusCode::REQUEST_TIMEOUT,
+                    format!("request body made no progress for {idle:?} (the body idle timeout)"),
+                );
+                r.headers_mut().insert(http::header::CONNECTION, HeaderValue::from_static("close"));
+                return Err(r);
+            }
+            Ok(None) => return Ok(Bytes::from(buf)),
+            Ok(Some(Ok(frame))) => {
+                if let Ok(data) = frame.into_data() {
+                    buf.extend_from_slice(&data);
+                }
+            }
+            Ok(Some(Err(e))) if e.is::<http_body_util::LengthLimitError>() => {
+                return Err(error(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    format!("request body exceeds the limit of {limit} bytes"),
+                ))
+            }
+            Ok(Some(Err(e))) => return Err(error(StatusCode::BAD_REQUEST, format!("cannot read request body: {e}"))),
         }
-        Err(e) => Err(error(StatusCode::BAD_REQUEST, format!("cannot read request body: {e}"))),
     }
 }
 
@@ -150,7 +243,8 @@ async fn create(state: &Rc<ThreadState>, req: Request<Incoming>) -> Result<Arc<W
     if state.shared.draining.load(Ordering::Relaxed) {
         return Err(error(StatusCode::SERVICE_UNAVAILABLE, "runner is shutting down"));
     }
-    let (parts, body) = read_body(req, state.shared.limits.request_body_bytes).await?;
+    let (parts, body) =
+        read_body(req, state.shared.limits.request_body_bytes, state.shared.limits.body_idle_timeout).await?;
     let ct = parts.headers.get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
     let spec = parse_create(ct, body).await.map_err(|e: ApiError| {
         let mut v = json!({ "error": e.to_string() });
@@ -303,9 +397,9 @@ async fn worker_fetch(
         let e = RequestError::Busy(worker.name.clone(), limits.concurrent_requests);
         return error(StatusCode::SERVICE_UNAVAILABLE, e.to_string());
     }
+    let slot = ActiveSlot(worker.clone());
     let started = Instant::now();
-    let resp = worker_fetch_inner(state, &worker, sub, req).await;
-    worker.stats.active.fetch_sub(1, Ordering::Relaxed);
+    let resp = worker_fetch_inner(state, &worker, sub, req, slot).await;
     let micros = started.elapsed().as_micros() as u64;
     match resp {
         Ok(r) => {
@@ -320,14 +414,25 @@ async fn worker_fetch(
     }
 }
 
+/// One of a worker's concurrent-request slots, taken until dropped: at the
+/// end of the request, or of its streamed response body.
+struct ActiveSlot(Arc<Worker>);
+
+impl Drop for ActiveSlot {
+    fn drop(&mut self) {
+        self.0.stats.active.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 async fn worker_fetch_inner(
     state: &Rc<ThreadState>,
     worker: &Arc<Worker>,
     sub: &str,
     req: Request<Incoming>,
+    slot: ActiveSlot,
 ) -> Result<Response<OutBody>, (StatusCode, String)> {
     let limits = state.shared.limits.clone();
-    let (parts, body) = match read_body(req, limits.request_body_bytes).await {
+    let (parts, body) = match read_body(req, limits.request_body_bytes, limits.body_idle_timeout).await {
         Ok(x) => x,
         Err(r) => return Ok(r),
     };
@@ -350,6 +455,7 @@ async fn worker_fetch_inner(
         .map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, format!("worker failed to start: {e}")))?;
     let (tx, rx) = tokio::sync::oneshot::channel();
     let id = state.next_request_id();
+    let invoked = tokio::time::Instant::now();
     instance.fetch(id, parts.method.as_str(), &url, headers, body, tx);
     let outcome = match tokio::time::timeout(limits.request_timeout, rx).await {
         Ok(Ok(r)) => r,
@@ -375,15 +481,22 @@ async fn worker_fetch_inner(
     })?;
     let status = StatusCode::from_u16(wr.status)
         .map_err(|_| (StatusCode::INTERNAL_SERVER_ERROR, format!("worker returned invalid status {}", wr.status)))?;
+    let budget = stream_budget(&wr.headers, &limits).map_err(|e| {
+        (StatusCode::INTERNAL_SERVER_ERROR, format!("worker returned an invalid {STREAM_TIMEOUT_HEADER} header: {e}"))
+    })?;
     let body = match wr.body {
         WorkerBody::Full(b) => OutBody::from(b),
-        WorkerBody::Stream(rx, gauge) => OutBody::Stream(rx, gauge),
+        WorkerBody::Stream(rx, gauge) => {
+            let host = instance.host.clone();
+            let on_abandon = Box::new(move || host.fail(id, RequestError::Timeout(budget)));
+            OutBody::Stream(Box::new(StreamOut::new(rx, gauge, invoked + budget, budget, on_abandon, Box::new(slot))))
+        }
     };
     let mut resp = Response::new(body);
     *resp.status_mut() = status;
     for (k, v) in wr.headers {
         let lower = k.to_ascii_lowercase();
-        if hop_by_hop(&lower) {
+        if hop_by_hop(&lower) || lower == STREAM_TIMEOUT_HEADER {
             continue;
         }
         let name = HeaderName::from_bytes(lower.as_bytes())
@@ -396,6 +509,19 @@ async fn worker_fetch_inner(
     Ok(resp)
 }
 
+/// The whole-response budget of a streamed response: the request timeout,
+/// or what the worker asked for in `sworn-stream-timeout`, up to the
+/// `--stream-timeout` cap. Counted from when the worker got the request.
+fn stream_budget(
+    headers: &[(String, String)],
+    limits: &crate::limits::Limits,
+) -> Result<Duration, sworn_duration::DurationError> {
+    match headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(STREAM_TIMEOUT_HEADER)) {
+        None => Ok(limits.request_timeout),
+        Some((_, v)) => Ok(sworn_duration::parse(v, sworn_duration::Unit::Millis)?.min(limits.stream_timeout)),
+    }
+}
+
 #[cfg(test)]
 mod meminfo_tests {
     #[test]
@@ -403,5 +529,32 @@ mod meminfo_tests {
         let text = "MemTotal:         491520 kB\nMemFree:  1 kB\nMemAvailable:     400000 kB\n";
         assert_eq!(super::parse_meminfo(text), (491_520 * 1024, 400_000 * 1024));
         assert_eq!(super::parse_meminfo("garbage"), (0, 0));
+    }
+}
+
+#[cfg(test)]
+mod stream_budget_tests {
+    use std::time::Duration;
+
+    use super::stream_budget;
+    use crate::limits::Limits;
+
+    fn budget(headers: &[(&str, &str)]) -> Result<Duration, sworn_duration::DurationError> {
+        let limits = Limits {
+            request_timeout: Duration::from_secs(30),
+            stream_timeout: Duration::from_secs(300),
+            ..Limits::default()
+        };
+        let headers: Vec<(String, String)> = headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        stream_budget(&headers, &limits)
+    }
+
+    #[test]
+    fn streams_get_the_request_timeout_unless_the_worker_asks_within_the_cap() {
+        assert_eq!(budget(&[]), Ok(Duration::from_secs(30)));
+        assert_eq!(budget(&[("Sworn-Stream-Timeout", "2m")]), Ok(Duration::from_secs(120)));
+        assert_eq!(budget(&[("sworn-stream-timeout", "1h")]), Ok(Duration::from_secs(300)), "capped");
+        assert_eq!(budget(&[("sworn-stream-timeout", "1500")]), Ok(Duration::from_millis(1500)), "bare = ms");
+        assert!(budget(&[("sworn-stream-timeout", "forever")]).is_err());
     }
 }
