@@ -10,6 +10,7 @@ pub mod engine;
 pub mod http_client;
 pub mod limits;
 pub mod logs;
+pub mod memory;
 pub mod registry;
 pub mod server;
 pub mod services;
