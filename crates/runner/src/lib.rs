@@ -11,6 +11,7 @@ pub mod http_client;
 pub mod ingress;
 pub mod limits;
 pub mod logs;
+pub mod memory;
 pub mod proxy_protocol;
 pub mod registry;
 pub mod server;

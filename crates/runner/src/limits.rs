@@ -11,6 +11,8 @@ pub struct Limits {
     pub request_timeout: Duration,
     /// QuickJS heap limit of one worker instance.
     pub memory_bytes: usize,
+    /// Budget over all workers' QuickJS heaps together (see `memory`).
+    pub memory_budget_bytes: u64,
     /// QuickJS stack limit of one worker instance.
     pub stack_bytes: usize,
     /// Largest request body accepted (also bounds management uploads).
@@ -49,6 +51,7 @@ impl Default for Limits {
             cpu_time: Duration::from_millis(1000),
             request_timeout: Duration::from_secs(30),
             memory_bytes: 128 << 20,
+            memory_budget_bytes: crate::memory::default_budget_bytes(),
             stack_bytes: 1 << 20,
             request_body_bytes: 16 << 20,
             response_body_bytes: 32 << 20,

@@ -108,6 +108,10 @@ struct Args {
     /// QuickJS heap per worker instance, in MiB.
     #[arg(long, default_value_t = 128)]
     memory_limit_mib: usize,
+    /// Budget over all workers' QuickJS heaps together, in MiB: past it new
+    /// instances and requests get 503. Default: 75 % of MemTotal (the enclave's memory).
+    #[arg(long, value_name = "MIB")]
+    memory_budget_mib: Option<u64>,
     /// QuickJS stack per worker instance, in KiB.
     #[arg(long, default_value_t = 1024)]
     stack_limit_kib: usize,
@@ -284,6 +288,9 @@ fn main() -> anyhow::Result<()> {
         cpu_time: args.cpu_limit.max(Duration::from_millis(1)),
         request_timeout: args.request_timeout.max(Duration::from_millis(1)),
         memory_bytes: args.memory_limit_mib.max(1) << 20,
+        memory_budget_bytes: args
+            .memory_budget_mib
+            .map_or_else(sworn_runner::memory::default_budget_bytes, |m| m.max(1).saturating_mul(1 << 20)),
         stack_bytes: args.stack_limit_kib.max(64) << 10,
         request_body_bytes: args.max_request_body,
         response_body_bytes: args.max_response_body,

@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 use crate::api::{parse_create, ApiError};
 use crate::body::{OutBody, StreamOut};
 use crate::engine::pool::{Connection, Pool, ThreadState};
-use crate::engine::{RequestError, WorkerBody};
+use crate::engine::{RequestError, StartError, WorkerBody};
 use crate::ingress::{read_preamble, refuse, ClockedIo, ConnClock, HeldBody};
 use crate::registry::{RegistryError, Worker, WorkerSpec};
 
@@ -258,6 +258,7 @@ async fn create(state: &Rc<ThreadState>, req: Request<Incoming>) -> Result<Arc<W
         DeployError::Registry(e @ RegistryError::NameTaken(_)) => {
             json_response(StatusCode::CONFLICT, json!({ "error": e.to_string(), "field": "name" }))
         }
+        DeployError::MemoryBudget(e) => error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
         DeployError::Start(msg) => json_response(
             StatusCode::BAD_REQUEST,
             json!({ "error": format!("worker failed to start: {msg}"), "field": "code" }),
@@ -271,6 +272,8 @@ pub enum DeployError {
     Registry(#[from] RegistryError),
     #[error("worker failed to start: {0}")]
     Start(String),
+    #[error("{0}")]
+    MemoryBudget(crate::memory::BudgetExhausted),
 }
 
 /// Starts a worker on every thread, registers it, and (as Escrin does) runs
@@ -281,7 +284,10 @@ pub async fn deploy(pool: &Pool, spec: WorkerSpec) -> Result<Arc<Worker>, Deploy
     let mut raw = [0u8; 8];
     getrandom::fill(&mut raw).map_err(|e| DeployError::Start(format!("random source failed: {e}")))?;
     let worker = Arc::new(Worker::new(hex::encode(raw), spec, pool.threads(), shared.limits.log_bytes));
-    let handlers = pool.start_worker(worker.clone()).await.map_err(|e| DeployError::Start(e.to_string()))?;
+    let handlers = pool.start_worker(worker.clone()).await.map_err(|e| match e {
+        StartError::MemoryBudget(e) => DeployError::MemoryBudget(e),
+        e => DeployError::Start(e.to_string()),
+    })?;
     if let Err(e) = shared.registry.insert(worker.clone(), shared.limits.max_workers) {
         pool.stop_worker(&worker.id);
         return Err(e.into());
@@ -330,7 +336,9 @@ fn stats(state: &ThreadState) -> Value {
         "successfulExecutions": ok,
         "failedExecutions": failed,
         "averageExecutionTime": if total == 0 { 0.0 } else { micros as f64 / total as f64 / 1000.0 },
-        "memoryUsage": resident_bytes(),
+        "memoryUsage": crate::memory::resident_bytes(),
+        "memoryBudget": state.shared.heap.budget(),
+        "heapCommitted": state.shared.heap.committed(),
         "uptime": uptime,
         "system": system_memory(),
         "workers": per,
@@ -358,15 +366,6 @@ fn parse_meminfo(text: &str) -> (u64, u64) {
             .map_or(0, |kib| kib * 1024)
     };
     (field("MemTotal"), field("MemAvailable"))
-}
-
-/// Resident set size of the whole runner.
-fn resident_bytes() -> u64 {
-    std::fs::read_to_string("/proc/self/statm")
-        .ok()
-        .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
-        .map(|pages| pages * 4096)
-        .unwrap_or(0)
 }
 
 /// Hop-by-hop headers a worker may not set on its response.
@@ -450,9 +449,10 @@ async fn worker_fetch_inner(
         headers.push(String::from_utf8_lossy(v.as_bytes()).into_owned());
     }
     let body = if parts.method == Method::GET || parts.method == Method::HEAD { None } else { Some(body) };
-    let instance = state
-        .instance(worker)
-        .map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, format!("worker failed to start: {e}")))?;
+    let instance = state.instance(worker).map_err(|e| match e {
+        StartError::MemoryBudget(e) => (StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+        e => (StatusCode::INTERNAL_SERVER_ERROR, format!("worker failed to start: {e}")),
+    })?;
     let (tx, rx) = tokio::sync::oneshot::channel();
     let id = state.next_request_id();
     let invoked = tokio::time::Instant::now();
@@ -465,6 +465,11 @@ async fn worker_fetch_inner(
             Err(RequestError::Timeout(limits.request_timeout))
         }
     };
+    state.evict_if_poisoned(&worker.id, &instance);
+    // Only the host side is needed from here (to end an abandoned stream): the
+    // instance itself goes, so a poisoned one can be freed at once.
+    let host = instance.host.clone();
+    drop(instance);
     let wr = outcome.map_err(|e| {
         let status = match e {
             RequestError::Threw(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -474,6 +479,7 @@ async fn worker_fetch_inner(
             RequestError::CpuLimit(_)
             | RequestError::BackgroundCpuLimit(_)
             | RequestError::MemoryLimit(_)
+            | RequestError::MemoryBudget(_)
             | RequestError::Reset
             | RequestError::Busy(..) => StatusCode::SERVICE_UNAVAILABLE,
         };
@@ -487,7 +493,6 @@ async fn worker_fetch_inner(
     let body = match wr.body {
         WorkerBody::Full(b) => OutBody::from(b),
         WorkerBody::Stream(rx, gauge) => {
-            let host = instance.host.clone();
             let on_abandon = Box::new(move || host.fail(id, RequestError::Timeout(budget)));
             OutBody::Stream(Box::new(StreamOut::new(rx, gauge, invoked + budget, budget, on_abandon, Box::new(slot))))
         }

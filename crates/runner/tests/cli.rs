@@ -80,3 +80,26 @@ fn bad_arguments_fail_with_a_message() {
     let out = Command::new(env!("CARGO_BIN_EXE_runner")).args(["--listen", "carrier-pigeon:1"]).output().expect("run");
     assert!(!out.status.success());
 }
+
+#[test]
+fn memory_budget_flag_is_documented_and_reaches_stats() {
+    let help = Command::new(env!("CARGO_BIN_EXE_runner")).arg("--help").output().expect("run");
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(help.contains("--memory-budget-mib") && help.contains("75 % of MemTotal"), "{help}");
+
+    let port = free_port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_runner"))
+        .args(["--listen", &format!("tcp:127.0.0.1:{port}"), "--fetch", "none", "--nsm", "off"])
+        .args(["--memory-budget-mib", "48"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn runner");
+    wait_ready(port);
+    let stats = get(port, "/stats");
+    let _ = child.kill();
+    let _ = child.wait();
+    let stats = stats.expect("GET /stats");
+    assert!(stats.contains(&format!("\"memoryBudget\":{}", 48u64 << 20)), "{stats}");
+    assert!(stats.contains("\"heapCommitted\":"), "{stats}");
+}

@@ -114,6 +114,9 @@ pub enum StartError {
     CpuLimit(Duration),
     #[error("worker start-up exceeded the memory limit of {0} bytes")]
     MemoryLimit(usize),
+    /// No room in the runner-wide memory budget for this instance.
+    #[error("{0}")]
+    MemoryBudget(crate::memory::BudgetExhausted),
     /// A request raced a DELETE; the worker must not come back.
     #[error("the worker was deleted")]
     Deleted,

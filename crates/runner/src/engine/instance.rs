@@ -3,7 +3,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -14,6 +14,7 @@ use tokio::sync::{mpsc, oneshot, Notify};
 
 use crate::http_client::{HttpClient, OutboundResponse};
 use crate::limits::Limits;
+use crate::memory::{BudgetAllocator, BudgetExhausted, HeapBudget, HeapGauge};
 use crate::registry::{Worker, WorkerKind};
 
 use super::bindings::Bindings;
@@ -38,6 +39,10 @@ pub enum RequestError {
     BackgroundCpuLimit(Duration),
     #[error("worker exceeded its memory limit of {0} bytes")]
     MemoryLimit(usize),
+    /// The runner-wide budget over all heaps refused the request, or an
+    /// allocation of it.
+    #[error("{0}")]
+    MemoryBudget(BudgetExhausted),
     #[error("worker response body exceeds the limit of {0} bytes")]
     ResponseTooLarge(usize),
     #[error("worker threw an exception: {0}")]
@@ -138,6 +143,9 @@ pub(crate) enum Event {
 pub struct Host {
     pub worker: Arc<Worker>,
     pub limits: Arc<Limits>,
+    pub heap: Arc<HeapBudget>,
+    /// This instance's heap size, and whether the budget refused it memory.
+    pub(crate) gauge: Rc<HeapGauge>,
     pub http: Arc<dyn HttpClient>,
     pub thread: usize,
     pub(crate) pending: RefCell<HashMap<u64, Pending>>,
@@ -204,6 +212,10 @@ impl Host {
         exhausted
     }
 
+    fn budget_exhausted(&self) -> BudgetExhausted {
+        BudgetExhausted { budget: self.heap.budget(), committed: self.heap.committed() }
+    }
+
     pub(crate) fn poison(&self, error: RequestError) {
         let mut p = self.poisoned.borrow_mut();
         if p.is_none() {
@@ -217,7 +229,11 @@ impl Host {
     pub(crate) fn classify(&self, error: ScriptError) -> RequestError {
         match error {
             ScriptError::OutOfMemory(_) => {
-                let e = RequestError::MemoryLimit(self.limits.memory_bytes);
+                let e = if self.gauge.refused() {
+                    RequestError::MemoryBudget(self.budget_exhausted())
+                } else {
+                    RequestError::MemoryLimit(self.limits.memory_bytes)
+                };
                 self.poison(e.clone());
                 e
             }
@@ -347,9 +363,17 @@ pub struct Instance {
     // Field order is drop order: JS handles must go before their runtime.
     dispatch: Persistent<Function<'static>>,
     ctx: Context,
-    rt: Runtime,
+    // Owns the heap; never read, dropped after the context.
+    _rt: Runtime,
     pub host: Rc<Host>,
-    last_memory_sample: Cell<Instant>,
+}
+
+impl Drop for Instance {
+    /// Ends the instance's event task and fails what still waits on it; the
+    /// runtime (and with it the heap, see `BudgetAllocator`) goes next.
+    fn drop(&mut self) {
+        self.close();
+    }
 }
 
 /// What the JavaScript side reports after start-up.
@@ -365,17 +389,23 @@ impl Instance {
     pub fn new(
         worker: Arc<Worker>,
         limits: Arc<Limits>,
+        heap: Arc<HeapBudget>,
         http: Arc<dyn HttpClient>,
         bindings: &Bindings,
         thread: usize,
     ) -> Result<(Rc<Instance>, Handlers), StartError> {
-        let rt = Runtime::new().map_err(|e| StartError::Runtime(e.to_string()))?;
+        heap.admit(HeapBudget::INSTANCE_RESERVE).map_err(StartError::MemoryBudget)?;
+        let gauge = Rc::new(HeapGauge::default());
+        let rt = Runtime::new_with_alloc(BudgetAllocator::new(heap.clone(), gauge.clone()))
+            .map_err(|e| StartError::Runtime(e.to_string()))?;
         rt.set_memory_limit(limits.memory_bytes);
         rt.set_max_stack_size(limits.stack_bytes);
         let ctx = Context::full(&rt).map_err(|e| StartError::Context(e.to_string()))?;
         let host = Rc::new(Host {
             worker: worker.clone(),
             limits: limits.clone(),
+            heap,
+            gauge,
             http,
             thread,
             pending: RefCell::new(HashMap::new()),
@@ -481,19 +511,27 @@ impl Instance {
                 return Err(Self::init_error(&host, e));
             }
         };
-        let instance = Rc::new(Instance {
-            dispatch,
-            ctx,
-            rt,
-            host,
-            last_memory_sample: Cell::new(Instant::now() - Duration::from_secs(60)),
-        });
+        let instance = Rc::new(Instance { dispatch, ctx, _rt: rt, host });
         instance.sample_memory();
         Ok((instance, handlers))
     }
 
     fn init_error(host: &Host, e: StartError) -> StartError {
-        e.with_limits(host.interrupted.get(), host.limits.cpu_time, host.limits.memory_bytes)
+        match e.with_limits(host.interrupted.get(), host.limits.cpu_time, host.limits.memory_bytes) {
+            StartError::MemoryLimit(_) if host.gauge.refused() => StartError::MemoryBudget(host.budget_exhausted()),
+            e => e,
+        }
+    }
+
+    /// Refuses request `id` when the budget has no room for it to start.
+    fn admit(&self, id: u64) -> bool {
+        match self.host.heap.admit(HeapBudget::REQUEST_RESERVE) {
+            Ok(()) => true,
+            Err(e) => {
+                self.host.fail(id, RequestError::MemoryBudget(e));
+                false
+            }
+        }
     }
 
     /// Starts a fetch event for request `id`; the answer goes to `tx`.
@@ -507,6 +545,9 @@ impl Instance {
         tx: ResponseSender,
     ) {
         self.host.pending.borrow_mut().insert(id, Pending::Http(tx));
+        if !self.admit(id) {
+            return;
+        }
         self.turn(id, |ctx, dispatch| {
             let body = match body {
                 Some(b) => Some(TypedArray::<u8>::new_copy(ctx.clone(), &b[..])?),
@@ -519,6 +560,9 @@ impl Instance {
     /// Starts a scheduled event for run `id`.
     pub fn scheduled(&self, id: u64, cron: &str, time_ms: f64, tx: ScheduledSender) {
         self.host.pending.borrow_mut().insert(id, Pending::Scheduled(tx));
+        if !self.admit(id) {
+            return;
+        }
         self.turn(id, |_ctx, dispatch| dispatch.call::<_, ()>((EventKind::Scheduled, id as f64, cron, time_ms)));
     }
 
@@ -570,6 +614,7 @@ impl Instance {
         let cpu_start = thread_cpu_time();
         self.host.budget.set(Some(CpuBudget::start(budget)));
         self.host.interrupted.set(false);
+        self.host.gauge.clear_refused();
         self.host.tag.set(tag);
         let outcome = self.ctx.with(|ctx| {
             let result = self
@@ -607,16 +652,11 @@ impl Instance {
         self.sample_memory();
     }
 
-    /// Publishes the heap size for `/stats`, at most twice a second (QuickJS
-    /// walks the heap to compute it).
+    /// Publishes the heap size for `/stats`: the bytes the instance's
+    /// allocator holds (kept as it goes, so reading it costs nothing).
     fn sample_memory(&self) {
-        if self.last_memory_sample.get().elapsed() < Duration::from_millis(500) {
-            return;
-        }
-        self.last_memory_sample.set(Instant::now());
-        let usage = self.rt.memory_usage();
         if let Some(slot) = self.host.worker.memory.get(self.host.thread) {
-            slot.store(usage.malloc_size.max(0) as u64, Ordering::Relaxed);
+            slot.store(self.host.gauge.held(), Ordering::Relaxed);
         }
     }
 
@@ -641,19 +681,25 @@ impl Instance {
         self.host.poisoned.borrow().is_some()
     }
 
-    /// Delivers queued events until the instance is closed.
-    pub async fn run_events(self: Rc<Self>) {
+    /// Delivers queued events until the instance is closed or dropped. The
+    /// task holds the instance only while it delivers, so dropping the
+    /// thread's handle frees the heap at once.
+    pub async fn run_events(instance: Weak<Self>, host: Rc<Host>) {
         loop {
-            if self.host.closed.get() {
+            if host.closed.get() {
                 return;
             }
-            let next = self.host.queue.borrow_mut().pop_front();
+            let next = host.queue.borrow_mut().pop_front();
             match next {
                 Some(event) => {
-                    self.deliver(event);
+                    let Some(instance) = instance.upgrade() else {
+                        return;
+                    };
+                    instance.deliver(event);
+                    drop(instance);
                     tokio::task::yield_now().await;
                 }
-                None => self.host.wake.notified().await,
+                None => host.wake.notified().await,
             }
         }
     }

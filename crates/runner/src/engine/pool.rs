@@ -17,6 +17,7 @@ use super::error::StartError;
 use super::instance::{Handlers, Instance, RequestError};
 use crate::http_client::HttpClient;
 use crate::limits::Limits;
+use crate::memory::HeapBudget;
 use crate::registry::{Registry, Worker};
 
 /// A client connection handed to a pool thread.
@@ -43,6 +44,8 @@ pub struct PoolConfig {
 pub struct Shared {
     pub registry: Registry,
     pub limits: Arc<Limits>,
+    /// `--memory-budget-mib` and the bytes all QuickJS heaps hold.
+    pub heap: Arc<HeapBudget>,
     pub http: Arc<dyn HttpClient>,
     pub bindings: Bindings,
     pub nsm: Option<Arc<sworn_nsm::Nsm>>,
@@ -74,6 +77,7 @@ impl Pool {
         let (shutdown, _) = watch::channel(false);
         let shared = Arc::new(Shared {
             registry: Registry::default(),
+            heap: Arc::new(HeapBudget::new(config.limits.memory_budget_bytes)),
             limits: Arc::new(config.limits),
             http: config.http,
             bindings: config.bindings,
@@ -217,13 +221,33 @@ impl ThreadState {
         let (inst, _) = Instance::new(
             worker.clone(),
             self.shared.limits.clone(),
+            self.shared.heap.clone(),
             self.shared.http.clone(),
             &self.shared.bindings,
             self.index,
         )?;
-        tokio::task::spawn_local(inst.clone().run_events());
+        tokio::task::spawn_local(Instance::run_events(Rc::downgrade(&inst), inst.host.clone()));
         self.instances.borrow_mut().insert(worker.id.clone(), inst.clone());
         Ok(inst)
+    }
+
+    /// Drops this thread's instance of a worker when it is `inst` and was
+    /// poisoned (out of memory, CPU limit): its heap goes back to the memory
+    /// budget now, not at the worker's next request.
+    pub fn evict_if_poisoned(&self, worker_id: &str, inst: &Rc<Instance>) {
+        if !inst.is_poisoned() {
+            return;
+        }
+        let old = {
+            let mut map = self.instances.borrow_mut();
+            if !map.get(worker_id).is_some_and(|i| Rc::ptr_eq(i, inst)) {
+                return;
+            }
+            map.remove(worker_id)
+        };
+        if let Some(old) = old {
+            old.close();
+        }
     }
 
     pub fn shutdown_signal(&self) -> watch::Receiver<bool> {
@@ -267,12 +291,13 @@ fn run_command(state: &Rc<ThreadState>, cmd: Command) {
             let result = Instance::new(
                 worker.clone(),
                 state.shared.limits.clone(),
+                state.shared.heap.clone(),
                 state.shared.http.clone(),
                 &state.shared.bindings,
                 index,
             );
             let result = result.map(|(inst, handlers)| {
-                tokio::task::spawn_local(inst.clone().run_events());
+                tokio::task::spawn_local(Instance::run_events(Rc::downgrade(&inst), inst.host.clone()));
                 if let Some(old) = state.instances.borrow_mut().insert(worker.id.clone(), inst) {
                     old.close();
                 }
