@@ -331,6 +331,7 @@ def main():
     def on_term(signum, frame):
         raise KeyboardInterrupt
     signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGINT, on_term)  # also when started with SIGINT ignored (a background job)
 
     nproc = len(os.sched_getaffinity(0))
     load_start = loadavg()
@@ -465,8 +466,10 @@ def report(args, hostile, nproc, load_start, load_end, rss_start, rss_after, sli
     ok = lambda c: "goal met" if c else "NOT met"
     print()
     print(f"Soak: {n} of {args.minutes} slices of {args.slice} s, runner defaults on loopback TCP, wrk -t1 "
-          f"-c{args.connections} per good worker (hello, digest); hostile workers {', '.join(hostile) or 'none'} "
-          f"re-deployed every slice, {HOSTILE_CALLS} calls each; {args.slow_heads} trickled heads and "
+          f"-c{args.connections} per good worker (hello, digest); "
+          + (f"hostile workers {', '.join(hostile)} re-deployed every slice, {HOSTILE_CALLS} calls each; "
+             if hostile else "no hostile workers (control run); ")
+          + f"{args.slow_heads} trickled heads and "
           f"{args.slow_uploads} uploads stalled 256 KiB short of {args.upload_mib} MiB re-opened every slice.")
     print(f"Machine: nproc {nproc}, load average {load_start} at start, {load_end} at end (1, 5, 15 min).")
     if died:
