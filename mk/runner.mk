@@ -1,4 +1,4 @@
-# JS runner: static release build, local development run, benchmark vs workerd.
+# JS runner: static release build, local development run, benchmark vs workerd, soak.
 # See README.md, "Runner".
 
 # The runner the image packs (mk/enclave.mk builds it).
@@ -6,7 +6,7 @@ RUNNER_BIN := $(ENCLAVE_RELEASE)/runner
 RUNNER_LOCAL_LISTEN ?= tcp:127.0.0.1:1057
 RUNNER_LOCAL_WORKER ?= examples/hello.js
 
-.PHONY: runner run-local bench-runner
+.PHONY: runner run-local bench-runner bench-soak
 
 runner: enclave-binaries ## build the runner the image packs, static, release (prints its path)
 	@echo $(RUNNER_BIN)
@@ -16,3 +16,8 @@ run-local: runner ## run the runner on tcp:127.0.0.1:1057 with examples/hello.js
 
 bench-runner: runner ## requests/s, p99, RSS and start-up time: runner vs workerd, side by side
 	RUNNER_BIN=$(RUNNER_BIN) bench/runner/run.sh
+
+# Not part of `make test`: about SOAK_MINUTES minutes plus a release build.
+SOAK_MINUTES ?= 20
+bench-soak: ## soak: good workers under wrk, hostile workers and slow clients every minute (SOAK_MINUTES=20)
+	SOAK_MINUTES=$(SOAK_MINUTES) bench/soak/run.sh
