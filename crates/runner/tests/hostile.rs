@@ -415,3 +415,34 @@ async fn light_module_scope_interval_keeps_running() {
     let later: u64 = r.fetch("clock", "").await.text().parse().unwrap_or(0);
     assert!(later > first, "the interval stopped: {first} then {later}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stack_trace_callsites_do_not_hand_out_the_preludes_functions() {
+    // Any function a callsite hands out that the worker did not define is the
+    // runner's own (the prelude's dispatcher, timers, stream pumps...).
+    let reply = call_hostile(
+        "const own = new Set();
+         const leaked = [];
+         Error.prepareStackTrace = (e, sites) => {
+           for (const s of sites) {
+             let f; try { f = s.getFunction && s.getFunction(); } catch (_) {}
+             if (typeof f === 'function' && !own.has(f)) leaked.push(s.getFunctionName() || '(anonymous)');
+           }
+           return 'x';
+         };
+         function probe() { return new Error('probe').stack; }
+         function afterTimer() { return probe(); }
+         own.add(Error.prepareStackTrace).add(probe).add(afterTimer);
+         const handler = { async fetch() {
+           await new Promise((r) => { own.add(r); setTimeout(() => { afterTimer(); r(); }, 1); });
+           probe();
+           return new Response(JSON.stringify(leaked));
+         } };
+         own.add(handler.fetch);
+         export default handler;",
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let leaked: Vec<String> = serde_json::from_str(&reply.text()).unwrap_or_default();
+    assert!(leaked.is_empty(), "callsites handed out the runner's functions: {leaked:?}");
+}

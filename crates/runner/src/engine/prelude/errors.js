@@ -28,3 +28,20 @@
     try { return String(e); } catch { return "<unprintable error>"; }
   };
 
+  // Stack-trace callsites (Error.prepareStackTrace) would hand the worker the
+  // prelude's own functions through getFunction(): the dispatcher, timer and
+  // stream callbacks. V8 answers undefined for strict-mode frames; here every
+  // frame does, and the worker cannot put the original back.
+  {
+    const saved = Error.prepareStackTrace;
+    Error.prepareStackTrace = (_error, sites) => sites;
+    const sites = new Error("callsite probe").stack;
+    Error.prepareStackTrace = saved;
+    const proto = Array.isArray(sites) && sites.length > 0 ? Object.getPrototypeOf(sites[0]) : null;
+    if (proto !== null) {
+      Object.defineProperty(proto, "getFunction", {
+        value: function getFunction() { return undefined; },
+        writable: false, enumerable: false, configurable: false,
+      });
+    }
+  }
