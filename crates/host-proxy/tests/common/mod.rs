@@ -209,8 +209,19 @@ fn socks_request<S: Read + Write>(s: &mut S, req: &[u8]) -> u8 {
     r[1]
 }
 
+/// Connects to the unix socket at `p`. The daemon creates the socket file at
+/// bind(2) and accepts only from listen(2) on, so a connect in between is
+/// refused: retry that (bounded), nothing else.
 pub fn unix_connect(p: &Path) -> UnixStream {
-    let s = UnixStream::connect(p).unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let s = loop {
+        match UnixStream::connect(p) {
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused && std::time::Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            other => break other.unwrap(),
+        }
+    };
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     s
 }
