@@ -11,8 +11,11 @@ import signal
 import socket
 import statistics
 import subprocess
+import sys
 import threading
 import time
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from procstat import rss_bytes  # noqa: E402
 
 RUNNER_PORT = 18080
 WORKERD_PORT = 18081
@@ -25,17 +28,6 @@ def http_ok(port, path):
             return s.recv(16).startswith(b"HTTP/1.1 200")
     except OSError:
         return False
-
-
-def rss_bytes(pid):
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
 
 
 def start(cmd, port, path, cwd):

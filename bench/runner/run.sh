@@ -15,7 +15,7 @@ if [ ! -x "$workerd" ]; then
   mkdir -p "$npm_dir"
   (cd "$npm_dir" && npm install --no-audit --no-fund --silent "workerd@$WORKERD_VERSION" >&2)
 fi
-RUNNER_BIN="${RUNNER_BIN:-$root/target/release/runner}"
+RUNNER_BIN="${RUNNER_BIN:-${CARGO_TARGET_DIR:-$cache/target}/x86_64-unknown-linux-gnu/release/runner}"
 exec python3 "$here/bench.py" --runner "$RUNNER_BIN" --workerd "$workerd" --dir "$here" \
   --duration "${DURATION:-10}" --connections "${CONNECTIONS:-50}" --threads "${THREADS:-2}" \
   --rounds "${ROUNDS:-3}"

@@ -26,6 +26,8 @@ import sys
 import tempfile
 import threading
 import time
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from procstat import rss_bytes  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LUA = os.path.join(HERE, "latency.lua")
@@ -82,17 +84,6 @@ HOSTILE_CALL_LIMIT = 40    # s a call (or reading a never-ending stream) may tak
 
 def log(msg):
     print(msg, flush=True)
-
-
-def rss_bytes(pid):
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
 
 
 def cpu_seconds(pid):
