@@ -18,6 +18,8 @@
 //!   throwaway root whose name says it is not AWS).
 //! - [`measurements`]: the measurements JSON `eif build` writes (nitro-cli's
 //!   shape plus `PcrSelector` and `EifSha256`): the one reader and writer.
+//! - [`binding`]: the `user_data` tag of documents that bind the runner's
+//!   TLS key (attested TLS, `sworn-atls`).
 //! - [`cbor`]: the strict CBOR helpers the parsers (and the NSM messages of
 //!   `sworn-nsm`) are built on.
 //!
@@ -25,6 +27,7 @@
 //! names the field or the limit at fault.
 #![forbid(unsafe_code)]
 
+pub mod binding;
 pub mod cbor;
 pub mod cert;
 pub mod cose;

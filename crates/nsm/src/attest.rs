@@ -196,7 +196,12 @@ impl Nsm {
         request: &AttestationRequest,
     ) -> Result<Attestation, NsmError> {
         let request = match policy {
-            UserDataPolicy::Raw => request.clone(),
+            UserDataPolicy::Raw => {
+                if request.user_data().is_some_and(sworn_attestation::binding::claims_tls_binding) {
+                    return Err(RequestError::ReservedUserData.into());
+                }
+                request.clone()
+            }
             UserDataPolicy::BindWorker => AttestationRequest {
                 inputs: AttestationInputs {
                     user_data: Some(bound_user_data(measurement, request.user_data())?),
@@ -228,6 +233,20 @@ mod tests {
         assert_eq!(ok.user_data(), Some(&[0xde, 0xad][..]));
         assert_eq!(ok.nonce(), None);
         assert_eq!(ok.public_key().map(<[u8]>::len), Some(1024));
+    }
+
+    #[test]
+    fn workers_never_get_the_tls_binding_tag() {
+        let nsm = Nsm::development(&sworn_attestation::Measurements::default()).unwrap();
+        let m = WorkerMeasurement::of_code(b"export default {}");
+        let mut data = sworn_attestation::binding::TLS_KEY_USER_DATA.to_vec();
+        data.extend_from_slice(b"more");
+        let req = AttestationRequest::new(Some(data), None, Some(vec![1; 91])).unwrap();
+        let e = nsm.attest_for_worker(&m, UserDataPolicy::Raw, &req).unwrap_err();
+        assert!(e.to_string().contains("TLS key binding"), "{e}");
+        // Bound: the document's user_data starts with the code measurement instead.
+        let doc = nsm.attest_for_worker(&m, UserDataPolicy::BindWorker, &req).unwrap();
+        assert_eq!(&doc.parsed.document.user_data.unwrap()[..48], &m.0);
     }
 
     #[test]

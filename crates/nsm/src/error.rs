@@ -83,4 +83,11 @@ pub enum RequestError {
     BadHex { field: &'static str, reason: String },
     #[error("PCR index {index} is out of range (0..{max})")]
     PcrIndex { index: u16, max: u16 },
+    /// Only the runner's TLS module may ask for documents whose user_data
+    /// is the TLS key binding (`sworn_attestation::binding`).
+    #[error(
+        "user_data starts with the runner's TLS key binding tag {:?}, which only the runner itself may use",
+        String::from_utf8_lossy(sworn_attestation::binding::TLS_KEY_USER_DATA)
+    )]
+    ReservedUserData,
 }

@@ -12,6 +12,7 @@ pub mod ingress;
 pub mod limits;
 pub mod logs;
 pub mod memory;
+pub mod peer;
 pub mod proxy_protocol;
 pub mod registry;
 pub mod server;

@@ -17,6 +17,7 @@ use crate::body::{OutBody, StreamOut};
 use crate::engine::pool::{Connection, Pool, ThreadState};
 use crate::engine::{RequestError, StartError, WorkerBody};
 use crate::ingress::{read_preamble, refuse, ClockedIo, ConnClock, HeldBody};
+use crate::peer::Peer;
 use crate::registry::{RegistryError, Worker, WorkerSpec};
 
 /// The request header naming the client's address to workers. Set from the
@@ -43,19 +44,21 @@ pub async fn serve_connection(state: Rc<ThreadState>, mut conn: Box<dyn Connecti
     };
     let clock = ConnClock::new(opened, limits.header_timeout, limits.keepalive_timeout);
     let io = ClockedIo::new(conn, preamble.rest, clock.clone());
-    let client_ip = preamble.client_ip.and_then(|ip| HeaderValue::from_str(&ip.to_string()).ok());
+    let peer = Rc::new(Peer::plain(preamble.client_ip));
+    let client_ip = peer.client_ip.and_then(|ip| HeaderValue::from_str(&ip.to_string()).ok());
     let mut shutdown = state.shutdown_signal();
     let svc_state = state.clone();
     let svc_clock = clock.clone();
     let service = hyper::service::service_fn(move |mut req: Request<Incoming>| {
         let state = svc_state.clone();
+        let peer = peer.clone();
         let in_flight = svc_clock.request_started();
         req.headers_mut().remove(&CONNECTING_IP);
         if let Some(ip) = &client_ip {
             req.headers_mut().insert(CONNECTING_IP, ip.clone());
         }
         async move {
-            let resp = handle(state, req).await;
+            let resp = handle(state, req, &peer).await;
             Ok::<_, std::convert::Infallible>(
                 resp.map(|(body, inflight)| HeldBody::new(body, Box::new((in_flight, inflight)))),
             )
@@ -128,14 +131,14 @@ impl Drop for Inflight {
     }
 }
 
-async fn handle(state: Rc<ThreadState>, req: Request<Incoming>) -> Response<(OutBody, Inflight)> {
+async fn handle(state: Rc<ThreadState>, req: Request<Incoming>, peer: &Peer) -> Response<(OutBody, Inflight)> {
     let shared = state.shared.clone();
     shared.inflight.fetch_add(1, Ordering::SeqCst);
     let inflight = Inflight(shared);
-    route(&state, req).await.map(|b| (b, inflight))
+    route(&state, req, peer).await.map(|b| (b, inflight))
 }
 
-async fn route(state: &Rc<ThreadState>, req: Request<Incoming>) -> Response<OutBody> {
+async fn route(state: &Rc<ThreadState>, req: Request<Incoming>, _peer: &Peer) -> Response<OutBody> {
     let path = req.uri().path().to_string();
     let method = req.method().clone();
     let segments: Vec<&str> = path.trim_start_matches('/').splitn(4, '/').collect();
