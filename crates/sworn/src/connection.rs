@@ -132,7 +132,7 @@ impl Client {
         let tcp = tokio::time::timeout(timeout, TcpStream::connect((self.target.host.as_str(), self.target.port)))
             .await
             .map_err(|_| timed_out("TCP connect"))?
-            .map_err(|source| Error::Connect { authority: authority.clone(), source })?;
+            .map_err(|error| Error::Connect { authority: authority.clone(), error })?;
         // Requests are small and interactive; do not wait for more to send.
         let _ = tcp.set_nodelay(true);
         let (config, verifier) =
@@ -145,7 +145,7 @@ impl Client {
         let stream = tokio::time::timeout(timeout, connector.connect(name, tcp))
             .await
             .map_err(|_| timed_out("TLS handshake"))?
-            .map_err(|source| Error::Handshake { authority: authority.clone(), source })?;
+            .map_err(|error| Error::Handshake { authority: authority.clone(), error })?;
         let outcome = verifier.take();
         // rustls completes a handshake only after verify_server_cert
         // accepted, which records the outcome; resumption (which would
@@ -153,7 +153,7 @@ impl Client {
         // but it must still not pass as verified.
         let verified = outcome.verified.ok_or_else(|| Error::Handshake {
             authority: authority.clone(),
-            source: std::io::Error::other("the handshake completed without a certificate check"),
+            error: std::io::Error::other("the handshake completed without a certificate check"),
         })?;
         Ok(AttestedStream { stream, verified, check_time: outcome.elapsed })
     }
@@ -169,7 +169,7 @@ impl Client {
         });
         let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(attested.stream))
             .await
-            .map_err(|source| Error::Http { authority, source })?;
+            .map_err(|error| Error::Http { authority, error })?;
         // The connection's I/O runs on its own task until the sender is
         // dropped; its error, if any, surfaces on the next request.
         tokio::spawn(async move {
@@ -235,7 +235,7 @@ impl AttestedConnection {
         let (status, content_type, body) = tokio::time::timeout(timeout, exchange)
             .await
             .map_err(|_| Error::Timeout { authority: authority.clone(), seconds: timeout.as_secs(), stage: "HTTP" })?
-            .map_err(|source| Error::Http { authority: authority.clone(), source })?;
+            .map_err(|error| Error::Http { authority: authority.clone(), error })?;
         let body = tokio::time::timeout(timeout, Limited::new(body, MAX_RESPONSE_BYTES).collect())
             .await
             .map_err(|_| Error::Timeout { authority, seconds: timeout.as_secs(), stage: "HTTP body" })?
@@ -296,6 +296,6 @@ pub(crate) fn ok_or_status(request: String, response: HttpResponse) -> Result<Ht
 /// A random nonce for [`AttestedConnection::fresh_attestation`].
 pub fn random_nonce() -> Result<[u8; 32], Error> {
     let mut nonce = [0u8; 32];
-    getrandom::fill(&mut nonce).map_err(|e| Error::Nonce(format!("the system's random source failed: {e}")))?;
+    getrandom::fill(&mut nonce).map_err(|e| Error::Random(e.to_string()))?;
     Ok(nonce)
 }

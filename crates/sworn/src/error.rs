@@ -16,22 +16,27 @@ pub enum Error {
     ClientCert(#[from] ClientCertError),
     /// rustls refused the configuration (e.g. a client key it cannot use).
     #[error("TLS configuration: {0}")]
-    TlsConfig(#[source] rustls::Error),
+    TlsConfig(rustls::Error),
     #[error("nonce: {0}")]
     Nonce(String),
-    #[error("cannot connect to {authority}: {source}")]
-    Connect { authority: String, source: std::io::Error },
+    #[error("the system's random source failed: {0}")]
+    Random(String),
+    #[error("cannot connect to {authority}: {error}")]
+    Connect { authority: String, error: std::io::Error },
     #[error("{authority}: no answer within {seconds} s ({stage})")]
     Timeout { authority: String, seconds: u64, stage: &'static str },
     /// The handshake failed; [`Error::attestation_failure`] says whether it
     /// was the attested-certificate check, and which part of it.
-    #[error("{}", describe_handshake(.authority, .source))]
-    Handshake { authority: String, source: std::io::Error },
-    #[error("HTTP with {authority}: {source}")]
-    Http { authority: String, source: hyper::Error },
+    ///
+    /// (The errors inside are shown in the message, not as `source()`, so
+    /// that a chain printer does not repeat them.)
+    #[error("{}", describe_handshake(.authority, .error))]
+    Handshake { authority: String, error: std::io::Error },
+    #[error("HTTP with {authority}: {error}")]
+    Http { authority: String, error: hyper::Error },
     /// The fresh document fetched over the connection was refused.
-    #[error("fresh attestation document (GET /attestation): {0}")]
-    FreshDocument(#[source] VerifyError),
+    #[error("fresh attestation document (GET /attestation) refused ({}): {}", check_name(.0), .0)]
+    FreshDocument(VerifyError),
     /// The runner answered with an error status; `message` is its JSON
     /// `error` text (or the body).
     #[error("{request}: HTTP {status}: {message}")]
@@ -41,10 +46,10 @@ pub enum Error {
     Response { request: String, reason: String },
 }
 
-fn describe_handshake(authority: &str, source: &std::io::Error) -> String {
-    match sworn_atls::handshake_failure(source) {
+fn describe_handshake(authority: &str, error: &std::io::Error) -> String {
+    match sworn_atls::handshake_failure(error) {
         Some(v) => format!("TLS handshake with {authority} refused: attestation check failed ({}): {v}", check_name(v)),
-        None => format!("TLS handshake with {authority} failed: {source}"),
+        None => format!("TLS handshake with {authority} failed: {error}"),
     }
 }
 
@@ -53,7 +58,7 @@ impl Error {
     /// document; `None` for any other error.
     pub fn attestation_failure(&self) -> Option<&VerifyError> {
         match self {
-            Error::Handshake { source, .. } => sworn_atls::handshake_failure(source),
+            Error::Handshake { error, .. } => sworn_atls::handshake_failure(error),
             Error::FreshDocument(v) => Some(v),
             _ => None,
         }

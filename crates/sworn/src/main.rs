@@ -265,6 +265,9 @@ async fn attest(common: &Common, nonce: Option<&str>, json: bool) -> Result<(), 
 
 async fn connect(common: &Common, listen: &str) -> Result<(), Failure> {
     let endpoint: sworn_net::Endpoint = listen.parse().map_err(|e| input(anyhow!("--listen: {e}")))?;
+    if !matches!(endpoint, sworn_net::Endpoint::Tcp { .. } | sworn_net::Endpoint::Unix(_)) {
+        return Err(input(anyhow!("--listen {endpoint}: only tcp:HOST:PORT and unix:PATH are supported")));
+    }
     let client = client(common)?;
     let upstream = client.target().to_string();
     let events = Arc::new(|event: ProxyEvent<'_>| match event {
