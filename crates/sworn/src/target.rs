@@ -50,7 +50,14 @@ impl Target {
         if host.is_empty() {
             return Err(err("missing host"));
         }
-        let port = authority.port_u16().unwrap_or(DEFAULT_PORT);
+        // `Authority::port` is `None` for a port that is not a u16, so read
+        // the text after the host (after `]` for IPv6 literals) ourselves.
+        let text = authority.as_str();
+        let after_host = &text[text.rfind(']').map_or(0, |i| i + 1)..];
+        let port = match after_host.rsplit_once(':') {
+            None => DEFAULT_PORT,
+            Some((_, p)) => p.parse::<u16>().map_err(|e| err(&format!("port {p:?}: {e}")))?,
+        };
         let target = Target { host: host.to_ascii_lowercase(), port };
         target.server_name().map_err(|reason| err(&reason))?;
         Ok(target)
@@ -101,7 +108,7 @@ mod tests {
         assert!(e("h:1").contains("scheme"), "{}", e("h:1"));
         assert!(e("https://h:1/workers").contains("without path"));
         assert!(e("https://u@h:1").contains("user"));
-        assert!(e("https://h:99999").contains("URL"));
+        assert!(e("https://h:99999").contains("port \"99999\""), "{}", e("https://h:99999"));
         assert!(e("not a url").contains("URL"));
     }
 }
