@@ -41,7 +41,7 @@ enum Command {
         #[command(flatten)]
         common: Common,
         /// Nonce for the fresh document, hex (1 to 512 bytes); default: 32 random bytes.
-        #[arg(long)]
+        #[arg(long, value_name = "HEX")]
         nonce: Option<String>,
         /// Print one JSON object instead of text.
         #[arg(long)]
@@ -52,7 +52,7 @@ enum Command {
         #[command(flatten)]
         common: Common,
         /// Where to listen: tcp:HOST:PORT or unix:PATH.
-        #[arg(long)]
+        #[arg(long, value_name = "tcp:HOST:PORT|unix:PATH")]
         listen: String,
     },
     /// Deploy a worker and store its owner credential.
@@ -61,16 +61,17 @@ enum Command {
         common: Common,
         /// The worker's JavaScript.
         file: PathBuf,
+        /// The worker's name (with the runner's URL, the key of its stored credential).
         #[arg(long)]
         name: String,
         /// Cron expression for a scheduled handler.
-        #[arg(long)]
+        #[arg(long, value_name = "CRON")]
         schedule: Option<String>,
         /// The worker's configuration, JSON.
-        #[arg(long)]
+        #[arg(long, value_name = "JSON")]
         config: Option<String>,
         /// module (export default {fetch}) or sw (service worker).
-        #[arg(long = "type", value_parser = ["module", "sw"])]
+        #[arg(long = "type", value_name = "module|sw", value_parser = ["module", "sw"])]
         kind: Option<String>,
         #[command(flatten)]
         store: Store,
@@ -112,26 +113,26 @@ struct Common {
     /// The runner: https://HOST[:PORT].
     url: String,
     /// Measurements JSON (eif build's OUT.eif.json) whose PCRs the enclave must report.
-    #[arg(long)]
+    #[arg(long, value_name = "M.json")]
     pcrs: PathBuf,
     /// Also accept QEMU's unsigned and the development NSM's documents (nothing is then authenticated).
     #[arg(long)]
     emulator: bool,
     /// Operator client certificate (PEM) for mutual TLS.
-    #[arg(long, requires = "key")]
+    #[arg(long, value_name = "FILE", requires = "key")]
     cert: Option<PathBuf>,
     /// Private key (PEM) of --cert.
-    #[arg(long, requires = "cert")]
+    #[arg(long, value_name = "FILE", requires = "cert")]
     key: Option<PathBuf>,
     /// Seconds each of connect, handshake and one HTTP exchange may take.
-    #[arg(long, default_value_t = 30)]
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
     timeout: u64,
 }
 
 #[derive(Args)]
 struct Store {
     /// Credentials file (default: $XDG_CONFIG_HOME/sworn/credentials.json or ~/.config/sworn/credentials.json).
-    #[arg(long)]
+    #[arg(long, value_name = "FILE")]
     credentials: Option<PathBuf>,
 }
 
