@@ -79,6 +79,10 @@ struct Args {
     /// Refuse plain http:// fetches (their bytes are visible to the host).
     #[arg(long)]
     https_only: bool,
+    /// Who may create workers (POST /workers and POST /): open (anyone, as in Escrin) or
+    /// operator (only TLS clients with a certificate under --operator-ca).
+    #[arg(long, value_enum, default_value_t = DeployMode::Open)]
+    deploy: DeployMode,
     /// CPU time one request may use (a bare number is milliseconds).
     #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = sworn_duration::millis,
           alias = "cpu-limit-ms")]
@@ -159,6 +163,24 @@ enum FetchMode {
     Direct,
     /// No outbound network: every fetch fails.
     None,
+}
+
+/// `--deploy`: who may create workers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum DeployMode {
+    /// Anyone who can reach the management API.
+    Open,
+    /// Operators only.
+    Operator,
+}
+
+impl From<DeployMode> for sworn_runner::auth::DeployPolicy {
+    fn from(mode: DeployMode) -> Self {
+        match mode {
+            DeployMode::Open => sworn_runner::auth::DeployPolicy::Open,
+            DeployMode::Operator => sworn_runner::auth::DeployPolicy::Operator,
+        }
+    }
 }
 
 /// `--nsm`: where attestation documents come from.
@@ -302,7 +324,16 @@ fn main() -> anyhow::Result<()> {
         keepalive_timeout: args.keepalive_timeout.max(Duration::from_millis(1)),
         stream_timeout: args.stream_timeout.max(Duration::from_millis(1)),
         proxy_protocol: args.proxy_protocol,
+        // Set by the TLS front end (--tls) when it terminates TLS; until
+        // then every connection is plain and credentials travel over it.
+        tls_enabled: false,
+        deploy: args.deploy.into(),
     };
+    if args.deploy == DeployMode::Operator && !limits.tls_enabled {
+        tracing::warn!(
+            "--deploy operator without TLS: there are no operators, so no worker can be created through the API"
+        );
+    }
     let http = http_client(&args, &limits)?;
     let bindings = Arc::new(EnclaveServices::new(nsm.clone(), policy).bindings());
     let workers =
@@ -409,6 +440,13 @@ mod tests {
                 true
             )
         );
+    }
+
+    #[test]
+    fn deploy_defaults_to_open_and_takes_operator() {
+        assert_eq!(parse(&[]).expect("defaults").deploy, DeployMode::Open);
+        assert_eq!(parse(&["--deploy", "operator"]).expect("operator").deploy, DeployMode::Operator);
+        assert!(parse(&["--deploy", "closed"]).is_err());
     }
 
     #[test]
