@@ -162,7 +162,9 @@ async fn route(state: &Rc<ThreadState>, req: Request<Incoming>, peer: &Peer) -> 
                     "workers": state.shared.registry.all().len() }),
         ),
         (&Method::GET, ["stats"]) => json_response(StatusCode::OK, stats(state)),
-        (&Method::GET, ["attestation"]) => crate::attestation::get(state.shared.nsm.clone(), req.uri().query()).await,
+        (&Method::GET, ["attestation"]) => {
+            crate::attestation::get(state.shared.nsm.clone(), req.uri().query(), state.shared.http.egress_allow()).await
+        }
         (&Method::POST, [""]) => {
             if let Err(r) = auth::may_create(&policy, peer) {
                 return refusal(r);
