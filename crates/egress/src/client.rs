@@ -221,6 +221,11 @@ impl EgressClient {
                 reason: "credentials in URLs are not allowed".into(),
             });
         }
+        // Last, on the URL exactly as it will be sent: nothing has been
+        // dialled or resolved yet, and every redirect hop comes through here.
+        if let Some(allow) = &self.config.allow {
+            allow.check(url).map_err(|r| FetchError::NotAllowed { destination: r.destination, rules: r.rules })?;
+        }
         Ok(())
     }
 

@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use sworn_net::Endpoint;
 
+use crate::allow::AllowList;
+
 /// How connections leave the process.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
@@ -40,6 +42,10 @@ pub struct EgressConfig {
     pub pool_max_idle_per_host: usize,
     /// How long an idle pooled connection is kept (default 90 s).
     pub pool_idle_timeout: Duration,
+    /// Destinations requests may go to; `None` (the default) allows every
+    /// destination. Checked for every request, redirect hops included,
+    /// before a connection is opened ([`crate::allow`]).
+    pub allow: Option<AllowList>,
 }
 
 impl EgressConfig {
@@ -57,6 +63,7 @@ impl EgressConfig {
             allow_http: true,
             pool_max_idle_per_host: 8,
             pool_idle_timeout: Duration::from_secs(90),
+            allow: None,
         }
     }
 

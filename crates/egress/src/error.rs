@@ -28,6 +28,9 @@ pub enum FetchError {
     HttpNotAllowed(String),
     #[error("invalid request: {0}")]
     InvalidRequest(String),
+    /// Refused by [`crate::EgressConfig::allow`] before any connection.
+    #[error("{destination} is not allowed by the egress allowlist (allowed: {})", rules.join(", "))]
+    NotAllowed { destination: String, rules: Vec<String> },
     /// `reason` already names the endpoint (sworn-net's error).
     #[error("cannot reach the egress proxy: {reason}")]
     ProxyUnreachable { proxy: String, reason: String },

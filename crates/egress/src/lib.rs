@@ -20,11 +20,13 @@
 //!
 //! HTTP/1.1 and HTTP/2 (chosen by ALPN), pooled connections, connect and
 //! total timeouts, bounded redirects (Fetch semantics), a response size
-//! limit, and named errors for proxy refusals
+//! limit, an optional allowlist of destinations ([`AllowList`], checked
+//! before any connection is made), and named errors for proxy refusals
 //! ([`FetchError::ProxyRefused`] with the SOCKS [`ReplyCode`]).
 
 #![forbid(unsafe_code)]
 
+pub mod allow;
 mod body;
 mod client;
 mod config;
@@ -33,6 +35,7 @@ mod error;
 pub mod socks5;
 mod tls;
 
+pub use allow::{AllowList, AllowRule, AllowRuleError};
 pub use body::ResponseBody;
 pub use client::{EgressClient, FetchRequest, FetchResponse, RedirectMode};
 pub use config::{EgressConfig, Route, DEFAULT_PARENT_CID, DEFAULT_PROXY_PORT};

@@ -343,3 +343,38 @@ async fn bad_ca_files_are_configuration_errors() {
     cfg.webpki_roots = false;
     assert!(matches!(EgressClient::new(cfg), Err(ConfigError::NoTrustAnchors)));
 }
+
+#[tokio::test]
+async fn the_allowlist_refuses_before_any_proxy_connection_and_checks_every_redirect_hop() {
+    let ca = TestCa::new();
+    let server = start_server(Some(&ca), BOTH).await;
+    let proxy = start_socks(&[], SocksBehaviour::Relay, None).await;
+    let mut cfg = socks_config(&proxy, &ca);
+    cfg.allow = Some(AllowList::parse(["localhost", "*.example.org:443"]).unwrap());
+    let client = EgressClient::new(cfg).unwrap();
+    let port = server.addr.port();
+
+    let err = client.fetch(FetchRequest::get(format!("https://127.0.0.1:{port}/hello"))).await.unwrap_err();
+    assert_eq!(
+        err,
+        FetchError::NotAllowed {
+            destination: format!("127.0.0.1:{port}"),
+            rules: vec!["localhost".into(), "*.example.org:443".into()],
+        }
+    );
+    assert!(err.to_string().contains("not allowed by the egress allowlist"), "{err}");
+    assert_eq!(proxy.log.sessions.load(Ordering::SeqCst), 0, "no SOCKS session for a refused destination");
+    assert_eq!(server.log.connections.load(Ordering::SeqCst), 0);
+
+    let resp = client.fetch(FetchRequest::get(format!("https://localhost:{port}/hello"))).await.unwrap();
+    assert_eq!(resp.body.bytes().await.unwrap(), "hello");
+
+    // /cross answers 307 from localhost to 127.0.0.1: that hop is refused.
+    let mut post = FetchRequest::new(Method::POST, format!("https://localhost:{port}/cross"));
+    post.body = Bytes::from_static(b"x");
+    let err = client.fetch(post).await.unwrap_err();
+    let hop = format!("127.0.0.1:{port}");
+    assert!(matches!(&err, FetchError::NotAllowed { destination, .. } if *destination == hop), "{err}");
+    let connects = proxy.log.connects.lock().unwrap().clone();
+    assert!(!connects.is_empty() && connects.iter().all(|(_, host, _)| host == "localhost"), "{connects:?}");
+}

@@ -7,7 +7,9 @@
 //! (parsed by `sworn-attestation` before it is served); the JSON answer is
 //! its decoded view ([`sworn_attestation::AttestationDocument::to_json`])
 //! with `development` and `emulator` flags ([`sworn_attestation::dev`],
-//! [`sworn_attestation::emulator`]), which say the document proves nothing.
+//! [`sworn_attestation::emulator`]), which say the document proves nothing,
+//! and `egressAllow`, the runner's `--egress-allow` patterns (empty when
+//! unset). That list is the runner's report, outside the signed document.
 
 use std::sync::Arc;
 
@@ -64,7 +66,7 @@ fn parse_query(query: &str) -> Result<Query, String> {
 
 /// Answers `GET /attestation?...`. The NSM call is blocking (an ioctl, or an
 /// ES384 signature in the development NSM), so it runs off the JS thread.
-pub async fn get(nsm: Option<Arc<Nsm>>, query: Option<&str>) -> Response<OutBody> {
+pub async fn get(nsm: Option<Arc<Nsm>>, query: Option<&str>, egress_allow: Vec<String>) -> Response<OutBody> {
     let Some(nsm) = nsm else {
         return error(StatusCode::SERVICE_UNAVAILABLE, "attestation is switched off (--nsm off)");
     };
@@ -87,6 +89,7 @@ pub async fn get(nsm: Option<Arc<Nsm>>, query: Option<&str>) -> Response<OutBody
             let mut view = attestation.to_json();
             if let Some(obj) = view.as_object_mut() {
                 obj.insert("nsm".into(), json!(kind_name(kind)));
+                obj.insert("egressAllow".into(), json!(egress_allow));
             }
             json_response(StatusCode::OK, view)
         }

@@ -43,6 +43,9 @@ pub enum FetchError {
     Timeout(Duration),
     #[error("fetch is disabled in this runner")]
     Disabled,
+    /// Refused by `--egress-allow` before any connection was made.
+    #[error("{destination} is not allowed by --egress-allow (allowed: {})", rules.join(", "))]
+    NotAllowed { destination: String, rules: Vec<String> },
 }
 
 pub type FetchFuture = Pin<Box<dyn Future<Output = Result<OutboundResponse, FetchError>> + Send>>;
@@ -51,6 +54,14 @@ pub type FetchFuture = Pin<Box<dyn Future<Output = Result<OutboundResponse, Fetc
 /// (within `timeout`); redirects are the caller's business.
 pub trait HttpClient: Send + Sync + 'static {
     fn send(&self, req: OutboundRequest, timeout: Duration) -> FetchFuture;
+
+    /// The `--egress-allow` patterns this client enforces, as given; empty
+    /// when every destination is allowed (or, for [`NoNetwork`], none is).
+    /// Shown by `GET /attestation?format=json`, read from the client itself
+    /// so what is shown is what is enforced.
+    fn egress_allow(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// Refuses every request: for runners that must have no network at all.
@@ -107,6 +118,7 @@ fn fetch_error(e: sworn_egress::FetchError) -> FetchError {
         sworn_egress::FetchError::ResponseTooLarge { limit, .. } => {
             FetchError::TooLarge(usize::try_from(limit).unwrap_or(usize::MAX))
         }
+        sworn_egress::FetchError::NotAllowed { destination, rules } => FetchError::NotAllowed { destination, rules },
         other => FetchError::Network(other.to_string()),
     }
 }
@@ -129,6 +141,10 @@ impl HttpClient for EgressHttpClient {
                 body: resp.body.map_err(fetch_error).boxed(),
             })
         })
+    }
+
+    fn egress_allow(&self) -> Vec<String> {
+        self.client.config().allow.as_ref().map(|a| a.patterns()).unwrap_or_default()
     }
 }
 

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod app;
 pub mod attestation;
+pub mod auth;
 pub mod body;
 pub mod cron;
 pub mod engine;

@@ -43,6 +43,13 @@ pub struct Limits {
     /// that starts with one is refused. Not a limit, but, like them, read by
     /// every pool thread for every connection.
     pub proxy_protocol: bool,
+    /// TLS termination is configured (set by the TLS front end's flags):
+    /// plain connections then reach only what [`crate::auth::transport`]
+    /// allows. Off (the default) for local development, where credentials
+    /// travel over plain HTTP because there is no TLS to require.
+    pub tls_enabled: bool,
+    /// `--deploy`: who may create workers.
+    pub deploy: crate::auth::DeployPolicy,
 }
 
 impl Default for Limits {
@@ -63,6 +70,8 @@ impl Default for Limits {
             keepalive_timeout: Duration::from_secs(60),
             stream_timeout: Duration::from_secs(300),
             proxy_protocol: false,
+            tls_enabled: false,
+            deploy: crate::auth::DeployPolicy::Open,
         }
     }
 }

@@ -79,6 +79,16 @@ struct Args {
     /// Refuse plain http:// fetches (their bytes are visible to the host).
     #[arg(long)]
     https_only: bool,
+    /// Destination fetch may reach; repeatable. Without it every destination is allowed.
+    /// A host (api.example.com), a host glob (*.example.com: subdomains, not the apex), or an
+    /// IPv4/IPv6 address or CIDR (10.0.0.0/8, [2001:db8::]/32), each with an optional :PORT.
+    /// CIDRs match only URLs with an IP-literal host: names are never resolved to check them.
+    #[arg(long = "egress-allow", value_name = "PATTERN")]
+    egress_allow: Vec<sworn_egress::AllowRule>,
+    /// Who may create workers (POST /workers and POST /): open (anyone, as in Escrin) or
+    /// operator (only TLS clients with a certificate under --operator-ca).
+    #[arg(long, value_enum, default_value_t = DeployMode::Open)]
+    deploy: DeployMode,
     /// CPU time one request may use (a bare number is milliseconds).
     #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = sworn_duration::millis,
           alias = "cpu-limit-ms")]
@@ -161,6 +171,24 @@ enum FetchMode {
     None,
 }
 
+/// `--deploy`: who may create workers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum DeployMode {
+    /// Anyone who can reach the management API.
+    Open,
+    /// Operators only.
+    Operator,
+}
+
+impl From<DeployMode> for sworn_runner::auth::DeployPolicy {
+    fn from(mode: DeployMode) -> Self {
+        match mode {
+            DeployMode::Open => sworn_runner::auth::DeployPolicy::Open,
+            DeployMode::Operator => sworn_runner::auth::DeployPolicy::Operator,
+        }
+    }
+}
+
 /// `--nsm`: where attestation documents come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum NsmMode {
@@ -202,7 +230,12 @@ fn default_egress_proxy() -> anyhow::Result<sworn_net::Endpoint> {
 
 fn http_client(args: &Args, limits: &Limits) -> anyhow::Result<Arc<dyn HttpClient>> {
     let route = match args.fetch {
-        FetchMode::None => return Ok(Arc::new(NoNetwork)),
+        FetchMode::None => {
+            if !args.egress_allow.is_empty() {
+                tracing::warn!("--egress-allow has no effect with --fetch none: no destination is reachable");
+            }
+            return Ok(Arc::new(NoNetwork));
+        }
         FetchMode::Direct => sworn_egress::Route::Direct,
         FetchMode::Egress => sworn_egress::Route::Socks5 {
             proxy: match &args.egress_proxy {
@@ -217,10 +250,16 @@ fn http_client(args: &Args, limits: &Limits) -> anyhow::Result<Arc<dyn HttpClien
     config.total_timeout = limits.request_timeout;
     config.max_response_bytes = limits.response_body_bytes as u64;
     config.max_request_bytes = limits.request_body_bytes as u64;
+    if !args.egress_allow.is_empty() {
+        config.allow = Some(sworn_egress::AllowList::new(args.egress_allow.clone()));
+    }
     let client = EgressHttpClient::new(config).context("cannot set up outbound fetch")?;
     match &client.config().route {
         sworn_egress::Route::Direct => tracing::info!("fetch: direct"),
         sworn_egress::Route::Socks5 { proxy } => tracing::info!("fetch: SOCKS5 via {proxy}"),
+    }
+    if let Some(allow) = &client.config().allow {
+        tracing::info!("fetch: only to {} (--egress-allow)", allow.patterns().join(", "));
     }
     Ok(Arc::new(client))
 }
@@ -302,7 +341,16 @@ fn main() -> anyhow::Result<()> {
         keepalive_timeout: args.keepalive_timeout.max(Duration::from_millis(1)),
         stream_timeout: args.stream_timeout.max(Duration::from_millis(1)),
         proxy_protocol: args.proxy_protocol,
+        // Set by the TLS front end (--tls) when it terminates TLS; until
+        // then every connection is plain and credentials travel over it.
+        tls_enabled: false,
+        deploy: args.deploy.into(),
     };
+    if args.deploy == DeployMode::Operator && !limits.tls_enabled {
+        tracing::warn!(
+            "--deploy operator without TLS: there are no operators, so no worker can be created through the API"
+        );
+    }
     let http = http_client(&args, &limits)?;
     let bindings = Arc::new(EnclaveServices::new(nsm.clone(), policy).bindings());
     let workers =
@@ -409,6 +457,23 @@ mod tests {
                 true
             )
         );
+    }
+
+    #[test]
+    fn egress_allow_is_repeatable_and_a_bad_pattern_is_an_error_naming_it() {
+        assert!(parse(&[]).expect("defaults").egress_allow.is_empty());
+        let a = parse(&["--egress-allow", "api.example.com", "--egress-allow=[2001:db8::]/32:443"]).expect("two");
+        let shown: Vec<&str> = a.egress_allow.iter().map(|r| r.as_str()).collect();
+        assert_eq!(shown, ["api.example.com", "[2001:db8::]/32:443"]);
+        let e = parse(&["--egress-allow", "10.0.0.0/99"]).unwrap_err().to_string();
+        assert!(e.contains("--egress-allow") && e.contains("\"10.0.0.0/99\""), "{e}");
+    }
+
+    #[test]
+    fn deploy_defaults_to_open_and_takes_operator() {
+        assert_eq!(parse(&[]).expect("defaults").deploy, DeployMode::Open);
+        assert_eq!(parse(&["--deploy", "operator"]).expect("operator").deploy, DeployMode::Operator);
+        assert!(parse(&["--deploy", "closed"]).is_err());
     }
 
     #[test]

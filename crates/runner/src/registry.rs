@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 use sworn_eth::EphemeralAccount;
 use sworn_nsm::WorkerMeasurement;
 
+use crate::auth::CredentialHash;
 use crate::cron::Schedule;
 use crate::logs::LogRing;
 use crate::state::{Entry, Journal};
@@ -105,17 +106,27 @@ pub struct Worker {
     pub memory: Vec<AtomicU64>,
     /// Whether the worker's code defines fetch and scheduled handlers.
     pub handlers: Mutex<(bool, bool)>,
+    /// SHA-256 of the credential `POST /workers` issued for it; `None` for
+    /// workers made through Escrin's anonymous `POST /` or at boot, which
+    /// only operators may manage (see `auth`).
+    pub owner: Option<CredentialHash>,
 }
 
 impl Worker {
-    pub fn new(id: String, spec: WorkerSpec, threads: usize, log_bytes: usize) -> Worker {
-        Self::restore(Entry { id, created_unix_ms: unix_ms(), spec, account: None }, threads, log_bytes)
+    pub fn new(
+        id: String,
+        spec: WorkerSpec,
+        owner: Option<CredentialHash>,
+        threads: usize,
+        log_bytes: usize,
+    ) -> Worker {
+        Self::restore(Entry { id, created_unix_ms: unix_ms(), spec, account: None, owner }, threads, log_bytes)
     }
 
     /// The worker a journal entry describes: same id, creation time, code
-    /// (hence measurement) and account; fresh counters and logs.
+    /// (hence measurement), account and owner; fresh counters and logs.
     pub fn restore(entry: Entry, threads: usize, log_bytes: usize) -> Worker {
-        let Entry { id, created_unix_ms, spec, account } = entry;
+        let Entry { id, created_unix_ms, spec, account, owner } = entry;
         let code_measurement = WorkerMeasurement::of_code(spec.code.as_bytes());
         let slot = OnceLock::new();
         if let Some(account) = account {
@@ -134,6 +145,7 @@ impl Worker {
             last_error: Mutex::new(None),
             memory: (0..threads).map(|_| AtomicU64::new(0)).collect(),
             handlers: Mutex::new((false, false)),
+            owner,
         }
     }
 
@@ -185,6 +197,8 @@ pub enum RegistryError {
     Full(usize),
     #[error("a worker named {0:?} already exists")]
     NameTaken(String),
+    #[error("worker {0:?} was deleted or replaced while its replacement was starting")]
+    ReplacedMeanwhile(String),
 }
 
 /// All workers, by id.
@@ -256,6 +270,7 @@ impl Registry {
                 .account
                 .get()
                 .and_then(|a| EphemeralAccount::from_secret_bytes(&a.secret_bytes_for_journal()).ok()),
+            owner: worker.owner,
         };
         if let Err(e) = journal.write(&entry) {
             let message = format!("state journal: {} (this worker will not survive a runner restart)", error_chain(&e));
@@ -287,13 +302,43 @@ impl Registry {
     /// Removes `id` and its journal entry.
     pub fn remove(&self, id: &str) -> Option<Arc<Worker>> {
         let removed = self.workers.write().unwrap_or_else(|e| e.into_inner()).remove(id);
-        if let (Some(_), Some(journal)) = (&removed, self.journal.get()) {
+        if removed.is_some() {
+            self.journal_remove(id);
+        }
+        removed
+    }
+
+    /// Puts `new` in the place of `old` in one step: no request finds
+    /// neither, and the name is never free for a third deploy to take.
+    /// Fails when `old` is no longer registered (deleted or replaced while
+    /// `new` was starting) or `new`'s name belongs to yet another worker.
+    /// The journal gets `new`'s entry before `old`'s is removed: a crash in
+    /// between leaves both files, and the restore keeps one of them (the
+    /// other is reported as a name conflict) rather than losing the worker.
+    pub fn replace(&self, old: &Arc<Worker>, new: Arc<Worker>) -> Result<(), RegistryError> {
+        {
+            let mut map = self.workers.write().unwrap_or_else(|e| e.into_inner());
+            if !map.get(&old.id).is_some_and(|w| Arc::ptr_eq(w, old)) {
+                return Err(RegistryError::ReplacedMeanwhile(old.name.clone()));
+            }
+            if map.values().any(|w| w.id != old.id && (w.name == new.name || w.id == new.name)) {
+                return Err(RegistryError::NameTaken(new.name.clone()));
+            }
+            map.remove(&old.id);
+            map.insert(new.id.clone(), new.clone());
+        }
+        self.journal_write(&new);
+        self.journal_remove(&old.id);
+        Ok(())
+    }
+
+    fn journal_remove(&self, id: &str) {
+        if let Some(journal) = self.journal.get() {
             let _order = self.journal_order.lock().unwrap_or_else(|e| e.into_inner());
             if let Err(e) = journal.remove(id) {
                 tracing::error!("worker {id}: {} (it would come back after a runner restart)", error_chain(&e));
             }
         }
-        removed
     }
 
     pub fn all(&self) -> Vec<Arc<Worker>> {

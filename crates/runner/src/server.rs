@@ -13,6 +13,7 @@ use hyper::body::Incoming;
 use serde_json::{json, Value};
 
 use crate::api::{parse_create, ApiError};
+use crate::auth::{self, Credential, CredentialHash, Refusal, RouteClass};
 use crate::body::{OutBody, StreamOut};
 use crate::engine::pool::{Connection, Pool, ThreadState};
 use crate::engine::{RequestError, StartError, WorkerBody};
@@ -138,10 +139,22 @@ async fn handle(state: Rc<ThreadState>, req: Request<Incoming>, peer: &Peer) -> 
     route(&state, req, peer).await.map(|b| (b, inflight))
 }
 
-async fn route(state: &Rc<ThreadState>, req: Request<Incoming>, _peer: &Peer) -> Response<OutBody> {
+async fn route(state: &Rc<ThreadState>, req: Request<Incoming>, peer: &Peer) -> Response<OutBody> {
     let path = req.uri().path().to_string();
     let method = req.method().clone();
     let segments: Vec<&str> = path.trim_start_matches('/').splitn(4, '/').collect();
+    let limits = &state.shared.limits;
+    let policy = auth::Policy { tls_enabled: limits.tls_enabled, deploy: limits.deploy };
+    let class = match (&method, segments.as_slice()) {
+        (_, ["health"]) => RouteClass::Health,
+        (&Method::POST, [""]) => RouteClass::EscrinCreate,
+        (_, ["workers", _, "fetch", ..]) => RouteClass::WorkerCall,
+        _ => RouteClass::Management,
+    };
+    let has_authorization = req.headers().contains_key(http::header::AUTHORIZATION);
+    if let Err(r) = auth::transport(&policy, peer, class, has_authorization, &format!("{method} {path}")) {
+        return refusal(r);
+    }
     match (&method, segments.as_slice()) {
         (&Method::GET, ["health"]) => json_response(
             StatusCode::OK,
@@ -149,23 +162,56 @@ async fn route(state: &Rc<ThreadState>, req: Request<Incoming>, _peer: &Peer) ->
                     "workers": state.shared.registry.all().len() }),
         ),
         (&Method::GET, ["stats"]) => json_response(StatusCode::OK, stats(state)),
-        (&Method::GET, ["attestation"]) => crate::attestation::get(state.shared.nsm.clone(), req.uri().query()).await,
-        (&Method::POST, [""]) => match create(state, req).await {
-            Ok(_) => empty(StatusCode::NO_CONTENT),
-            Err(r) => r,
-        },
-        (&Method::POST, ["workers"]) => match create(state, req).await {
-            Ok(w) => json_response(StatusCode::CREATED, w.summary()),
-            Err(r) => r,
-        },
+        (&Method::GET, ["attestation"]) => {
+            crate::attestation::get(state.shared.nsm.clone(), req.uri().query(), state.shared.http.egress_allow()).await
+        }
+        (&Method::POST, [""]) => {
+            if let Err(r) = auth::may_create(&policy, peer) {
+                return refusal(r);
+            }
+            match create(state, req, peer, Creator::Anonymous).await {
+                Ok(_) => empty(StatusCode::NO_CONTENT),
+                Err(r) => r,
+            }
+        }
+        (&Method::POST, ["workers"]) => {
+            if let Err(r) = auth::may_create(&policy, peer) {
+                return refusal(r);
+            }
+            let presented = match presented_credential(&req) {
+                Ok(c) => c,
+                Err(r) => return refusal(r),
+            };
+            match create(state, req, peer, Creator::Api { presented }).await {
+                Ok(created) => json_response(StatusCode::CREATED, created.body()),
+                Err(r) => r,
+            }
+        }
         (&Method::GET, ["workers"]) => {
             let list: Vec<Value> = state.shared.registry.all().iter().map(|w| w.summary()).collect();
             json_response(StatusCode::OK, json!({ "workers": list }))
         }
         (_, ["workers", key, rest @ ..]) => {
+            // The credential is read (and a bad header refused) before the
+            // lookup, only on the routes that take one: worker calls pass
+            // Authorization through to the worker untouched.
+            let managed = matches!((&method, rest), (&Method::GET | &Method::DELETE, []) | (&Method::GET, ["logs"]));
+            let presented = if managed {
+                match presented_credential(&req) {
+                    Ok(c) => c,
+                    Err(r) => return refusal(r),
+                }
+            } else {
+                None
+            };
             let Some(worker) = state.shared.registry.get(key) else {
                 return error(StatusCode::NOT_FOUND, format!("no worker with id or name {key:?}"));
             };
+            if managed {
+                if let Err(r) = auth::may_manage(peer, &worker.name, worker.owner.as_ref(), presented.as_ref()) {
+                    return refusal(r);
+                }
+            }
             match (&method, rest) {
                 (&Method::GET, []) => json_response(StatusCode::OK, worker.details()),
                 (&Method::DELETE, []) => {
@@ -189,6 +235,26 @@ async fn route(state: &Rc<ThreadState>, req: Request<Incoming>, _peer: &Peer) ->
         }
         _ => error(StatusCode::NOT_FOUND, format!("no route for {method} {path}")),
     }
+}
+
+/// The credential of the request's `Authorization` header, if it has one.
+fn presented_credential<B>(req: &Request<B>) -> Result<Option<Credential>, Refusal> {
+    auth::presented(req.headers().get_all(http::header::AUTHORIZATION).iter().map(|v| v.as_bytes()))
+}
+
+/// The response of a refused request: its status, `{error}` (with `field`
+/// for a name conflict, as before owners), and the Bearer challenge on 401.
+fn refusal(r: Refusal) -> Response<OutBody> {
+    let status = StatusCode::from_u16(r.status()).unwrap_or(StatusCode::FORBIDDEN);
+    let mut body = json!({ "error": r.to_string() });
+    if matches!(r, Refusal::NameTaken { .. }) {
+        body["field"] = json!("name");
+    }
+    let mut resp = json_response(status, body);
+    if status == StatusCode::UNAUTHORIZED {
+        resp.headers_mut().insert(http::header::WWW_AUTHENTICATE, HeaderValue::from_static(auth::CHALLENGE));
+    }
+    resp
 }
 
 async fn read_body(
@@ -242,7 +308,45 @@ async fn collect_body(mut body: Limited<Incoming>, limit: usize, idle: Duration)
     }
 }
 
-async fn create(state: &Rc<ThreadState>, req: Request<Incoming>) -> Result<Arc<Worker>, Response<OutBody>> {
+/// Who is creating a worker.
+enum Creator {
+    /// Escrin's `POST /`: no credential is issued, the worker has no owner.
+    Anonymous,
+    /// `POST /workers`, with the credential the request presented (used to
+    /// replace an existing worker of the same name).
+    Api { presented: Option<Credential> },
+}
+
+/// A worker made by `POST /workers`.
+struct Created {
+    worker: Arc<Worker>,
+    /// The owner's credential: freshly issued, or the one presented to
+    /// replace. `None` only when an operator replaced a worker without
+    /// presenting its credential (the owner keeps the one they have).
+    credential: Option<Credential>,
+    /// The id of the worker this one replaced.
+    replaced: Option<String>,
+}
+
+impl Created {
+    fn body(&self) -> Value {
+        let mut v = self.worker.summary();
+        if let Some(c) = &self.credential {
+            v["credential"] = json!(c.expose());
+        }
+        if let Some(id) = &self.replaced {
+            v["replaced"] = json!(id);
+        }
+        v
+    }
+}
+
+async fn create(
+    state: &Rc<ThreadState>,
+    req: Request<Incoming>,
+    peer: &Peer,
+    creator: Creator,
+) -> Result<Created, Response<OutBody>> {
     if state.shared.draining.load(Ordering::Relaxed) {
         return Err(error(StatusCode::SERVICE_UNAVAILABLE, "runner is shutting down"));
     }
@@ -256,9 +360,33 @@ async fn create(state: &Rc<ThreadState>, req: Request<Incoming>) -> Result<Arc<W
         }
         json_response(StatusCode::BAD_REQUEST, v)
     })?;
-    deploy(&state.pool, spec).await.map_err(|e| match e {
+    let presented = match creator {
+        Creator::Anonymous => {
+            return deploy(&state.pool, spec)
+                .await
+                .map(|worker| Created { worker, credential: None, replaced: None })
+                .map_err(deploy_error);
+        }
+        Creator::Api { presented } => presented,
+    };
+    let existing = spec.name.as_deref().and_then(|n| state.shared.registry.get(n));
+    if let Some(old) = existing {
+        auth::may_replace(peer, &old.name, old.owner.as_ref(), presented.as_ref()).map_err(refusal)?;
+        let worker = deploy_with(&state.pool, spec, old.owner, Some(&old)).await.map_err(deploy_error)?;
+        tracing::info!("worker {} ({}) replaced by {}", old.id, old.name, worker.id);
+        return Ok(Created { worker, credential: presented, replaced: Some(old.id.clone()) });
+    }
+    let credential = Credential::generate()
+        .map_err(|e| error(StatusCode::INTERNAL_SERVER_ERROR, format!("random source failed: {e}")))?;
+    let worker = deploy_with(&state.pool, spec, Some(credential.hash()), None).await.map_err(deploy_error)?;
+    Ok(Created { worker, credential: Some(credential), replaced: None })
+}
+
+fn deploy_error(e: DeployError) -> Response<OutBody> {
+    match e {
         DeployError::Registry(e @ RegistryError::Full(_)) => error(StatusCode::TOO_MANY_REQUESTS, e.to_string()),
-        DeployError::Registry(e @ RegistryError::NameTaken(_)) => {
+        DeployError::Registry(RegistryError::NameTaken(name)) => refusal(Refusal::NameTaken { name }),
+        DeployError::Registry(e @ RegistryError::ReplacedMeanwhile(_)) => {
             json_response(StatusCode::CONFLICT, json!({ "error": e.to_string(), "field": "name" }))
         }
         DeployError::MemoryBudget(e) => error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
@@ -266,7 +394,7 @@ async fn create(state: &Rc<ThreadState>, req: Request<Incoming>) -> Result<Arc<W
             StatusCode::BAD_REQUEST,
             json!({ "error": format!("worker failed to start: {msg}"), "field": "code" }),
         ),
-    })
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -280,20 +408,43 @@ pub enum DeployError {
 }
 
 /// Starts a worker on every thread, registers it, and (as Escrin does) runs
-/// its scheduled handler once right away.
+/// its scheduled handler once right away. The worker has no owner: this is
+/// the deploy of boot workers and of Escrin's `POST /`.
 pub async fn deploy(pool: &Pool, spec: WorkerSpec) -> Result<Arc<Worker>, DeployError> {
+    deploy_with(pool, spec, None, None).await
+}
+
+/// [`deploy`] with an owner, optionally in the place of `replacing`: the
+/// new worker (new id, same name) starts first, then takes the old one's
+/// place in the registry in one step, and the old one is stopped. A
+/// replacement that fails to start leaves the old worker running.
+pub async fn deploy_with(
+    pool: &Pool,
+    spec: WorkerSpec,
+    owner: Option<CredentialHash>,
+    replacing: Option<&Arc<Worker>>,
+) -> Result<Arc<Worker>, DeployError> {
     let shared = &pool.shared;
-    shared.registry.check(spec.name.as_deref(), shared.limits.max_workers)?;
+    if replacing.is_none() {
+        shared.registry.check(spec.name.as_deref(), shared.limits.max_workers)?;
+    }
     let mut raw = [0u8; 8];
     getrandom::fill(&mut raw).map_err(|e| DeployError::Start(format!("random source failed: {e}")))?;
-    let worker = Arc::new(Worker::new(hex::encode(raw), spec, pool.threads(), shared.limits.log_bytes));
+    let worker = Arc::new(Worker::new(hex::encode(raw), spec, owner, pool.threads(), shared.limits.log_bytes));
     let handlers = pool.start_worker(worker.clone()).await.map_err(|e| match e {
         StartError::MemoryBudget(e) => DeployError::MemoryBudget(e),
         e => DeployError::Start(e.to_string()),
     })?;
-    if let Err(e) = shared.registry.insert(worker.clone(), shared.limits.max_workers) {
+    let registered = match replacing {
+        Some(old) => shared.registry.replace(old, worker.clone()),
+        None => shared.registry.insert(worker.clone(), shared.limits.max_workers),
+    };
+    if let Err(e) = registered {
         pool.stop_worker(&worker.id);
         return Err(e.into());
+    }
+    if let Some(old) = replacing {
+        pool.stop_worker(&old.id);
     }
     if handlers.scheduled {
         let pool = pool.clone();

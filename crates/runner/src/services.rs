@@ -386,7 +386,7 @@ mod tests {
             config: "{}".into(),
             args: "{}".into(),
         };
-        Worker::new("w".into(), spec, 1, 1024)
+        Worker::new("w".into(), spec, None, 1, 1024)
     }
 
     fn dev() -> Arc<EnclaveServices> {

@@ -1,6 +1,7 @@
 //! The state journal behind `--state-dir`: one file per worker holding what
 //! the runner needs to bring the worker back after the process dies (its
-//! spec, id, creation time and ephemeral account key), so a crash of the
+//! spec, id, creation time, ephemeral account key and, for owned workers,
+//! the SHA-256 of the owner's credential), so a crash of the
 //! runner does not lose the workers deployed to the enclave.
 //!
 //! In the image the directory is a tmpfs under `/run`: enclave RAM, gone
@@ -28,6 +29,7 @@ use sworn_eth::EphemeralAccount;
 use sworn_nsm::WorkerMeasurement;
 use zeroize::{Zeroize, Zeroizing};
 
+use crate::auth::CredentialHash;
 use crate::registry::WorkerSpec;
 
 /// What `format` holds in every entry.
@@ -139,6 +141,10 @@ pub struct Entry {
     pub created_unix_ms: u64,
     pub spec: WorkerSpec,
     pub account: Option<EphemeralAccount>,
+    /// SHA-256 of the owner's credential (the credential itself is never
+    /// stored). Optional: entries written before owners existed, and
+    /// workers made by `POST /` or at boot, restore without an owner.
+    pub owner: Option<CredentialHash>,
 }
 
 /// The serialised form; borrowed so no extra copy of the key is made.
@@ -160,6 +166,9 @@ struct Stored<'a> {
     /// JSON text, as `env.args` gets it.
     args: &'a str,
     ephemeral_account: Option<StoredAccount<'a>>,
+    /// Hex of SHA-256 of the owner's credential; absent when unowned.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    credential_sha256: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -204,6 +213,7 @@ pub fn encode(entry: &Entry) -> Zeroizing<Vec<u8>> {
             .as_ref()
             .zip(secret.as_ref())
             .map(|(a, s)| StoredAccount { secret: s.as_str(), address: a.address().to_checksum() }),
+        credential_sha256: entry.owner.map(|h| hex::encode(h.as_bytes())),
     };
     let mut counter = Counter(0);
     // Serialising borrowed strings and integers into a writer cannot fail
@@ -258,6 +268,17 @@ pub fn decode(bytes: &[u8]) -> Result<Entry, EntryError> {
         Some(_) => return Err(EntryError::Invalid { field: "created", problem: "must be a number".into() }),
     };
     let measurement = require_string(&mut map, "measurement")?;
+    let owner = match take_string(&mut map, "credentialSha256")? {
+        None => None,
+        Some(text) => {
+            let mut bytes = [0u8; 32];
+            hex::decode_to_slice(text.as_bytes(), &mut bytes).map_err(|_| EntryError::Invalid {
+                field: "credentialSha256",
+                problem: "is not 64 hex digits".into(),
+            })?;
+            Some(CredentialHash::from_bytes(bytes))
+        }
+    };
     let mut fields = Map::new();
     fields.insert("code".into(), Value::String(require_string(&mut map, "code")?));
     fields.insert("type".into(), Value::String(require_string(&mut map, "type")?));
@@ -271,7 +292,7 @@ pub fn decode(bytes: &[u8]) -> Result<Entry, EntryError> {
     if WorkerMeasurement::of_code(spec.code.as_bytes()).to_hex() != measurement.to_ascii_lowercase() {
         return Err(EntryError::Measurement);
     }
-    Ok(Entry { id, created_unix_ms, spec, account })
+    Ok(Entry { id, created_unix_ms, spec, account, owner })
 }
 
 /// Takes `ephemeralAccount` out of `map`, wiping the text of the key.
@@ -478,6 +499,7 @@ mod tests {
                 args: r#"{"a":true}"#.into(),
             },
             account: Some(EphemeralAccount::from_secret_bytes(&secret).expect("key")),
+            owner: Some(CredentialHash::from_bytes([0xab; 32])),
         }
     }
 
@@ -501,6 +523,28 @@ mod tests {
         assert_eq!(back.spec.args, original.spec.args);
         let (a, b) = (back.account.expect("account"), original.account.expect("account"));
         assert_eq!(a.address(), b.address());
+        assert_eq!(back.owner.map(|h| *h.as_bytes()), Some([0xab; 32]));
+    }
+
+    #[test]
+    fn the_owner_is_journaled_as_a_hash_and_entries_without_one_restore_unowned() {
+        let credential = crate::auth::Credential::generate().expect("random");
+        let mut original = entry();
+        original.owner = Some(credential.hash());
+        let bytes = encode(&original);
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        assert!(text.contains(&format!("\"credentialSha256\":\"{}\"", hex::encode(credential.hash().as_bytes()))));
+        assert!(!text.contains(&credential.expose()[4..]), "the credential itself is never journaled");
+        let back = decode(&bytes).expect("decodes");
+        assert!(back.owner.expect("owner").matches(&credential));
+        // An entry of a runner from before owners: no field, no owner.
+        let old = reencode(&bytes, |m| drop(m.remove("credentialSha256")));
+        assert!(decode(&old).expect("decodes").owner.is_none());
+        original.owner = None;
+        assert!(!String::from_utf8_lossy(&encode(&original)).contains("credentialSha256"));
+        let bad = reencode(&bytes, |m| drop(m.insert("credentialSha256".into(), "zz".into())));
+        let e = decode(&bad).unwrap_err();
+        assert_eq!(e, EntryError::Invalid { field: "credentialSha256", problem: "is not 64 hex digits".into() });
     }
 
     #[test]

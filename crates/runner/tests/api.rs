@@ -54,11 +54,11 @@ async fn rest_lifecycle() {
     assert_eq!(echo["header"], "yes");
 
     // Same worker by id; scheduled ran once at creation.
-    let details = r.get(&format!("/workers/{id}")).await.json();
+    let details = r.owner_get(&format!("/workers/{id}")).await.json();
     assert_eq!(details["status"], "running");
     assert_eq!(details["handlers"]["scheduled"], true);
     tokio::time::sleep(Duration::from_millis(100)).await;
-    let logs = r.get(&format!("/workers/{id}/logs")).await.json();
+    let logs = r.owner_get(&format!("/workers/{id}/logs")).await.json();
     let messages: Vec<&str> =
         logs["lines"].as_array().unwrap().iter().map(|l| l["message"].as_str().unwrap()).collect();
     assert!(messages.contains(&"scheduled \"\" number"), "{messages:?}");
@@ -74,8 +74,8 @@ async fn rest_lifecycle() {
         assert!(stats.get(key).is_some(), "missing {key}");
     }
 
-    assert_eq!(r.request("DELETE", &format!("/workers/{id}"), &[], "").await.status, 204);
-    assert_eq!(r.get(&format!("/workers/{id}")).await.status, 404);
+    assert_eq!(r.owner_request("DELETE", &format!("/workers/{id}"), "").await.status, 204);
+    assert_eq!(r.owner_get(&format!("/workers/{id}")).await.status, 404);
     assert_eq!(r.fetch("echo", "").await.status, 404);
 }
 
@@ -192,7 +192,7 @@ async fn service_worker_waituntil_and_scheduled_listener() {
     r.deploy("sw", "sw", code).await;
     assert_eq!(r.fetch("sw", "").await.text(), "hits 1");
     tokio::time::sleep(Duration::from_millis(100)).await;
-    let logs = r.get("/workers/sw/logs").await.text();
+    let logs = r.owner_get("/workers/sw/logs").await.text();
     assert!(logs.contains("waited"), "{logs}");
     assert!(logs.contains("cron true"), "{logs}");
 }
@@ -254,7 +254,7 @@ async fn streamed_response_waits_for_a_slow_client() {
     assert!(head[..n].starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&head[..n]));
     // Read nothing more for a while: the worker must stop producing.
     tokio::time::sleep(Duration::from_millis(800)).await;
-    let logs = r.get("/workers/firehose/logs").await.json();
+    let logs = r.owner_get("/workers/firehose/logs").await.json();
     let produced = logs["lines"]
         .as_array()
         .unwrap()
@@ -283,7 +283,7 @@ async fn cron_schedule_fires_matching_minutes() {
     let body = serde_json::json!({ "code": code, "type": "module", "name": "cron", "schedule": "30 12 * * mon" });
     let created = r.create(body).await;
     assert_eq!(created.status, 201, "{}", created.text());
-    let details = r.get("/workers/cron").await.json();
+    let details = r.owner_get("/workers/cron").await.json();
     assert_eq!(details["schedule"], "30 12 * * mon");
     assert!(details["nextScheduled"].as_u64().unwrap() > 0);
     let pool = &r.running.as_ref().unwrap().pool;
@@ -292,11 +292,11 @@ async fn cron_schedule_fires_matching_minutes() {
     assert_eq!(sworn_runner::app::fire_due(pool, tuesday), 0);
     assert_eq!(sworn_runner::app::fire_due(pool, monday_1230), 1);
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let logs = r.get("/workers/cron/logs").await.text();
+    let logs = r.owner_get("/workers/cron/logs").await.text();
     // Once at creation (empty cron), once for the matching minute.
     assert!(logs.contains("fired \""), "{logs}");
     assert!(logs.contains("fired 30 12 * * mon"), "{logs}");
-    let stats = r.get("/workers/cron").await.json()["stats"].clone();
+    let stats = r.owner_get("/workers/cron").await.json()["stats"].clone();
     assert_eq!(stats["successfulExecutions"], 2, "{stats}");
 }
 
@@ -342,7 +342,7 @@ async fn console_formats_values_and_levels() {
     )
     .await;
     assert_eq!(r.fetch("talk", "").await.text(), "ok");
-    let logs = r.get("/workers/talk/logs").await.json();
+    let logs = r.owner_get("/workers/talk/logs").await.json();
     let lines: Vec<(String, String)> = logs["lines"]
         .as_array()
         .unwrap()

@@ -79,6 +79,13 @@ fn bad_arguments_fail_with_a_message() {
     assert!(err.contains("/nonexistent/w.js"), "{err}");
     let out = Command::new(env!("CARGO_BIN_EXE_runner")).args(["--listen", "carrier-pigeon:1"]).output().expect("run");
     assert!(!out.status.success());
+    let out = Command::new(env!("CARGO_BIN_EXE_runner"))
+        .args(["--listen", "tcp:127.0.0.1:1", "--egress-allow", "api.example.com", "--egress-allow", "*.*.example"])
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--egress-allow") && err.contains("\"*.*.example\""), "{err}");
 }
 
 #[test]

@@ -105,3 +105,72 @@ async fn fetch_can_be_disabled() {
     r.deploy("f", "module", "export default { async fetch() { try { await fetch('http://127.0.0.1:9/'); return new Response('reached') } catch (e) { return new Response(e.message) } } }").await;
     assert_eq!(r.fetch("f", "").await.text(), "fetch failed: fetch is disabled in this runner");
 }
+
+/// A loopback HTTP server that answers `/echo` and counts its connections.
+async fn counting_server() -> (std::net::SocketAddr, Arc<std::sync::atomic::AtomicUsize>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let connections = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = connections.clone();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            tokio::spawn(async move {
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), hyper::service::service_fn(serve))
+                    .await;
+            });
+        }
+    });
+    (addr, connections)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn egress_allow_refuses_other_destinations_before_connecting_and_checks_redirect_hops() {
+    use std::sync::atomic::Ordering;
+    let (allowed, allowed_seen) = counting_server().await;
+    let (refused, refused_seen) = counting_server().await;
+    let rules = [format!("127.0.0.1:{}", allowed.port()), "*.allowed.test".to_string()];
+    let mut config = sworn_egress::EgressConfig::new(sworn_egress::Route::Direct);
+    config.allow = Some(sworn_egress::AllowList::parse(&rules).expect("rules"));
+    let client = sworn_runner::http_client::EgressHttpClient::new(config).expect("client");
+    let r = TestRunner::start_with(test_limits(), Arc::new(client), Arc::new(Vec::new())).await;
+    let code = "export default { async fetch(req) {
+        const target = new URL(req.url).searchParams.get('url');
+        try { const res = await fetch(target); return new Response('ok ' + (await res.json()).path) }
+        catch (e) { return new Response(`${e.name}: ${e.message}`) } } }";
+    r.deploy("f", "module", code).await;
+    let via = |url: String| {
+        let query: String = url::form_urlencoded::Serializer::new(String::new()).append_pair("url", &url).finish();
+        let r = &r;
+        async move { r.fetch("f", &format!("?{query}")).await }
+    };
+
+    let text = via(format!("http://127.0.0.1:{}/echo", refused.port())).await.text();
+    let expected = format!(
+        "TypeError: fetch failed: 127.0.0.1:{} is not allowed by --egress-allow (allowed: {}, *.allowed.test)",
+        refused.port(),
+        rules[0]
+    );
+    assert_eq!(text, expected);
+    let text = via(format!("http://localhost:{}/echo", refused.port())).await.text();
+    assert!(
+        text.starts_with(&format!("TypeError: fetch failed: localhost:{} is not allowed", refused.port())),
+        "{text}"
+    );
+
+    assert_eq!(via(format!("http://127.0.0.1:{}/echo", allowed.port())).await.text(), "ok /echo");
+    // A redirect from the allowed server to the refused one: the runner
+    // follows it in JavaScript, and the hop is checked like a first request.
+    let hop = format!("http://127.0.0.1:{}/echo", refused.port());
+    let text = via(format!("http://127.0.0.1:{}/redirect?to={hop}", allowed.port())).await.text();
+    assert!(text.contains(&format!("127.0.0.1:{} is not allowed by --egress-allow", refused.port())), "{text}");
+    assert!(allowed_seen.load(Ordering::SeqCst) >= 1);
+    assert_eq!(refused_seen.load(Ordering::SeqCst), 0, "the refused server saw a connection");
+
+    let attestation = r.get("/attestation?format=json").await;
+    assert_eq!(attestation.status, 200, "{}", attestation.text());
+    assert_eq!(attestation.json()["egressAllow"], serde_json::json!(rules));
+    let unrestricted = TestRunner::start(test_limits()).await;
+    assert_eq!(unrestricted.get("/attestation?format=json").await.json()["egressAllow"], serde_json::json!([]));
+}

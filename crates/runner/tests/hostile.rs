@@ -26,7 +26,7 @@ async fn infinite_loop_hits_the_cpu_limit() {
     // The instance is replaced: the same worker serves again.
     let again = r.fetch("spin", "ok").await;
     assert_eq!(again.status, 200, "{}", again.text());
-    let details = r.get("/workers/spin").await.json();
+    let details = r.owner_get("/workers/spin").await.json();
     assert_eq!(details["stats"]["failedExecutions"], 1);
     assert!(details["lastError"].as_str().unwrap_or("").contains("CPU"), "{details}");
 }
@@ -108,7 +108,7 @@ async fn huge_output_is_bounded() {
     assert!(big.text().contains("limit of 1048576 bytes"), "{}", big.text());
     let logged = r.fetch("huge", "log").await;
     assert_eq!(logged.text(), "logged");
-    let logs = r.get("/workers/huge/logs").await.json();
+    let logs = r.owner_get("/workers/huge/logs").await.json();
     let total: usize = logs["lines"].as_array().unwrap().iter().map(|l| l["message"].as_str().unwrap().len()).sum();
     assert!(total <= 4096, "log ring holds {total} bytes");
     assert!(logs["dropped"].as_u64().unwrap() > 1900);
@@ -137,7 +137,7 @@ async fn unhandled_rejection_is_logged_and_request_fails_cleanly() {
     assert!(thrown.text().contains("TypeError: handler boom"), "{}", thrown.text());
     let bg = r.fetch("reject", "bg").await;
     assert_eq!(bg.text(), "ok");
-    let logs = r.get("/workers/reject/logs").await.text();
+    let logs = r.owner_get("/workers/reject/logs").await.text();
     assert!(logs.contains("Uncaught (in promise) Error: background boom"), "{logs}");
     assert_healthy(&r).await;
 }
@@ -232,7 +232,7 @@ async fn background_work_draws_on_its_request_budget() {
     // few dozen ticks. Poll: on a busy machine CPU time accrues slowly.
     let mut details = serde_json::Value::Null;
     for _ in 0..100 {
-        details = r.get("/workers/bg").await.json();
+        details = r.owner_get("/workers/bg").await.json();
         if details["lastError"].as_str().unwrap_or("").contains("CPU time limit") {
             break;
         }
@@ -241,12 +241,12 @@ async fn background_work_draws_on_its_request_budget() {
     assert!(details["lastError"].as_str().unwrap_or("").contains("CPU time limit"), "{details}");
     let ticks =
         |logs: &serde_json::Value| logs["lines"].as_array().unwrap().iter().filter(|l| l["message"] == "tick").count();
-    let before = ticks(&r.get("/workers/bg/logs").await.json());
+    let before = ticks(&r.owner_get("/workers/bg/logs").await.json());
     assert!(before > 0);
     // The reset instance is fresh and serves; the interval is gone.
     assert_eq!(r.fetch("bg", "ok").await.text(), "ok");
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    assert_eq!(ticks(&r.get("/workers/bg/logs").await.json()), before);
+    assert_eq!(ticks(&r.owner_get("/workers/bg/logs").await.json()), before);
     assert_healthy(&r).await;
 }
 
@@ -354,11 +354,11 @@ async fn huge_log_lines_and_errors_are_cut_to_the_message_limit() {
     .await;
     let reply = r.fetch("loud", "").await;
     assert_eq!(reply.status, 500);
-    let details = r.get("/workers/loud").await.json();
+    let details = r.owner_get("/workers/loud").await.json();
     let last = details["lastError"].as_str().unwrap_or("");
     assert!(last.len() < 17 * 1024, "lastError is {} bytes", last.len());
     assert!(last.contains("bytes cut]"), "{}", &last[last.len().saturating_sub(80)..]);
-    let logs = r.get("/workers/loud/logs").await;
+    let logs = r.owner_get("/workers/loud/logs").await;
     assert_eq!(logs.status, 200, "{}", logs.text());
     assert!(logs.text().len() < 64 * 1024, "logs are {} bytes", logs.text().len());
 }
@@ -381,7 +381,7 @@ async fn module_scope_interval_that_spins_is_stopped_and_reported() {
     // background allowance to run out.
     let mut details = serde_json::Value::Null;
     for _ in 0..300 {
-        details = r.get("/workers/spinner").await.json();
+        details = r.owner_get("/workers/spinner").await.json();
         if details["lastError"].as_str().unwrap_or("").contains("outside any request") {
             break;
         }
@@ -391,9 +391,9 @@ async fn module_scope_interval_that_spins_is_stopped_and_reported() {
     assert!(last.contains("outside any request"), "never stopped: {details}");
     // Stopped means stopped: no tick is logged after the report.
     let ticks = |logs: &str| logs.matches("tick").count();
-    let before = ticks(&r.get("/workers/spinner/logs").await.text());
+    let before = ticks(&r.owner_get("/workers/spinner/logs").await.text());
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
-    let after = ticks(&r.get("/workers/spinner/logs").await.text());
+    let after = ticks(&r.owner_get("/workers/spinner/logs").await.text());
     assert_eq!(before, after, "the interval kept running after the stop");
     assert_healthy(&r).await;
 }
@@ -410,7 +410,7 @@ async fn light_module_scope_interval_keeps_running() {
     .await;
     let first: u64 = r.fetch("clock", "").await.text().parse().unwrap_or(0);
     tokio::time::sleep(std::time::Duration::from_millis(600)).await;
-    let details = r.get("/workers/clock").await.json();
+    let details = r.owner_get("/workers/clock").await.json();
     assert!(details["lastError"].is_null() || details["lastError"] == "", "{details}");
     let later: u64 = r.fetch("clock", "").await.text().parse().unwrap_or(0);
     assert!(later > first, "the interval stopped: {first} then {later}");

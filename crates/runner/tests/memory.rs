@@ -62,7 +62,7 @@ async fn an_allocation_past_the_memory_budget_fails_its_request_with_503_naming_
     let refused = r.fetch("c", "grow").await;
     assert_eq!(refused.status, 503, "{}", refused.text());
     assert!(refused.text().contains("memory budget of 64 MiB"), "{}", refused.text());
-    let details = r.get("/workers/c").await.json();
+    let details = r.owner_get("/workers/c").await.json();
     assert!(details["lastError"].as_str().unwrap_or("").contains("memory budget of 64 MiB"), "{details}");
     assert_eq!(r.get("/health").await.status, 200);
     let ok = r.fetch("good", "").await;
@@ -70,7 +70,7 @@ async fn an_allocation_past_the_memory_budget_fails_its_request_with_503_naming_
     assert!(r.get("/stats").await.json()["heapCommitted"].as_u64().unwrap_or(u64::MAX) <= mib(64));
 
     // Deleting a frees its 24 MiB: c's request now fits.
-    assert_eq!(r.request("DELETE", "/workers/a", &[], "").await.status, 204);
+    assert_eq!(r.owner_request("DELETE", "/workers/a", "").await.status, 204);
     wait_heap_below(&r, committed - mib(20)).await;
     let grown = r.fetch("c", "grow").await;
     assert_eq!((grown.status, grown.text()), (200, "holding 240".to_string()));
@@ -97,7 +97,7 @@ async fn a_full_memory_budget_refuses_requests_and_deploys_with_503_until_memory
     assert_eq!(r.get("/health").await.status, 200);
     assert_eq!(r.get("/stats").await.status, 200);
 
-    assert_eq!(r.request("DELETE", "/workers/hog", &[], "").await.status, 204);
+    assert_eq!(r.owner_request("DELETE", "/workers/hog", "").await.status, 204);
     wait_heap_below(&r, mib(8)).await;
     let ok = r.fetch("good", "").await;
     assert_eq!((ok.status, ok.text()), (200, "fine".to_string()));

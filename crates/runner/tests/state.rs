@@ -138,7 +138,8 @@ async fn workers_accounts_and_schedules_survive_sigkill_and_bad_entries_are_skip
     assert!(ticker_address.starts_with("0x") && ticker_address.len() == 42, "{ticker_address}");
     assert!(classic_reply.ends_with(" sw"), "{classic_reply}");
     assert_ne!(classic_reply, format!("{ticker_address} sw"), "each worker has its own account");
-    let created_ms = r.get("/workers/ticker").await.json()["created"].clone();
+    let created_ms = r.owner_get("/workers/ticker").await.json()["created"].clone();
+    let ticker_credential = r.credential("ticker").expect("credential issued");
 
     let dir_mode = std::fs::metadata(&state).expect("state dir").permissions().mode() & 0o777;
     assert_eq!(dir_mode, 0o700);
@@ -159,6 +160,7 @@ async fn workers_accounts_and_schedules_survive_sigkill_and_bad_entries_are_skip
     for secret in &secrets {
         assert!(!stderr.contains(secret.as_str()), "a key is in the log");
     }
+    assert!(!stderr.contains(&ticker_credential[4..]), "a credential is in the log");
 
     // A truncated copy of a good entry and a garbage file.
     let good = std::fs::read(state.join(format!("{}.json", before[0].1))).expect("entry");
@@ -171,10 +173,11 @@ async fn workers_accounts_and_schedules_survive_sigkill_and_bad_entries_are_skip
 
     let second = Binary::start(&["--state-dir", state_arg], tmp.path()).await;
     let r = &second.client;
+    r.remember("ticker", &ticker_credential);
     assert_eq!(listed(r).await, before, "same workers, ids and measurements");
     assert_eq!(r.fetch("ticker", "").await.text(), ticker_address, "same account");
     assert_eq!(r.fetch("classic", "").await.text(), classic_reply, "same account and config");
-    let details = r.get("/workers/ticker").await.json();
+    let details = r.owner_get("/workers/ticker").await.json();
     assert_eq!(details["schedule"], "*/5 * * * *");
     assert_eq!(details["created"], created_ms);
     let next = details["nextScheduled"].as_u64().expect("next run");
@@ -196,6 +199,7 @@ async fn workers_accounts_and_schedules_survive_sigkill_and_bad_entries_are_skip
     let bindings = Arc::new(EnclaveServices::new(None, sworn_nsm::UserDataPolicy::BindWorker).bindings());
     let third = TestRunner::start_full(test_limits(), Arc::new(NoNetwork), bindings, Some(state.clone())).await;
     assert_eq!(listed(&third).await, before);
+    third.remember("ticker", &ticker_credential);
     assert_eq!(third.fetch("ticker", "").await.text(), ticker_address);
     let running = third.running.as_ref().expect("running");
     let skipped = running.pool.shared.registry.journal().expect("journal").status()["skipped"].clone();
@@ -206,7 +210,7 @@ async fn workers_accounts_and_schedules_survive_sigkill_and_bad_entries_are_skip
     assert_eq!(sworn_runner::app::fire_due(&running.pool, on_the_fifth), 1);
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let logs = third.get("/workers/ticker/logs").await.text();
+        let logs = third.owner_get("/workers/ticker/logs").await.text();
         if logs.contains("tick */5 * * * *") {
             break;
         }
@@ -222,28 +226,32 @@ async fn deleting_a_worker_deletes_its_journal_entry() {
     let state = tmp.path().to_path_buf();
     let r = TestRunner::start_full(test_limits(), Arc::new(NoNetwork), bindings(), Some(state.clone())).await;
     let keep = r.deploy("keep", "module", "export default { fetch() { return new Response('k') } }").await;
+    let gone = r.deploy("gone", "module", "export default { fetch() { return new Response('g') } }").await;
     // Escrin's `POST /` (urlencoded here) is journaled like `POST /workers`.
     let escrin = r
         .request(
             "POST",
             "/",
             &[("content-type", "application/x-www-form-urlencoded")],
-            "name=gone&type=sw&code=addEventListener('fetch',e=>e.respondWith(new%20Response('g')))",
+            "name=anon&type=sw&code=addEventListener('fetch',e=>e.respondWith(new%20Response('a')))",
         )
         .await;
     assert_eq!(escrin.status, 204, "{}", escrin.text());
-    let gone = r.get("/workers/gone").await.json()["id"].as_str().expect("id").to_string();
-    assert_eq!(entry_files(&state), {
-        let mut v = vec![format!("{keep}.json"), format!("{gone}.json")];
-        v.sort();
-        v
-    });
-    assert_eq!(r.request("DELETE", "/workers/gone", &[], "").await.status, 204);
-    assert_eq!(entry_files(&state), vec![format!("{keep}.json")]);
+    let anon = listed(&r).await.into_iter().find(|(name, _, _)| name == "anon").expect("anon listed").1;
+    let mut all = vec![format!("{keep}.json"), format!("{gone}.json"), format!("{anon}.json")];
+    all.sort();
+    assert_eq!(entry_files(&state), all);
+    assert_eq!(r.owner_request("DELETE", "/workers/gone", "").await.status, 204);
+    all.retain(|f| *f != format!("{gone}.json"));
+    assert_eq!(entry_files(&state), all);
+    // Without an owner (and with no operator on a runner without TLS), the
+    // anonymous worker cannot be deleted: its entry stays.
+    assert_eq!(r.request("DELETE", "/workers/anon", &[], "").await.status, 403);
+    assert_eq!(entry_files(&state), all);
     drop(r);
     let again = TestRunner::start_full(test_limits(), Arc::new(NoNetwork), bindings(), Some(state)).await;
     let names: Vec<String> = listed(&again).await.into_iter().map(|(name, _, _)| name).collect();
-    assert_eq!(names, vec!["keep".to_string()]);
+    assert_eq!(names, vec!["anon".to_string(), "keep".to_string()]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

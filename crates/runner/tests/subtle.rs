@@ -190,7 +190,7 @@ export default {
     let resp = r.fetch("kdf", "").await;
     assert_eq!(resp.status, 503, "{}", resp.text());
     assert!(resp.text().contains("CPU time limit"), "{}", resp.text());
-    let logs = r.get("/workers/kdf/logs").await.json();
+    let logs = r.owner_get("/workers/kdf/logs").await.json();
     let derived = logs["lines"]
         .as_array()
         .expect("log lines")

@@ -2,7 +2,8 @@
 //! a small HTTP client.
 #![allow(dead_code)]
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -17,6 +18,8 @@ pub struct TestRunner {
     pub base: String,
     pub running: Option<Running>,
     client: hyper_util::client::legacy::Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>,
+    /// The credential of every worker `create` made, by id and by name.
+    credentials: Mutex<HashMap<String, String>>,
 }
 
 pub struct Reply {
@@ -102,14 +105,14 @@ impl TestRunner {
             None => panic!("unexpected local endpoint {}", running.local),
         };
         let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();
-        TestRunner { base, running: Some(running), client }
+        TestRunner { base, running: Some(running), client, credentials: Mutex::default() }
     }
 
     /// A client for a runner that is already listening at `base` (for
     /// example the real binary), without one of its own.
     pub fn connect(base: String) -> TestRunner {
         let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http();
-        TestRunner { base, running: None, client }
+        TestRunner { base, running: None, client, credentials: Mutex::default() }
     }
 
     pub async fn request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: impl Into<Bytes>) -> Reply {
@@ -132,9 +135,44 @@ impl TestRunner {
         self.request("GET", path, &[], Bytes::new()).await
     }
 
-    /// `POST /workers` with a JSON body.
+    /// `POST /workers` with a JSON body; remembers the credential of a
+    /// worker it made (see [`TestRunner::owner_get`]).
     pub async fn create(&self, body: impl ToString) -> Reply {
-        self.request("POST", "/workers", &[("content-type", "application/json")], body.to_string()).await
+        let r = self.request("POST", "/workers", &[("content-type", "application/json")], body.to_string()).await;
+        if r.status == 201 {
+            let v = r.json();
+            if let (Some(id), Some(name), Some(c)) = (v["id"].as_str(), v["name"].as_str(), v["credential"].as_str()) {
+                let mut map = self.credentials.lock().expect("credentials");
+                map.insert(id.to_string(), c.to_string());
+                map.insert(name.to_string(), c.to_string());
+            }
+        }
+        r
+    }
+
+    /// Makes `owner_request` use `credential` for `key` (for a client of a
+    /// restarted runner, which did not see the create).
+    pub fn remember(&self, key: &str, credential: &str) {
+        self.credentials.lock().expect("credentials").insert(key.to_string(), credential.to_string());
+    }
+
+    /// The credential `create` got for the worker with this id or name.
+    pub fn credential(&self, key: &str) -> Option<String> {
+        self.credentials.lock().expect("credentials").get(key).cloned()
+    }
+
+    /// A request to `/workers/{key}…` with the owner's credential of `key`
+    /// (which `create` must have made).
+    pub async fn owner_request(&self, method: &str, path: &str, body: impl Into<Bytes>) -> Reply {
+        let key = path.strip_prefix("/workers/").and_then(|p| p.split('/').next()).expect("a /workers/{key} path");
+        let credential = self.credential(key).unwrap_or_else(|| panic!("no credential for worker {key:?}"));
+        let bearer = format!("Bearer {credential}");
+        self.request(method, path, &[("authorization", bearer.as_str())], body).await
+    }
+
+    /// `GET` of a worker's details or logs, as its owner.
+    pub async fn owner_get(&self, path: &str) -> Reply {
+        self.owner_request("GET", path, Bytes::new()).await
     }
 
     /// Deploys `code` through `POST /workers` and returns its id.
