@@ -152,3 +152,42 @@ fn certificates_outlive_two_rotations_and_start_before_now() {
     assert_eq!(certificate_lifetime(rotate), CLOCK_SKEW + 2 * rotate);
     assert_eq!(certificate_lifetime(Duration::MAX), Duration::MAX, "saturates");
 }
+
+/// The development NSM, made to fail on demand (an NSM that goes away).
+struct Flaky {
+    inner: sworn_nsm::DevNsm,
+    fail: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl sworn_nsm::NsmDevice for Flaky {
+    fn process(&self, request: &[u8]) -> std::io::Result<Vec<u8>> {
+        if self.fail.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(std::io::Error::other("NSM unavailable"));
+        }
+        self.inner.process(request)
+    }
+    fn kind(&self) -> sworn_nsm::DeviceKind {
+        self.inner.kind()
+    }
+    fn describe(&self) -> String {
+        "flaky development NSM".into()
+    }
+}
+
+#[tokio::test]
+async fn a_failed_rotation_keeps_the_current_certificate() {
+    let fail = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let inner = sworn_nsm::DevNsm::new(&sworn_nsm::Measurements::default()).unwrap();
+    let nsm = Arc::new(Nsm::with_device(Flaky { inner, fail: fail.clone() }));
+    let server = TlsServer::start(TlsConfig::new(), Some(nsm)).await.unwrap();
+    let before = server.current_key();
+    fail.store(true, std::sync::atomic::Ordering::SeqCst);
+    let e = server.rotate().await.unwrap_err();
+    assert!(matches!(e, TlsError::Random(_)), "{e}");
+    assert_eq!(server.current_key(), before, "the current certificate stays");
+    let (peer, client) = handshake(&server, None).await;
+    client.unwrap();
+    assert_eq!(peer.unwrap().tls_key, Some(before.clone()), "and is still served");
+    fail.store(false, std::sync::atomic::Ordering::SeqCst);
+    assert_ne!(server.rotate().await.unwrap(), before, "the retry succeeds");
+}
