@@ -9,6 +9,7 @@ use crate::engine::{Pool, PoolConfig};
 use crate::registry::{Worker, WorkerSpec};
 use crate::server::{deploy, DeployError};
 use crate::state::{Journal, SkipReason, Skipped, StateError};
+use crate::tls::{TlsConfig, TlsServer};
 
 /// Why the runner did not start. The cause is the error's source, so the
 /// binary's report reads "cannot listen on …" then "Caused by: …".
@@ -24,6 +25,8 @@ pub enum StartupError {
     },
     #[error("--state-dir")]
     State(#[source] StateError),
+    #[error("attested TLS (--tls)")]
+    Tls(#[source] crate::tls::TlsError),
     #[error("cannot listen on {endpoint}")]
     Listen {
         endpoint: sworn_net::Endpoint,
@@ -39,6 +42,9 @@ pub struct RunnerConfig {
     pub drain_timeout: Duration,
     /// `--state-dir`: journal workers there and restore them on start.
     pub state_dir: Option<PathBuf>,
+    /// `--tls`: terminate attested TLS on the listener (needs the pool's
+    /// NSM); `None` serves plain HTTP only.
+    pub tls: Option<TlsConfig>,
 }
 
 /// A runner that is listening.
@@ -46,12 +52,27 @@ pub struct Running {
     pub pool: Pool,
     pub local: sworn_net::Endpoint,
     accept: tokio::task::JoinHandle<()>,
+    /// Rotates the TLS certificate (`--tls-rotate`); `None` without `--tls`.
+    rotation: Option<tokio::task::JoinHandle<()>>,
+    /// The listener's attested TLS, if on.
+    pub tls: Option<Arc<TlsServer>>,
     drain_timeout: Duration,
 }
 
 /// Binds, starts the pool and the boot workers, and begins accepting.
 pub async fn start(config: RunnerConfig) -> Result<Running, StartupError> {
-    let pool = Pool::start(config.pool).map_err(StartupError::Threads)?;
+    // The first certificate before anything listens: a runner started
+    // with --tls never serves a connection without it.
+    let tls = match config.tls {
+        Some(settings) => Some(TlsServer::start(settings, config.pool.nsm.clone()).await.map_err(StartupError::Tls)?),
+        None => None,
+    };
+    let mut pool_config = config.pool;
+    // The management rules follow what the listener really does: with TLS
+    // on, plain connections lose credentials and the management routes.
+    // (A caller may set it without a listener to test those rules.)
+    pool_config.limits.tls_enabled |= tls.is_some();
+    let pool = Pool::start(pool_config, tls.clone()).map_err(StartupError::Threads)?;
     if let Some(dir) = &config.state_dir {
         // An entry holds the code, config and args; JSON escaping can at
         // worst multiply their size by six.
@@ -84,7 +105,8 @@ pub async fn start(config: RunnerConfig) -> Result<Running, StartupError> {
         }
     });
     tokio::spawn(cron_loop(pool.clone()));
-    Ok(Running { pool, local, accept, drain_timeout: config.drain_timeout })
+    let rotation = tls.clone().map(|t| tokio::spawn(t.rotate_forever()));
+    Ok(Running { pool, local, accept, rotation, tls, drain_timeout: config.drain_timeout })
 }
 
 /// Starts every worker in the journal with its id, code, account and
@@ -143,6 +165,9 @@ impl Running {
     /// timeout) and returns whether everything finished in time.
     pub async fn shutdown(self) -> bool {
         self.accept.abort();
+        if let Some(r) = &self.rotation {
+            r.abort();
+        }
         self.pool.begin_shutdown();
         let deadline = tokio::time::Instant::now() + self.drain_timeout;
         loop {

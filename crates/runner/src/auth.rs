@@ -326,10 +326,10 @@ mod tests {
         Peer::plain(None)
     }
     fn tls() -> Peer {
-        Peer { transport: Transport::Tls { operator: false }, client_ip: None }
+        Peer { transport: Transport::Tls { operator: false }, client_ip: None, tls_key: None }
     }
     fn operator() -> Peer {
-        Peer { transport: Transport::Tls { operator: true }, client_ip: None }
+        Peer { transport: Transport::Tls { operator: true }, client_ip: None, tls_key: None }
     }
     const TLS_ON: Policy = Policy { tls_enabled: true, deploy: DeployPolicy::Open };
     const TLS_OFF: Policy = Policy { tls_enabled: false, deploy: DeployPolicy::Open };

@@ -1,5 +1,6 @@
 //! What happens on an ingress connection before and around HTTP: the PROXY
 //! protocol preamble (required with `--proxy-protocol`, refused without it),
+//! with `--tls` the first byte that tells a TLS handshake from plain HTTP,
 //! and the connection's idle clock — the request-head and keep-alive
 //! timeouts — which hyper alone cannot give: its header-read timer starts as
 //! soon as it waits for a head, so it cannot tell a slow head from an idle
@@ -34,13 +35,15 @@ pub enum PreambleError {
     Closed,
     #[error("reading the connection failed: {0}")]
     Io(#[from] std::io::Error),
+    #[error("this port speaks TLS only (--plain-http off): connect with https://")]
+    TlsOnly,
 }
 
 impl PreambleError {
     /// Whether the peer deserves an HTTP 400 before the close (not when it
     /// has gone or stayed silent).
     fn answerable(&self) -> bool {
-        matches!(self, PreambleError::Header(_) | PreambleError::NotEnabled)
+        matches!(self, PreambleError::Header(_) | PreambleError::NotEnabled | PreambleError::TlsOnly)
     }
 }
 
@@ -86,6 +89,78 @@ pub async fn read_preamble<T: AsyncRead + Unpin>(
         }
     };
     tokio::time::timeout(timeout, read).await.unwrap_or(Err(PreambleError::Timeout(timeout)))
+}
+
+/// The first byte after the preamble (the first of TLS or HTTP), reading
+/// it into `preamble.rest` when the preamble ended exactly at a PROXY
+/// header's end. Gives up at `deadline` (the header timeout, `timeout`,
+/// counted from accept).
+pub async fn first_byte<T: AsyncRead + Unpin>(
+    io: &mut T,
+    preamble: &mut Preamble,
+    deadline: Instant,
+    timeout: Duration,
+) -> Result<u8, PreambleError> {
+    if let Some(&b) = preamble.rest.first() {
+        return Ok(b);
+    }
+    let mut chunk = [0u8; 1024];
+    let n = match tokio::time::timeout_at(deadline, io.read(&mut chunk)).await {
+        Err(_) => return Err(PreambleError::Timeout(timeout)),
+        Ok(r) => r?,
+    };
+    if n == 0 {
+        return Err(PreambleError::Closed);
+    }
+    preamble.rest.extend_from_slice(&chunk[..n]);
+    Ok(chunk[0])
+}
+
+/// A connection that first replays bytes already read from it (the
+/// preamble's rest: the start of a TLS handshake), then reads on.
+pub struct Replay<T> {
+    inner: T,
+    rest: Bytes,
+}
+
+impl<T> Replay<T> {
+    pub fn new(inner: T, rest: Vec<u8>) -> Self {
+        Replay { inner, rest: Bytes::from(rest) }
+    }
+}
+
+impl<T: AsyncRead + Unpin> AsyncRead for Replay<T> {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        if !this.rest.is_empty() {
+            let n = this.rest.len().min(buf.remaining());
+            buf.put_slice(&this.rest.split_to(n));
+            return Poll::Ready(Ok(()));
+        }
+        Pin::new(&mut this.inner).poll_read(cx, buf)
+    }
+}
+
+impl<T: AsyncWrite + Unpin> AsyncWrite for Replay<T> {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write(cx, buf)
+    }
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write_vectored(cx, bufs)
+    }
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
 }
 
 /// Answers a refused preamble with a 400 when the peer can use one, then
@@ -313,6 +388,23 @@ mod tests {
     async fn a_header_cut_short_by_close_is_not_a_request() {
         let mut io: &[u8] = b"PROXY TCP4 192.0.2.1";
         let r = read_preamble(&mut io, true, Duration::from_secs(5)).await;
+        assert!(matches!(r, Err(PreambleError::Closed)), "{r:?}");
+    }
+
+    #[tokio::test]
+    async fn the_first_byte_is_read_after_a_proxy_header_and_replayed() {
+        // Two reads: the header alone, then the TLS record.
+        let mut io = (&b"PROXY UNKNOWN\r\n"[..]).chain(&b"\x16\x03\x01"[..]);
+        let mut p = read_preamble(&mut io, true, Duration::from_secs(5)).await.expect("header");
+        assert!(p.rest.is_empty());
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let b = first_byte(&mut io, &mut p, deadline, Duration::from_secs(5)).await.expect("byte");
+        assert_eq!(b, 0x16);
+        let mut replayed = Vec::new();
+        Replay::new(io, p.rest).read_to_end(&mut replayed).await.expect("read");
+        assert_eq!(replayed, b"\x16\x03\x01");
+        let mut closed: &[u8] = b"";
+        let r = first_byte(&mut closed, &mut Preamble::default(), deadline, Duration::from_secs(5)).await;
         assert!(matches!(r, Err(PreambleError::Closed)), "{r:?}");
     }
 

@@ -19,3 +19,4 @@ pub mod registry;
 pub mod server;
 pub mod services;
 pub mod state;
+pub mod tls;

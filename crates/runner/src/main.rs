@@ -16,11 +16,12 @@ use sworn_runner::http_client::{EgressHttpClient, HttpClient, NoNetwork};
 use sworn_runner::limits::Limits;
 use sworn_runner::registry::{WorkerKind, WorkerSpec};
 use sworn_runner::services::EnclaveServices;
+use sworn_runner::tls::{OperatorCa, PlainHttp, TlsConfig, TlsError};
 
 /// Shown after the flags in `--help`.
 const AFTER_HELP: &str = "\
 Durations (--cpu-limit, --request-timeout, --drain-timeout, --header-timeout,
---body-idle-timeout, --keepalive-timeout, --stream-timeout) take a unit:
+--body-idle-timeout, --keepalive-timeout, --stream-timeout, --tls-rotate) take a unit:
 250ms, 10s, 2m, 1m 30s. A bare number is milliseconds, as it was before
 units. The old spellings --cpu-limit-ms, --request-timeout-ms and
 --drain-timeout-ms are still accepted in this release, with a warning.";
@@ -115,6 +116,35 @@ struct Args {
     /// workers its client address as CF-Connecting-IP; without it such headers are refused.
     #[arg(long)]
     proxy_protocol: bool,
+    /// Terminate attested TLS on --listen: the certificate's key is born in the enclave and
+    /// carries an NSM document that binds it, so a client that checks it knows the connection
+    /// ends inside the measured image, and the host in between sees only ciphertext. Needs
+    /// attestation (not with --nsm off).
+    #[arg(long, overrides_with = "no_tls")]
+    tls: bool,
+    /// Serve plain HTTP only: the default, for local development (curl needs no TLS options).
+    /// The last of --tls and --no-tls wins, so a wrapper can override a command line it extends.
+    #[arg(long, overrides_with = "tls")]
+    no_tls: bool,
+    /// How often --tls makes a new key, document and certificate: bounds how long one key
+    /// serves. A certificate is valid for two intervals (plus 5 minutes of clock skew before),
+    /// so a client that connected just before a rotation still validates it.
+    #[arg(long, value_name = "DURATION", default_value = "24h", value_parser = sworn_duration::millis)]
+    tls_rotate: Duration,
+    /// Subject alternative name (DNS name or IP address) of the --tls certificate; repeatable.
+    /// Attested clients check the document, not the name; this is for generic TLS clients.
+    #[arg(long = "tls-name", value_name = "NAME", default_value = "localhost")]
+    tls_names: Vec<String>,
+    /// With --tls, what a connection that starts with plain HTTP gets: `compat` serves it
+    /// (clients and health checks not yet on TLS; the management rules see it as plain),
+    /// `off` answers 400 (this port speaks TLS only) and closes.
+    #[arg(long, value_enum, value_name = "MODE", default_value_t = PlainHttpMode::Compat)]
+    plain_http: PlainHttpMode,
+    /// CA certificates (PEM) of operators, for --tls: a client that presents a certificate
+    /// chaining to them is an operator; one with a certificate from elsewhere fails the
+    /// handshake; one without a certificate is still served, as a non-operator.
+    #[arg(long, value_name = "FILE")]
+    operator_ca: Option<PathBuf>,
     /// QuickJS heap per worker instance, in MiB.
     #[arg(long, default_value_t = 128)]
     memory_limit_mib: usize,
@@ -196,6 +226,41 @@ enum NsmMode {
     Auto,
     /// No attestation: `GET /attestation` and env.NSM answer that it is off.
     Off,
+}
+
+/// `--plain-http`: plain HTTP on a `--tls` listener.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum PlainHttpMode {
+    /// Served as before (its peer is plain, so the management rules can tell).
+    Compat,
+    /// Refused with a 400: the port speaks TLS only.
+    Off,
+}
+
+/// The TLS settings of the flags; `None` without `--tls`. Refuses `--tls`
+/// with `--nsm off` (no attestation, no attested TLS), a bad
+/// `--operator-ca` file, and a `--tls-rotate` or `--tls-name` out of range.
+fn tls_config(args: &Args) -> Result<Option<TlsConfig>, TlsError> {
+    if !args.tls {
+        if args.operator_ca.is_some() || args.plain_http != PlainHttpMode::Compat {
+            tracing::warn!("--operator-ca and --plain-http apply only with --tls; ignored");
+        }
+        return Ok(None);
+    }
+    if args.nsm == NsmMode::Off {
+        return Err(TlsError::NoNsm);
+    }
+    let config = TlsConfig {
+        rotate: args.tls_rotate,
+        names: args.tls_names.clone(),
+        plain_http: match args.plain_http {
+            PlainHttpMode::Compat => PlainHttp::Compat,
+            PlainHttpMode::Off => PlainHttp::Off,
+        },
+        operator_ca: args.operator_ca.as_deref().map(OperatorCa::from_pem_file).transpose()?,
+    };
+    config.check()?;
+    Ok(Some(config))
 }
 
 /// `--user-data-policy`: what goes into user_data of documents requested
@@ -321,6 +386,7 @@ fn main() -> anyhow::Result<()> {
     } else {
         args.threads
     };
+    let tls = tls_config(&args)?;
     let nsm = open_nsm(args.nsm, args.dev_measurements.as_ref())?;
     let policy = sworn_nsm::UserDataPolicy::from(args.user_data_policy);
     let limits = Limits {
@@ -341,15 +407,17 @@ fn main() -> anyhow::Result<()> {
         keepalive_timeout: args.keepalive_timeout.max(Duration::from_millis(1)),
         stream_timeout: args.stream_timeout.max(Duration::from_millis(1)),
         proxy_protocol: args.proxy_protocol,
-        // Set by the TLS front end (--tls) when it terminates TLS; until
-        // then every connection is plain and credentials travel over it.
-        tls_enabled: false,
+        // app::start sets it from the TLS front end (--tls).
+        tls_enabled: tls.is_some(),
         deploy: args.deploy.into(),
     };
     if args.deploy == DeployMode::Operator && !limits.tls_enabled {
         tracing::warn!(
             "--deploy operator without TLS: there are no operators, so no worker can be created through the API"
         );
+    }
+    if tls.is_none() {
+        tracing::warn!("plain HTTP only (no --tls): for local development; owner credentials travel in the clear");
     }
     let http = http_client(&args, &limits)?;
     let bindings = Arc::new(EnclaveServices::new(nsm.clone(), policy).bindings());
@@ -363,9 +431,11 @@ fn main() -> anyhow::Result<()> {
             workers,
             drain_timeout: args.drain_timeout,
             state_dir: args.state_dir,
+            tls,
         })
         .await?;
-        tracing::info!("runner listening on {} with {threads} JavaScript threads", running.local);
+        let scheme = if running.tls.is_some() { "attested TLS" } else { "plain HTTP" };
+        tracing::info!("runner listening on {} ({scheme}) with {threads} JavaScript threads", running.local);
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
         tokio::select! {
             _ = term.recv() => {}
@@ -474,6 +544,56 @@ mod tests {
         assert_eq!(parse(&[]).expect("defaults").deploy, DeployMode::Open);
         assert_eq!(parse(&["--deploy", "operator"]).expect("operator").deploy, DeployMode::Operator);
         assert!(parse(&["--deploy", "closed"]).is_err());
+    }
+
+    #[test]
+    fn tls_is_off_by_default_and_the_last_of_tls_and_no_tls_wins() {
+        let a = parse(&[]).expect("defaults");
+        assert!(!a.tls);
+        assert!(tls_config(&a).expect("no TLS").is_none());
+        assert_eq!(
+            (a.tls_rotate, a.tls_names.clone(), a.plain_http),
+            (Duration::from_secs(86_400), vec!["localhost".to_string()], PlainHttpMode::Compat)
+        );
+        assert!(parse(&["--tls"]).expect("on").tls);
+        assert!(!parse(&["--tls", "--no-tls"]).expect("off wins").tls);
+        assert!(parse(&["--no-tls", "--tls"]).expect("on wins").tls);
+        let a = parse(&[
+            "--tls",
+            "--tls-rotate",
+            "1h",
+            "--tls-name",
+            "a.example",
+            "--tls-name",
+            "10.0.0.1",
+            "--plain-http",
+            "off",
+        ])
+        .expect("TLS flags");
+        let c = tls_config(&a).expect("valid").expect("on");
+        assert_eq!(
+            (c.rotate, c.names, c.plain_http),
+            (Duration::from_secs(3600), vec!["a.example".to_string(), "10.0.0.1".to_string()], PlainHttp::Off)
+        );
+        assert!(parse(&["--plain-http", "maybe"]).is_err());
+    }
+
+    #[test]
+    fn tls_with_nsm_off_is_refused_naming_both_flags() {
+        let e = tls_config(&parse(&["--tls", "--nsm", "off"]).expect("parses")).unwrap_err().to_string();
+        assert!(e.contains("--tls") && e.contains("--nsm off"), "{e}");
+    }
+
+    #[test]
+    fn a_bad_operator_ca_file_is_refused_naming_it() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("ops.pem");
+        std::fs::write(&path, "not PEM at all").expect("write");
+        let shown = path.display().to_string();
+        let e = tls_config(&parse(&["--tls", "--operator-ca", &shown]).expect("parses")).unwrap_err().to_string();
+        assert!(e.contains("--operator-ca") && e.contains(&shown), "{e}");
+        let e = tls_config(&parse(&["--tls", "--tls-rotate", "10ms"]).expect("parses")).unwrap_err().to_string();
+        assert!(e.contains("--tls-rotate"), "{e}");
     }
 
     #[test]

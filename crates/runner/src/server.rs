@@ -17,9 +17,10 @@ use crate::auth::{self, Credential, CredentialHash, Refusal, RouteClass};
 use crate::body::{OutBody, StreamOut};
 use crate::engine::pool::{Connection, Pool, ThreadState};
 use crate::engine::{RequestError, StartError, WorkerBody};
-use crate::ingress::{read_preamble, refuse, ClockedIo, ConnClock, HeldBody};
+use crate::ingress::{first_byte, read_preamble, refuse, ClockedIo, ConnClock, HeldBody, PreambleError, Replay};
 use crate::peer::Peer;
 use crate::registry::{RegistryError, Worker, WorkerSpec};
+use crate::tls::PlainHttp;
 
 /// The request header naming the client's address to workers. Set from the
 /// PROXY header with `--proxy-protocol`; a client-sent one is always dropped,
@@ -31,11 +32,14 @@ const CONNECTING_IP: HeaderName = HeaderName::from_static("cf-connecting-ip");
 const STREAM_TIMEOUT_HEADER: &str = "sworn-stream-timeout";
 
 /// Serves one client connection until it closes, idles out, or the runner
-/// drains.
+/// drains. The PROXY header (if any) comes first; then, with `--tls`, a
+/// connection whose first byte starts a TLS handshake gets one, bounded by
+/// the header timeout, and HTTP runs inside it; any other is plain HTTP
+/// (refused under `--plain-http off`).
 pub async fn serve_connection(state: Rc<ThreadState>, mut conn: Box<dyn Connection>) {
     let opened = tokio::time::Instant::now();
     let limits = state.shared.limits.clone();
-    let preamble = match read_preamble(&mut conn, limits.proxy_protocol, limits.header_timeout).await {
+    let mut preamble = match read_preamble(&mut conn, limits.proxy_protocol, limits.header_timeout).await {
         Ok(p) => p,
         Err(e) => {
             tracing::debug!("connection refused: {e}");
@@ -44,8 +48,49 @@ pub async fn serve_connection(state: Rc<ThreadState>, mut conn: Box<dyn Connecti
         }
     };
     let clock = ConnClock::new(opened, limits.header_timeout, limits.keepalive_timeout);
-    let io = ClockedIo::new(conn, preamble.rest, clock.clone());
-    let peer = Rc::new(Peer::plain(preamble.client_ip));
+    let Some(tls) = state.shared.tls.clone() else {
+        let peer = Peer::plain(preamble.client_ip);
+        return serve_http(state, ClockedIo::new(conn, preamble.rest, clock.clone()), clock, peer).await;
+    };
+    let deadline = opened + limits.header_timeout;
+    match first_byte(&mut conn, &mut preamble, deadline, limits.header_timeout).await {
+        Ok(crate::tls::HANDSHAKE_RECORD) => {}
+        Ok(_) if tls.plain_http() == PlainHttp::Compat => {
+            let peer = Peer::plain(preamble.client_ip);
+            return serve_http(state, ClockedIo::new(conn, preamble.rest, clock.clone()), clock, peer).await;
+        }
+        Ok(_) => {
+            tracing::debug!("connection refused: plain HTTP under --plain-http off");
+            refuse(&mut conn, &PreambleError::TlsOnly).await;
+            return;
+        }
+        Err(e) => {
+            tracing::debug!("connection refused: {e}");
+            refuse(&mut conn, &e).await;
+            return;
+        }
+    }
+    let handshake = tls.accept(Replay::new(conn, preamble.rest), preamble.client_ip);
+    match tokio::time::timeout_at(deadline, handshake).await {
+        Ok(Ok((stream, peer))) => {
+            serve_http(state, ClockedIo::new(stream, Vec::new(), clock.clone()), clock, peer).await
+        }
+        // Dropping the stream closes this connection only.
+        Ok(Err(e)) => tracing::debug!("TLS handshake failed: {e}"),
+        Err(_) => tracing::debug!(
+            "TLS handshake not complete within the header timeout of {:?} (--header-timeout)",
+            limits.header_timeout
+        ),
+    }
+}
+
+/// HTTP/1.1 on `io` (plain, or inside TLS) for `peer`, under `clock`.
+async fn serve_http<T>(state: Rc<ThreadState>, io: ClockedIo<T>, clock: Rc<ConnClock>, peer: Peer)
+where
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + 'static,
+{
+    let limits = state.shared.limits.clone();
+    let peer = Rc::new(peer);
     let client_ip = peer.client_ip.and_then(|ip| HeaderValue::from_str(&ip.to_string()).ok());
     let mut shutdown = state.shutdown_signal();
     let svc_state = state.clone();
@@ -163,7 +208,8 @@ async fn route(state: &Rc<ThreadState>, req: Request<Incoming>, peer: &Peer) -> 
         ),
         (&Method::GET, ["stats"]) => json_response(StatusCode::OK, stats(state)),
         (&Method::GET, ["attestation"]) => {
-            crate::attestation::get(state.shared.nsm.clone(), req.uri().query(), state.shared.http.egress_allow()).await
+            crate::attestation::get(state.shared.nsm.clone(), req.uri().query(), peer, state.shared.http.egress_allow())
+                .await
         }
         (&Method::POST, [""]) => {
             if let Err(r) = auth::may_create(&policy, peer) {

@@ -49,6 +49,8 @@ pub struct Shared {
     pub http: Arc<dyn HttpClient>,
     pub bindings: Bindings,
     pub nsm: Option<Arc<sworn_nsm::Nsm>>,
+    /// `--tls`: the listener's attested TLS; `None` serves plain HTTP only.
+    pub tls: Option<Arc<crate::tls::TlsServer>>,
     pub started: Instant,
     senders: Vec<mpsc::UnboundedSender<Command>>,
     next_thread: AtomicUsize,
@@ -65,7 +67,8 @@ pub struct Pool {
 }
 
 impl Pool {
-    pub fn start(config: PoolConfig) -> std::io::Result<Pool> {
+    /// Starts the threads; their connections get TLS from `tls` when given.
+    pub fn start(config: PoolConfig, tls: Option<Arc<crate::tls::TlsServer>>) -> std::io::Result<Pool> {
         let threads = config.threads.max(1);
         let mut senders = Vec::new();
         let mut receivers = Vec::new();
@@ -82,6 +85,7 @@ impl Pool {
             http: config.http,
             bindings: config.bindings,
             nsm: config.nsm,
+            tls,
             started: Instant::now(),
             senders,
             next_thread: AtomicUsize::new(0),

@@ -13,6 +13,10 @@ use sworn_runner::app::{start, RunnerConfig, Running};
 use sworn_runner::engine::PoolConfig;
 use sworn_runner::http_client::NoNetwork;
 use sworn_runner::limits::Limits;
+use sworn_runner::tls::TlsConfig;
+
+use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
+use sworn_atls::{AttestedServerVerifier, Policy};
 
 pub struct TestRunner {
     pub base: String,
@@ -83,6 +87,23 @@ impl TestRunner {
         bindings: sworn_runner::engine::bindings::Bindings,
         state_dir: Option<std::path::PathBuf>,
     ) -> TestRunner {
+        Self::start_config(limits, http, bindings, state_dir, None).await
+    }
+
+    /// A runner with `--tls` as `tls` says (and the development NSM).
+    /// `base` stays `http://…`: `get` and friends speak plain HTTP to it;
+    /// [`tls_connect`] speaks TLS.
+    pub async fn start_tls(limits: Limits, tls: TlsConfig) -> TestRunner {
+        Self::start_config(limits, Arc::new(NoNetwork), Arc::new(Vec::new()), None, Some(tls)).await
+    }
+
+    async fn start_config(
+        limits: Limits,
+        http: Arc<dyn sworn_runner::http_client::HttpClient>,
+        bindings: sworn_runner::engine::bindings::Bindings,
+        state_dir: Option<std::path::PathBuf>,
+        tls: Option<TlsConfig>,
+    ) -> TestRunner {
         let running = start(RunnerConfig {
             listen: "tcp:127.0.0.1:0".parse().expect("endpoint"),
             pool: PoolConfig {
@@ -97,6 +118,7 @@ impl TestRunner {
             workers: Vec::new(),
             drain_timeout: Duration::from_secs(2),
             state_dir,
+            tls,
         })
         .await
         .expect("runner starts");
@@ -185,4 +207,144 @@ impl TestRunner {
     pub async fn fetch(&self, worker: &str, path: &str) -> Reply {
         self.get(&format!("/workers/{worker}/fetch/{path}")).await
     }
+
+    /// host:port of the listener.
+    pub fn addr(&self) -> &str {
+        self.base.trim_start_matches("http://")
+    }
+}
+
+/// Now, as the certificate checks take it.
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
+
+/// A client certificate chain and its key.
+pub type ClientIdentity = (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>);
+
+/// A CA made for a test: its PEM certificate and an issuer of client certificates.
+pub struct TestCa {
+    pub pem: String,
+    issuer: rcgen::Issuer<'static, rcgen::KeyPair>,
+}
+
+impl TestCa {
+    pub fn new(name: &str) -> TestCa {
+        let key = rcgen::KeyPair::generate().expect("CA key");
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("CA params");
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        params.distinguished_name.push(rcgen::DnType::CommonName, name);
+        params.key_usages = vec![rcgen::KeyUsagePurpose::KeyCertSign, rcgen::KeyUsagePurpose::DigitalSignature];
+        let cert = params.self_signed(&key).expect("CA certificate");
+        TestCa { pem: cert.pem(), issuer: rcgen::Issuer::new(params, key) }
+    }
+
+    /// A client certificate (clientAuth) under this CA.
+    pub fn client(&self, name: &str) -> ClientIdentity {
+        let key = rcgen::KeyPair::generate().expect("client key");
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("client params");
+        params.distinguished_name.push(rcgen::DnType::CommonName, name);
+        params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
+        let cert = params.signed_by(&key, &self.issuer).expect("client certificate");
+        (vec![cert.der().clone()], PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())))
+    }
+}
+
+/// The client configuration of an attested-TLS client of the development
+/// NSM's documents (`sworn_atls::Policy::emulator`): it accepts only a
+/// certificate whose document binds its key.
+pub fn attested_client_config(identity: Option<ClientIdentity>) -> rustls::ClientConfig {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("protocol versions")
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(AttestedServerVerifier::new(Policy::emulator(None))));
+    let mut config = match identity {
+        Some((chain, key)) => builder.with_client_auth_cert(chain, key).expect("client certificate"),
+        None => builder.with_no_client_auth(),
+    };
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    config
+}
+
+/// The bytes of a real ClientHello, as an attested client would send them.
+pub fn client_hello() -> Vec<u8> {
+    let name = ServerName::try_from("localhost").expect("name");
+    let mut conn = rustls::ClientConnection::new(Arc::new(attested_client_config(None)), name).expect("client");
+    let mut out = Vec::new();
+    conn.write_tls(&mut out).expect("ClientHello");
+    out
+}
+
+/// An HTTP/1.1 connection over attested TLS to the runner.
+pub struct TlsClient {
+    sender: hyper::client::conn::http1::SendRequest<Full<Bytes>>,
+    /// The server's certificate (DER).
+    pub certificate: Vec<u8>,
+    /// What `sworn_atls::verify_certificate` established about it when the
+    /// handshake completed (the handshake's own verifier checked the same).
+    pub verified: sworn_atls::Verified,
+}
+
+impl TlsClient {
+    /// The connection's TLS key (DER SubjectPublicKeyInfo).
+    pub fn public_key(&self) -> &[u8] {
+        &self.verified.public_key
+    }
+
+    pub async fn get(&mut self, path: &str) -> Result<Reply, hyper::Error> {
+        self.request("GET", path, &[], Bytes::new()).await
+    }
+
+    pub async fn request(
+        &mut self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: impl Into<Bytes>,
+    ) -> Result<Reply, hyper::Error> {
+        let mut req = http::Request::builder().method(method).uri(path).header("host", "localhost");
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let req = req.body(Full::new(body.into())).expect("request");
+        self.sender.ready().await?;
+        let resp = tokio::time::timeout(Duration::from_secs(60), self.sender.send_request(req))
+            .await
+            .expect("response within 60s")?;
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let body = resp.into_body().collect().await?.to_bytes();
+        Ok(Reply { status, headers, body })
+    }
+}
+
+/// Connects to `addr` over attested TLS (presenting `identity` if given)
+/// and starts HTTP/1.1 on it.
+pub async fn tls_connect(addr: &str, identity: Option<ClientIdentity>) -> std::io::Result<TlsClient> {
+    tls_handshake(tokio::net::TcpStream::connect(addr).await?, identity).await
+}
+
+/// The same on a connection already open (after a PROXY header, say).
+pub async fn tls_handshake(tcp: tokio::net::TcpStream, identity: Option<ClientIdentity>) -> std::io::Result<TlsClient> {
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(attested_client_config(identity)));
+    let name = ServerName::try_from("localhost").expect("name");
+    let stream = tokio::time::timeout(Duration::from_secs(60), connector.connect(name, tcp))
+        .await
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "TLS handshake took over 60s"))??;
+    let certificate = stream
+        .get_ref()
+        .1
+        .peer_certificates()
+        .and_then(|c| c.first())
+        .map(|c| c.to_vec())
+        .ok_or_else(|| std::io::Error::other("server sent no certificate"))?;
+    let verified = sworn_atls::verify_certificate(&certificate, &Policy::emulator(None), unix_now())
+        .map_err(std::io::Error::other)?;
+    let (sender, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+        .await
+        .map_err(std::io::Error::other)?;
+    tokio::spawn(conn);
+    Ok(TlsClient { sender, certificate, verified })
 }
