@@ -5,6 +5,8 @@
 RUNNER_BIN := $(ENCLAVE_RELEASE)/runner
 RUNNER_LOCAL_LISTEN ?= tcp:127.0.0.1:1057
 RUNNER_LOCAL_WORKER ?= examples/hello.js
+# Extra runner flags of run-local, e.g. --tls --dev-measurements enclave/measurements.json
+RUNNER_LOCAL_ARGS ?=
 
 .PHONY: runner run-local bench-runner bench-soak
 
@@ -12,7 +14,7 @@ runner: enclave-binaries ## build the runner the image packs, static, release (p
 	@echo $(RUNNER_BIN)
 
 run-local: runner ## run the runner on tcp:127.0.0.1:1057 with examples/hello.js (RUNNER_LOCAL_WORKER=...)
-	$(RUNNER_BIN) --listen $(RUNNER_LOCAL_LISTEN) --worker $(RUNNER_LOCAL_WORKER)
+	$(RUNNER_BIN) --listen $(RUNNER_LOCAL_LISTEN) --worker $(RUNNER_LOCAL_WORKER) $(RUNNER_LOCAL_ARGS)
 
 bench-runner: runner ## requests/s, p99, RSS and start-up time: runner vs workerd, side by side
 	RUNNER_BIN=$(RUNNER_BIN) bench/runner/run.sh

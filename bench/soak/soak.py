@@ -113,6 +113,7 @@ def mib(b):
 class Runner:
     def __init__(self, binary, port, logdir):
         self.port = port
+        self.credentials = {}  # worker name -> owner credential (POST /workers)
         self.log_path = os.path.join(logdir, "runner.log")
         self.log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
@@ -124,6 +125,9 @@ class Runner:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
         try:
             headers = {"content-type": "application/json"} if body is not None else {}
+            credential = self.credentials.get(path.split("/")[2]) if path.startswith("/workers/") else None
+            if credential and not path.split("/")[3:4] == ["fetch"]:
+                headers["authorization"] = f"Bearer {credential}"
             conn.request(method, path, body=body, headers=headers)
             r = conn.getresponse()
             return r.status, r.read()
@@ -147,6 +151,9 @@ class Runner:
         self.request("DELETE", f"/workers/{name}")
         status, body = self.request("POST", "/workers", json.dumps({"name": name, "type": "module", "code": code}),
                                     timeout=30)
+        if status == 201:
+            # The owner's credential: deleting or replacing the worker needs it.
+            self.credentials[name] = json.loads(body).get("credential")
         return status, body
 
     def alive(self):

@@ -82,6 +82,13 @@ fn deploy(e: &mut Enclave) -> String {
     m
 }
 
+/// The `e2e` worker's entry in the public list (`GET /workers`).
+fn listed_e2e(e: &mut Enclave) -> serde_json::Value {
+    let list = json(&get(e, "/workers"));
+    let found = list["workers"].as_array().and_then(|w| w.iter().find(|w| w["name"] == "e2e")).cloned();
+    found.unwrap_or_else(|| panic!("no worker e2e in {list}"))
+}
+
 /// The worker's outcome of fetching `url`.
 fn worker_fetch(e: &mut Enclave, url: &str) -> serde_json::Value {
     let r = get(e, &format!("/workers/e2e/fetch/fetch?url={url}"));
@@ -174,7 +181,8 @@ fn workers_behind_host_proxy_fetch_attest_and_survive_restarts() {
     assert_eq!(account.status, 200, "{}", account.text());
     let address = account.text();
     assert!(address.starts_with("0x") && address.len() == 42, "{address}");
-    let id = json(&get(&mut enclave, "/workers/e2e"))["id"].as_str().expect("id").to_string();
+    // Details need the owner's credential; the public list shows id and measurement.
+    let id = listed_e2e(&mut enclave)["id"].as_str().expect("id").to_string();
 
     // Kill the runner inside the enclave (SysRq i: SIGKILL to all but init);
     // init restarts it and the runner restores its workers from the state
@@ -188,7 +196,7 @@ fn workers_behind_host_proxy_fetch_attest_and_survive_restarts() {
     let recovered = kill_at.elapsed();
     let listed = json(&get(&mut enclave, "/workers"));
     assert_eq!(listed["workers"].as_array().map(Vec::len), Some(1), "the worker is restored: {listed}");
-    let restored = json(&get(&mut enclave, "/workers/e2e"));
+    let restored = listed_e2e(&mut enclave);
     assert_eq!(restored["id"], id.as_str(), "{restored}");
     assert_eq!(restored["measurement"], measurement.as_str(), "{restored}");
     let again = get(&mut enclave, "/workers/e2e/fetch/account");
