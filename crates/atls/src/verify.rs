@@ -226,6 +226,16 @@ impl AttestedServerVerifier {
     pub fn policy(&self) -> &Policy {
         &self.policy
     }
+
+    /// The certificate check of [`ServerCertVerifier::verify_server_cert`],
+    /// returning what it established, with its error as rustls carries it
+    /// (so [`handshake_failure`] finds it): for verifiers that keep the
+    /// [`Verified`] of a connection.
+    pub fn check(&self, end_entity: &CertificateDer<'_>, now: UnixTime) -> Result<Verified, rustls::Error> {
+        let now = i64::try_from(now.as_secs()).unwrap_or(i64::MAX);
+        verify_certificate(end_entity, &self.policy, now)
+            .map_err(|e| rustls::Error::InvalidCertificate(CertificateError::Other(OtherError(Arc::new(e)))))
+    }
 }
 
 impl ServerCertVerifier for AttestedServerVerifier {
@@ -237,9 +247,7 @@ impl ServerCertVerifier for AttestedServerVerifier {
         _ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        let now = i64::try_from(now.as_secs()).unwrap_or(i64::MAX);
-        verify_certificate(end_entity, &self.policy, now)
-            .map_err(|e| rustls::Error::InvalidCertificate(CertificateError::Other(OtherError(Arc::new(e)))))?;
+        self.check(end_entity, now)?;
         Ok(ServerCertVerified::assertion())
     }
 

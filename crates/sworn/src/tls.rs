@@ -8,10 +8,10 @@ use std::time::{Duration, Instant};
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::Resumption;
-use rustls::{CertificateError, DigitallySignedStruct, OtherError, SignatureScheme};
+use rustls::{DigitallySignedStruct, SignatureScheme};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
-use sworn_atls::{verify_certificate, AttestedServerVerifier, Policy, Verified};
+use sworn_atls::{AttestedServerVerifier, Policy, Verified};
 
 /// ALPN of every connection: the runner speaks HTTP/1.1.
 pub const ALPN_HTTP1: &[u8] = b"http/1.1";
@@ -75,12 +75,10 @@ pub(crate) struct Outcome {
 
 /// [`AttestedServerVerifier`] plus a record of its result.
 ///
-/// The certificate check is [`sworn_atls::verify_certificate`], the very
-/// function `AttestedServerVerifier::verify_server_cert` calls, with its
-/// error wrapped the same way (so [`sworn_atls::handshake_failure`] finds
-/// it); the handshake signatures are the inner verifier's. Calling it
-/// directly rather than through the inner verifier is what gives us the
-/// [`Verified`] without checking the document twice.
+/// The certificate check is the inner verifier's
+/// [`AttestedServerVerifier::check`], which returns the [`Verified`] that
+/// `verify_server_cert` only accepts (so the document is checked once); the
+/// handshake signatures are the inner verifier's too.
 #[derive(Debug)]
 pub(crate) struct RecordingVerifier {
     inner: AttestedServerVerifier,
@@ -106,12 +104,10 @@ impl ServerCertVerifier for RecordingVerifier {
         _ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        let now = i64::try_from(now.as_secs()).unwrap_or(i64::MAX);
         let start = Instant::now();
-        let result = verify_certificate(end_entity, self.inner.policy(), now);
+        let result = self.inner.check(end_entity, now);
         let elapsed = start.elapsed();
-        let verified =
-            result.map_err(|e| rustls::Error::InvalidCertificate(CertificateError::Other(OtherError(Arc::new(e)))))?;
+        let verified = result?;
         *self.outcome.lock().unwrap_or_else(PoisonError::into_inner) = Outcome { verified: Some(verified), elapsed };
         Ok(ServerCertVerified::assertion())
     }
