@@ -90,9 +90,9 @@ emulator: ## build QEMU with the nitro-enclave machine and install vhost-device-
 	    --root $(SWORN_CACHE)/tools/vhost-device-vsock-$(VHOST_DEVICE_VSOCK_VERSION); \
 	fi
 
-test-e2e: emulator eif host-proxy ## boot build/runner.eif under QEMU (TCG), alone and behind host-proxy, and test it end to end
+test-e2e: emulator eif host-proxy sworn ## boot build/runner.eif under QEMU (TCG), alone and behind host-proxy, and test it end to end with sworn
 	SWORN_QEMU="$$(scripts/build-qemu)" SWORN_VHOST_DEVICE_VSOCK=$(VHOST_DEVICE_VSOCK) \
-	SWORN_HOST_PROXY=$(PROXY_BIN) SWORN_MEASUREMENTS=$(CURDIR)/$(MEASUREMENTS) \
+	SWORN_HOST_PROXY=$(PROXY_BIN) SWORN_CLIENT=$(SWORN_BIN) SWORN_MEASUREMENTS=$(CURDIR)/$(MEASUREMENTS) \
 	SWORN_EIF=$(CURDIR)/$(EIF) SWORN_QEMU_FIRMWARE=/usr/share/qemu \
 	SWORN_EIF_TOOL=$(EIF_TOOL) SWORN_KERNEL=$(abspath $(ENCLAVE_KERNEL)) SWORN_EIF_CMDLINE="$(EIF_CMDLINE)" \
 	SWORN_ENCLAVE_STAGE=$(CURDIR)/$(ENCLAVE_STAGE) \

@@ -135,7 +135,7 @@ async fn serve_once(key: Arc<rustls::sign::CertifiedKey>, policy: Policy) -> Res
         .with_safe_default_protocol_versions()
         .unwrap()
         .with_no_client_auth()
-        .with_cert_resolver(Arc::new(Single(key)));
+        .with_cert_resolver(Arc::new(rustls::sign::SingleCertAndKey::from(key)));
     let client = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .unwrap()
@@ -160,13 +160,4 @@ async fn serve_once(key: Arc<rustls::sign::CertifiedKey>, policy: Policy) -> Res
     c.read_exact(&mut out).await?;
     let _ = server_task.await;
     Ok(out)
-}
-
-#[derive(Debug)]
-struct Single(Arc<rustls::sign::CertifiedKey>);
-
-impl rustls::server::ResolvesServerCert for Single {
-    fn resolve(&self, _: rustls::server::ClientHello<'_>) -> Option<Arc<rustls::sign::CertifiedKey>> {
-        Some(self.0.clone())
-    }
 }

@@ -1,5 +1,6 @@
-//! Collects the guest's serial console (QEMU's stdout), echoes it to stderr
-//! with a prefix, and lets the test wait for a line.
+//! Collects the lines of a process's output (the guest's serial console on
+//! QEMU's stdout, host-proxy's log), echoes them to stderr with a prefix,
+//! and lets the test wait for a line.
 
 use std::io::{BufRead, BufReader, Read};
 use std::sync::{Arc, Condvar, Mutex};
@@ -10,7 +11,8 @@ use crate::{E2eError, Result};
 #[derive(Default)]
 struct Lines {
     lines: Vec<String>,
-    closed: bool,
+    /// Sources still being read; none left means no line can come.
+    open: usize,
 }
 
 #[derive(Clone, Default)]
@@ -22,7 +24,15 @@ impl Console {
     /// Starts a thread that reads `source` until EOF.
     pub fn capture(source: impl Read + Send + 'static, echo_prefix: &'static str) -> Self {
         let console = Console::default();
-        let c = console.clone();
+        console.attach(source, echo_prefix);
+        console
+    }
+
+    /// Also collects the lines of `source` (a restarted process's output
+    /// joins the lines of the one before it); a thread reads it until EOF.
+    pub fn attach(&self, source: impl Read + Send + 'static, echo_prefix: &'static str) {
+        let c = self.clone();
+        self.inner.0.lock().unwrap_or_else(|e| e.into_inner()).open += 1;
         std::thread::spawn(move || {
             let mut reader = BufReader::new(source);
             let mut buf = Vec::new();
@@ -40,10 +50,9 @@ impl Console {
                 }
             }
             let (m, cv) = &*c.inner;
-            m.lock().unwrap_or_else(|e| e.into_inner()).closed = true;
+            m.lock().unwrap_or_else(|e| e.into_inner()).open -= 1;
             cv.notify_all();
         });
-        console
     }
 
     /// Waits until a line containing `needle` appears (also among lines seen
@@ -57,9 +66,10 @@ impl Console {
                 return Ok(line.clone());
             }
             let now = Instant::now();
-            if g.closed || now >= deadline {
+            let closed = g.open == 0;
+            if closed || now >= deadline {
                 let tail: Vec<&str> = g.lines.iter().rev().take(30).rev().map(String::as_str).collect();
-                let why = if g.closed { "console closed" } else { "deadline" };
+                let why = if closed { "console closed" } else { "deadline" };
                 return Err(E2eError::Timeout(
                     timeout,
                     format!("console line containing {needle:?} ({why}); last lines:\n  {}", tail.join("\n  ")),

@@ -56,18 +56,20 @@ struct HostProxy {
     binary: PathBuf,
     args: Vec<String>,
     ingress: std::net::SocketAddr,
+    /// Its output, across restarts (its log goes to stderr).
+    log: Console,
 }
 
 impl HostProxy {
-    fn spawn(binary: &Path, args: &[String]) -> Result<Guarded> {
+    fn spawn(binary: &Path, args: &[String], log: &Console) -> Result<Guarded> {
         let mut cmd = Guarded::new_command(binary);
         cmd.args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut guard = Guarded::spawn("host-proxy", cmd)?;
         if let Some(out) = guard.take_stdout() {
-            Console::capture(out, "proxy| ");
+            log.attach(out, "proxy| ");
         }
         if let Some(err) = guard.child_mut().stderr.take() {
-            Console::capture(err, "proxy| ");
+            log.attach(err, "proxy| ");
         }
         Ok(guard)
     }
@@ -86,6 +88,30 @@ impl HostProxy {
             sleep(Duration::from_millis(50));
         }
     }
+}
+
+/// Opens a stream to guest vsock `port` through the backend's unix socket
+/// `uds` (`CONNECT <port>\n`, answered `OK <n>\n`); one attempt. Reads
+/// and writes time out after `io_timeout`.
+pub fn connect_vsock(uds: &Path, port: u32, io_timeout: Duration) -> Result<UnixStream> {
+    let mut s = UnixStream::connect(uds).map_err(io_err(format!("connect {}", uds.display())))?;
+    s.set_read_timeout(Some(io_timeout)).map_err(io_err("set read timeout"))?;
+    s.set_write_timeout(Some(io_timeout)).map_err(io_err("set write timeout"))?;
+    s.write_all(format!("CONNECT {port}\n").as_bytes()).map_err(io_err("send CONNECT"))?;
+    let mut line = Vec::new();
+    let mut b = [0u8; 1];
+    while line.len() < 64 {
+        match s.read(&mut b).map_err(io_err(format!("read CONNECT {port} answer")))? {
+            0 => return Err(E2eError::Protocol(format!("backend closed the connection to guest port {port}"))),
+            _ if b[0] == b'\n' => break,
+            _ => line.push(b[0]),
+        }
+    }
+    let line = String::from_utf8_lossy(&line);
+    if !line.starts_with("OK ") {
+        return Err(E2eError::Protocol(format!("CONNECT {port} answered {line:?}")));
+    }
+    Ok(s)
 }
 
 fn free_tcp_port() -> Result<std::net::SocketAddr> {
@@ -176,7 +202,7 @@ impl ImageInputs {
     }
 }
 
-fn env_path(name: &'static str, what: &'static str) -> Result<PathBuf> {
+pub(crate) fn env_path(name: &'static str, what: &'static str) -> Result<PathBuf> {
     let p = PathBuf::from(std::env::var_os(name).ok_or(E2eError::MissingEnv(name))?);
     if !p.exists() {
         return Err(E2eError::MissingFile { what, path: p.display().to_string() });
@@ -345,8 +371,9 @@ impl Enclave {
                     format!("vhost-uds:{u}:{EGRESS_VSOCK_PORT}"),
                 ];
                 args.extend(p.args.iter().cloned());
-                let guard = HostProxy::spawn(&p.binary, &args)?;
-                let mut hp = HostProxy { guard, binary: p.binary.clone(), args, ingress };
+                let log = Console::default();
+                let guard = HostProxy::spawn(&p.binary, &args, &log)?;
+                let mut hp = HostProxy { guard, binary: p.binary.clone(), args, ingress, log };
                 hp.wait_listening(Duration::from_secs(20))?;
                 (None, Some(hp))
             }
@@ -405,24 +432,18 @@ impl Enclave {
     /// Opens a stream to guest vsock `port` with the backend's
     /// `CONNECT <port>\n` / `OK <n>\n` handshake; one attempt.
     pub fn connect(&self, port: u32, io_timeout: Duration) -> Result<UnixStream> {
-        let mut s = UnixStream::connect(&self.uds).map_err(io_err(format!("connect {}", self.uds.display())))?;
-        s.set_read_timeout(Some(io_timeout)).map_err(io_err("set read timeout"))?;
-        s.set_write_timeout(Some(io_timeout)).map_err(io_err("set write timeout"))?;
-        s.write_all(format!("CONNECT {port}\n").as_bytes()).map_err(io_err("send CONNECT"))?;
-        let mut line = Vec::new();
-        let mut b = [0u8; 1];
-        while line.len() < 64 {
-            match s.read(&mut b).map_err(io_err(format!("read CONNECT {port} answer")))? {
-                0 => return Err(E2eError::Protocol(format!("backend closed the connection to guest port {port}"))),
-                _ if b[0] == b'\n' => break,
-                _ => line.push(b[0]),
-            }
-        }
-        let line = String::from_utf8_lossy(&line);
-        if !line.starts_with("OK ") {
-            return Err(E2eError::Protocol(format!("CONNECT {port} answered {line:?}")));
-        }
-        Ok(s)
+        connect_vsock(&self.uds, port, io_timeout)
+    }
+
+    /// A loopback TCP port that reaches guest vsock `port`, for clients that
+    /// speak TCP only (`sworn`); it stops when dropped.
+    pub fn tcp_bridge(&self, port: u32) -> Result<crate::bridge::TcpBridge> {
+        crate::bridge::TcpBridge::start(self.uds.clone(), port)
+    }
+
+    /// host-proxy's log, across its restarts (`boot_behind_proxy` only).
+    pub fn proxy_log(&self) -> Option<&Console> {
+        self.proxy.as_ref().map(|p| &p.log)
     }
 
     /// GET `path` on guest `port`, retrying the connection until `timeout`
@@ -456,7 +477,7 @@ impl Enclave {
         &mut self,
         method: &str,
         path: &str,
-        content_type: Option<&str>,
+        headers: &[(&str, &str)],
         body: &[u8],
         timeout: Duration,
     ) -> Result<http::Response> {
@@ -471,7 +492,7 @@ impl Enclave {
                 .map_err(io_err(format!("connect {addr}")))
                 .and_then(|mut s| {
                     s.set_read_timeout(Some(Duration::from_secs(60))).map_err(io_err("set read timeout"))?;
-                    http::request(&mut s, method, path, content_type, body)
+                    http::request(&mut s, method, path, headers, body)
                 });
             let last = match attempt {
                 Ok(r) if r.status != 502 && r.status != 503 => return Ok(r),
@@ -490,7 +511,7 @@ impl Enclave {
     pub fn restart_proxy(&mut self, timeout: Duration) -> Result<ExitStatus> {
         let p = self.proxy.as_mut().ok_or_else(|| E2eError::Protocol("no host-proxy to restart".into()))?;
         let status = p.guard.stop(Signal::SIGTERM, timeout)?;
-        p.guard = HostProxy::spawn(&p.binary, &p.args)?;
+        p.guard = HostProxy::spawn(&p.binary, &p.args, &p.log)?;
         p.wait_listening(timeout)?;
         Ok(status)
     }

@@ -13,11 +13,19 @@ use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
 use crate::{io_err, E2eError, Result};
 
-/// A CA and a server certificate for `localhost` and 127.0.0.1.
+/// A CA and a server certificate for `localhost` and 127.0.0.1; it also
+/// issues client certificates (an operator's, for `--operator-ca`).
 pub struct TestCa {
     pub ca_pem: String,
     cert_der: CertificateDer<'static>,
     key_der: Vec<u8>,
+    issuer: rcgen::Issuer<'static, rcgen::KeyPair>,
+}
+
+/// A client certificate and its key, PEM.
+pub struct ClientIdentity {
+    pub cert_pem: String,
+    pub key_pem: String,
 }
 
 fn tls_err(what: &str) -> impl FnOnce(rcgen::Error) -> E2eError + '_ {
@@ -38,7 +46,18 @@ impl TestCa {
         let leaf = CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])
             .map_err(tls_err("server parameters"))?;
         let cert = leaf.signed_by(&key, &issuer).map_err(tls_err("server certificate"))?;
-        Ok(Self { ca_pem: ca_cert.pem(), cert_der: cert.der().clone(), key_der: key.serialize_der() })
+        Ok(Self { ca_pem: ca_cert.pem(), cert_der: cert.der().clone(), key_der: key.serialize_der(), issuer })
+    }
+
+    /// A client-authentication certificate for `common_name` under this CA.
+    pub fn client_identity(&self, common_name: &str) -> Result<ClientIdentity> {
+        use rcgen::{CertificateParams, DnType, ExtendedKeyUsagePurpose, KeyPair};
+        let key = KeyPair::generate().map_err(tls_err("client key"))?;
+        let mut params = CertificateParams::new(Vec::<String>::new()).map_err(tls_err("client parameters"))?;
+        params.distinguished_name.push(DnType::CommonName, common_name);
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+        let cert = params.signed_by(&key, &self.issuer).map_err(tls_err("client certificate"))?;
+        Ok(ClientIdentity { cert_pem: cert.pem(), key_pem: key.serialize_pem() })
     }
 }
 

@@ -25,21 +25,21 @@ impl Response {
 
 /// Sends a GET and reads the whole response.
 pub fn get(stream: &mut (impl Read + Write), path: &str) -> Result<Response> {
-    request(stream, "GET", path, None, b"")
+    request(stream, "GET", path, &[], b"")
 }
 
-/// Sends one request (with `Content-Length`, and `Content-Type` when given)
-/// and reads the whole response.
+/// Sends one request (with `Content-Length`, and `headers`) and reads the
+/// whole response.
 pub fn request(
     stream: &mut (impl Read + Write),
     method: &str,
     path: &str,
-    content_type: Option<&str>,
+    headers: &[(&str, &str)],
     body: &[u8],
 ) -> Result<Response> {
     let mut req = format!("{method} {path} HTTP/1.1\r\nHost: enclave\r\nConnection: close\r\n");
-    if let Some(ct) = content_type {
-        req.push_str(&format!("Content-Type: {ct}\r\n"));
+    for (name, value) in headers {
+        req.push_str(&format!("{name}: {value}\r\n"));
     }
     if !body.is_empty() || method != "GET" {
         req.push_str(&format!("Content-Length: {}\r\n", body.len()));

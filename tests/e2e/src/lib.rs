@@ -1,17 +1,21 @@
 //! Harness for the emulator end-to-end tests: boots an EIF in QEMU's
 //! `nitro-enclave` machine (TCG) with `vhost-device-vsock` as its vsock
 //! backend, answers the boot heartbeat, and reaches guest vsock ports through
-//! the backend's unix-socket `CONNECT` protocol.
+//! the backend's unix-socket `CONNECT` protocol; it runs the `sworn` client
+//! against the runner's attested TLS, also through a man in the middle.
 //!
 //! Every wait has a deadline, and QEMU and the backend run in their own
 //! process groups, killed when their guard drops (also on panic).
 
 #![forbid(unsafe_code)]
 
+pub mod bridge;
+pub mod client;
 pub mod console;
 pub mod emulator;
 pub mod hostserver;
 pub mod http;
+pub mod mitm;
 pub mod process;
 pub mod tempdir;
 

@@ -1,9 +1,12 @@
 //! Boots build/runner.eif in QEMU's nitro-enclave machine (TCG) and checks it
-//! end to end. Run with `make test-e2e` (it builds the emulator and the
+//! end to end: boot, the heartbeat, attested TLS with `sworn attest` (and
+//! through a man in the middle), the PCRs, init's supervision. Run with `make test-e2e` (it builds the emulator and the
 //! image and passes their paths); plain `cargo test` lists it as ignored.
 
 use std::time::Duration;
 
+use sworn_e2e::client::{describe, SwornCli};
+use sworn_e2e::mitm::Mitm;
 use sworn_e2e::{BootOptions, Enclave, ImageInputs, TempDir, Tools};
 
 const RUNNER_PORT: u32 = sworn_wire::port::RUNNER;
@@ -45,8 +48,9 @@ fn reported_pcr(json: &serde_json::Value, index: usize) -> Option<String> {
 
 #[test]
 #[ignore = "boots build/runner.eif under QEMU: run `make test-e2e`"]
-fn runner_eif_boots_serves_http_reports_pcrs_and_stops() {
+fn runner_eif_boots_serves_attested_tls_reports_pcrs_and_stops() {
     let tools = Tools::from_env().unwrap_or_else(|e| panic!("{e}"));
+    let sworn = SwornCli::from_env().unwrap_or_else(|e| panic!("{e}"));
     let expected = expected_pcrs(&tools);
     let mut enclave = Enclave::boot(&tools, &BootOptions::default()).unwrap_or_else(|e| panic!("boot: {e}"));
 
@@ -57,62 +61,126 @@ fn runner_eif_boots_serves_http_reports_pcrs_and_stops() {
     let timings =
         enclave.console.wait_for("init: boot timings:", Duration::from_secs(60)).unwrap_or_else(|e| panic!("{e}"));
 
-    // First HTTP response through the vsock bridge.
+    // First HTTP response through the vsock bridge: /health stays plain
+    // (`--plain-http compat`, the image default).
     let health =
         enclave.http_get_retry(RUNNER_PORT, "/health", FIRST_RESPONSE_TIMEOUT).unwrap_or_else(|e| panic!("{e}"));
     let first_response = enclave.started.elapsed();
     assert_eq!(health.status, 200, "GET /health: {}", health.text());
     assert!(!health.body.is_empty(), "GET /health: empty body");
+    // Everything that is not health, Escrin's create or a worker call
+    // needs TLS: the image terminates TLS by default.
+    let plain = enclave.http_get_retry(RUNNER_PORT, "/attestation", REQUEST_TIMEOUT).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(plain.status, 403, "plain GET /attestation: {}", plain.text());
+    assert!(plain.text().contains("requires TLS"), "{}", plain.text());
 
-    // PCRs as the emulated NSM reports them (QEMU computes them from the EIF on its own).
-    let att = enclave
-        .http_get_retry(RUNNER_PORT, "/attestation?format=json", REQUEST_TIMEOUT)
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(att.status, 200, "GET /attestation?format=json: {}", att.text());
-    let json: serde_json::Value =
-        serde_json::from_slice(&att.body).unwrap_or_else(|e| panic!("attestation JSON: {e}: {}", att.text()));
-    assert_eq!(json["nsm"], "hardware", "the runner must use the guest's /dev/nsm (virtio-nsm): {json}");
-    assert_eq!(json["emulator"], true, "QEMU's documents are unsigned: {json}");
+    // `sworn attest` over TLS: the certificate's document (PCRs, the key
+    // binding), then a fresh document for our nonce.
+    let bridge = enclave.tcp_bridge(RUNNER_PORT).unwrap_or_else(|e| panic!("{e}"));
+    let url = format!("https://127.0.0.1:{}", bridge.addr.port());
+    let eif_json = tools.eif_json();
+    let pcrs = eif_json.to_str().expect("UTF-8 path");
+    let nonce = "5e1f0a11";
+    let attest = sworn.run(&["attest", &url, "--pcrs", pcrs, "--emulator", "--json", "--nonce", nonce]);
+    let attest = attest.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(attest.status.code(), Some(0), "sworn attest --emulator: {}", describe(&attest));
+    let report: serde_json::Value = serde_json::from_slice(&attest.stdout)
+        .unwrap_or_else(|e| panic!("sworn attest --json: {e}: {}", describe(&attest)));
+    assert_eq!(report["fresh"]["kind"], "emulator", "QEMU's documents are unsigned: {report}");
+    assert_eq!(report["authenticated"], false, "{report}");
+    assert_eq!(report["fresh"]["document"]["nonce"], nonce, "{report}");
     for (i, want) in expected.iter().enumerate() {
-        let got = reported_pcr(&json, i).unwrap_or_else(|| panic!("attestation JSON has no PCR{i}: {json}"));
+        let got = reported_pcr(&report["fresh"], i).unwrap_or_else(|| panic!("no PCR{i} in {report}"));
         assert_eq!(&got, want, "PCR{i}: emulated NSM vs build/runner.eif.json");
     }
+    assert!(String::from_utf8_lossy(&attest.stderr).contains("NOT AUTHENTICATED"), "{}", describe(&attest));
 
-    // The raw document passes `eif attestation verify` only as an emulator
-    // document: PCRs and nonce are checked, nothing is authenticated.
-    let nonce = "5e1f0a11";
-    let doc = enclave
-        .http_get_retry(RUNNER_PORT, &format!("/attestation?nonce={nonce}"), REQUEST_TIMEOUT)
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(doc.status, 200, "GET /attestation: {}", String::from_utf8_lossy(&doc.body));
-    let inputs = ImageInputs::from_env().unwrap_or_else(|e| panic!("{e}"));
+    // Refusals, each exit 1 and named: another image's PCRs; no --emulator
+    // (QEMU's documents are not signed by AWS).
     let dir = TempDir::new("sworn-e2e-attestation").unwrap_or_else(|e| panic!("temp dir: {e}"));
+    let other = dir.path().join("other-pcrs.json");
+    let flipped = flip_first_hex_digit(&expected[2]);
+    let json = serde_json::json!({ "Measurements": { "PCR0": expected[0], "PCR1": expected[1], "PCR2": flipped } });
+    std::fs::write(&other, json.to_string()).unwrap_or_else(|e| panic!("write {}: {e}", other.display()));
+    let wrong = sworn.run(&["attest", &url, "--pcrs", other.to_str().expect("UTF-8 path"), "--emulator"]);
+    let wrong = wrong.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(wrong.status.code(), Some(1), "other PCRs: {}", describe(&wrong));
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("PCR2"), "{}", describe(&wrong));
+    let strict = sworn.run(&["attest", &url, "--pcrs", pcrs]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        strict.status.code(),
+        Some(1),
+        "an unsigned document must fail without --emulator: {}",
+        describe(&strict)
+    );
+
+    // A man in the middle with its own key and the enclave's genuine
+    // document: a client that checks nothing is served through it, sworn
+    // refuses it in the handshake.
+    let policy = || {
+        let m = sworn_attestation::Measurements::image_from_file(&eif_json).unwrap_or_else(|e| panic!("{e}"));
+        sworn::Policy::emulator(Some(m))
+    };
+    let mitm = Mitm::start(&url, policy()).unwrap_or_else(|e| panic!("{e}"));
+    let through = std::process::Command::new("curl")
+        .args(["-sk", "--max-time", "60", &format!("{}/health", mitm.url)])
+        .output()
+        .unwrap_or_else(|e| panic!("run curl: {e}"));
+    assert!(through.status.success(), "curl -k through the man in the middle: {}", describe(&through));
+    assert!(!through.stdout.is_empty(), "the man in the middle relays to the enclave: {}", describe(&through));
+    let relayed = mitm.relayed();
+    let fooled = sworn.run(&["attest", &mitm.url, "--pcrs", pcrs, "--emulator"]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(fooled.status.code(), Some(1), "through the man in the middle: {}", describe(&fooled));
+    let why = String::from_utf8_lossy(&fooled.stderr);
+    assert!(why.contains("key binding") && why.contains("public_key"), "{}", describe(&fooled));
+    assert_eq!(mitm.relayed(), relayed, "sworn aborted the handshake: nothing was relayed");
+
+    // A fresh document fetched over a verified connection: bound to the
+    // connection's key and our nonce; the same document is refused for
+    // another nonce (a replay) and by `eif attestation verify` without
+    // --emulator.
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap_or_else(|e| panic!("{e}"));
+    let (fresh, tls_key, json) = rt.block_on(async {
+        let mut conn =
+            sworn::Client::connect(&url, sworn::Options::new(policy())).await.unwrap_or_else(|e| panic!("{e}"));
+        let fresh = conn.fresh_attestation(&[0x5e, 0x1f, 0x0a, 0x11]).await.unwrap_or_else(|e| panic!("{e}"));
+        let json = conn.get("/attestation?format=json").await.unwrap_or_else(|e| panic!("{e}"));
+        (fresh, conn.verified().public_key.clone(), json)
+    });
+    let stale = sworn_atls::verify_fresh_document(&fresh.document, &tls_key, &[0xff; 4], &policy());
+    match stale {
+        Err(e @ sworn_atls::VerifyError::Claims(_)) => assert!(e.to_string().contains("nonce"), "{e}"),
+        other => panic!("a document for another nonce must be refused on its nonce: {other:?}"),
+    }
+    let right = sworn_atls::verify_fresh_document(&fresh.document, &tls_key, &[0x5e, 0x1f, 0x0a, 0x11], &policy());
+    assert!(right.is_ok(), "the same document for its own nonce: {right:?}");
+    let json: serde_json::Value =
+        serde_json::from_slice(&json.body).unwrap_or_else(|e| panic!("attestation JSON: {e}"));
+    assert_eq!(json["nsm"], "hardware", "the runner must use the guest's /dev/nsm (virtio-nsm): {json}");
+    assert_eq!(json["emulator"], true, "QEMU's documents are unsigned: {json}");
+    let inputs = ImageInputs::from_env().unwrap_or_else(|e| panic!("{e}"));
     let doc_path = dir.path().join("attestation.cbor");
-    std::fs::write(&doc_path, &doc.body).unwrap_or_else(|e| panic!("write {}: {e}", doc_path.display()));
+    std::fs::write(&doc_path, &fresh.document).unwrap_or_else(|e| panic!("write {}: {e}", doc_path.display()));
     let verify = |extra: &[&str]| {
         std::process::Command::new(&inputs.eif_tool)
             .args(["attestation", "verify"])
             .arg(&doc_path)
             .arg("--pcrs")
-            .arg(tools.eif_json())
+            .arg(&eif_json)
             .args(["--nonce", nonce])
             .args(extra)
             .output()
             .unwrap_or_else(|e| panic!("run {}: {e}", inputs.eif_tool.display()))
     };
     let emulator = verify(&["--emulator"]);
-    assert!(
-        emulator.status.success(),
-        "eif attestation verify --emulator: {}\n{}",
-        String::from_utf8_lossy(&emulator.stdout),
-        String::from_utf8_lossy(&emulator.stderr)
-    );
+    assert!(emulator.status.success(), "eif attestation verify --emulator: {}", describe(&emulator));
     let strict = verify(&[]);
     assert_eq!(strict.status.code(), Some(1), "an unsigned document must fail strict verification");
 
     let fatal = enclave.console.grep("init: fatal");
     assert!(fatal.is_empty(), "init reported: {fatal:?}");
 
+    drop((mitm, bridge));
     let status = enclave.shutdown(SHUTDOWN_TIMEOUT).unwrap_or_else(|e| panic!("shutdown: {e}"));
     assert!(status.success(), "QEMU exit status after SIGTERM: {status}");
 
@@ -122,7 +190,13 @@ fn runner_eif_boots_serves_http_reports_pcrs_and_stops() {
         first_response.as_secs_f64()
     );
     eprintln!("e2e: guest {}", timings.trim());
-    eprintln!("e2e: PCR0/1/2 reported by the emulated NSM equal build/runner.eif.json");
+    eprintln!("e2e: sworn attest over the enclave's TLS: PCR0/1/2 equal build/runner.eif.json; a man in the middle is refused");
+}
+
+/// `hex` with its first digit changed: a PCR of another image.
+fn flip_first_hex_digit(hex: &str) -> String {
+    let first = if hex.starts_with('0') { '1' } else { '0' };
+    format!("{first}{}", &hex[1..])
 }
 
 #[test]

@@ -173,7 +173,7 @@ impl Server {
             }
             None => builder.with_no_client_auth(),
         };
-        let mut config = builder.with_cert_resolver(Arc::new(Single(certified)));
+        let mut config = builder.with_cert_resolver(Arc::new(rustls::sign::SingleCertAndKey::from(certified)));
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
         let requests = Arc::new(AtomicUsize::new(0));
         let handshakes = Arc::new(AtomicUsize::new(0));
@@ -311,15 +311,6 @@ async fn route(state: &State, operator: bool, req: Request<hyper::body::Incoming
             }
         }
         _ => error(StatusCode::NOT_FOUND, &format!("no route for {method} {path}")),
-    }
-}
-
-#[derive(Debug)]
-struct Single(Arc<rustls::sign::CertifiedKey>);
-
-impl rustls::server::ResolvesServerCert for Single {
-    fn resolve(&self, _: rustls::server::ClientHello<'_>) -> Option<Arc<rustls::sign::CertifiedKey>> {
-        Some(self.0.clone())
     }
 }
 
