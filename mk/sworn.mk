@@ -10,4 +10,6 @@ sworn: ## build the verifying client `sworn` (prints its path)
 	@echo $(SWORN_BIN)
 
 bench-tls: runner host-proxy sworn ## attested TLS vs plain HTTP through host-proxy: req/s, handshakes/s, attest verify time
-	RUNNER_BIN=$(RUNNER_BIN) HOST_PROXY=$(PROXY_BIN) SWORN_BIN=$(SWORN_BIN) bench/tls/run.sh
+	$(CARGO) build --release --locked -q -p sworn-attestation --example verify_timing
+	RUNNER_BIN=$(RUNNER_BIN) HOST_PROXY=$(PROXY_BIN) SWORN_BIN=$(SWORN_BIN) \
+	  VERIFY_TIMING=$(CARGO_TARGET_DIR)/release/examples/verify_timing bench/tls/run.sh

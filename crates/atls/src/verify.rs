@@ -11,8 +11,8 @@ use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 use serde_json::json;
 use sworn_attestation::binding::TLS_KEY_USER_DATA;
 use sworn_attestation::{
-    check_claims, AttestationDocument, AttestationError, Authentication, Expectations, Measurements, Mismatch,
-    SignedDocument, VerifyOptions,
+    check_claims, AttestationDocument, AttestationError, Authentication, ChainCache, Expectations, Measurements,
+    Mismatch, SignedDocument, VerifyOptions,
 };
 
 use crate::extension;
@@ -26,17 +26,22 @@ pub struct Policy {
     /// Accept QEMU's unsigned documents and the development NSM's: nothing
     /// is then authenticated, and [`Verified::authenticated`] says so.
     pub allow_unauthenticated: bool,
+    /// Certificate chains of documents verified under this policy (shared
+    /// by its clones): the certificate's document and the fresh one of a
+    /// connection, and the next connection's, carry the same chain, whose
+    /// signatures are then checked once.
+    pub chains: ChainCache,
 }
 
 impl Policy {
     /// Real AWS documents only, with these PCRs.
     pub fn aws(pcrs: Option<Measurements>) -> Policy {
-        Policy { pcrs, allow_unauthenticated: false }
+        Policy { pcrs, allow_unauthenticated: false, chains: ChainCache::default() }
     }
 
     /// Also QEMU's and the development NSM's documents (`--emulator`).
     pub fn emulator(pcrs: Option<Measurements>) -> Policy {
-        Policy { pcrs, allow_unauthenticated: true }
+        Policy { pcrs, allow_unauthenticated: true, chains: ChainCache::default() }
     }
 }
 
@@ -159,17 +164,20 @@ fn check_document(bytes: &[u8], spki: &[u8], nonce: Option<&[u8]>, policy: &Poli
     let doc = SignedDocument::parse(bytes)?;
     let (kind, authentication) = if doc.is_emulator_document() {
         let opts = VerifyOptions { allow_emulator: policy.allow_unauthenticated, ..VerifyOptions::aws() };
+        // QEMU's documents carry no chain: nothing to remember.
         (DocumentKind::Emulator, sworn_attestation::verify(&doc, &opts)?)
     } else if doc.is_development_document() {
         if !policy.allow_unauthenticated {
             return Err(VerifyError::Development);
         }
         let root = doc.document.cabundle.first().cloned().unwrap_or_default();
-        let mut auth = sworn_attestation::verify(&doc, &VerifyOptions::development(root))?;
+        let opts = VerifyOptions { chains: Some(policy.chains.clone()), ..VerifyOptions::development(root) };
+        let mut auth = sworn_attestation::verify(&doc, &opts)?;
         auth.authenticated = false;
         (DocumentKind::Development, auth)
     } else {
-        (DocumentKind::Aws, sworn_attestation::verify(&doc, &VerifyOptions::aws())?)
+        let opts = VerifyOptions { chains: Some(policy.chains.clone()), ..VerifyOptions::aws() };
+        (DocumentKind::Aws, sworn_attestation::verify(&doc, &opts)?)
     };
     let d = doc.document;
     if d.public_key.as_deref() != Some(spki) {

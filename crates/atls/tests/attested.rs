@@ -113,6 +113,24 @@ fn a_fresh_document_must_carry_the_nonce_and_the_connection_key() {
     assert!(matches!(e, VerifyError::KeyMismatch { .. }), "{e}");
 }
 
+#[test]
+fn the_certificate_and_the_fresh_document_share_one_remembered_chain() {
+    let f = fixture();
+    let policy = Policy::emulator(Some(pcrs(7)));
+    assert!(policy.chains.is_empty());
+    // The verifier and the connection hold clones of the client's policy.
+    let (in_handshake, on_connection) = (policy.clone(), policy.clone());
+    verify_certificate(&cert_der(&f.key, &f.doc), &in_handshake, now()).unwrap();
+    assert_eq!(policy.chains.len(), 1, "the certificate's chain is remembered");
+    let nonce = [0x11; 32];
+    let fresh = document(&f.nsm, f.key.public_key_der(), TLS_KEY_USER_DATA, Some(&nonce));
+    verify_fresh_document(&fresh, f.key.public_key_der(), &nonce, &on_connection).unwrap();
+    assert_eq!(policy.chains.len(), 1, "the fresh document carries the same chain");
+    // Claims are still checked on a remembered chain.
+    let e = verify_fresh_document(&fresh, f.key.public_key_der(), &[0x22; 32], &on_connection).unwrap_err();
+    assert!(e.to_string().contains("nonce"), "{e}");
+}
+
 #[tokio::test]
 async fn a_handshake_succeeds_only_with_the_attested_key() {
     let f = fixture();

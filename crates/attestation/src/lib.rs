@@ -46,7 +46,7 @@ pub use emulator::COSE_ALG_UNSIGNED_EMULATOR;
 pub use error::ProtocolError;
 pub use measurements::{Measurements, MeasurementsError, Mismatch, Pcr, PCR_LEN};
 pub use verify::{
-    check_claims, verify, AttestationError, Authentication, CertSummary, Expectations, VerifyOptions,
+    check_claims, verify, AttestationError, Authentication, CertSummary, ChainCache, Expectations, VerifyOptions,
     AWS_NITRO_ROOT_G1_PEM, AWS_NITRO_ROOT_G1_SHA256,
 };
 

@@ -14,8 +14,12 @@
 //! [`AttestationError::UntrustedRoot`] unless their own root is given
 //! ([`VerifyOptions::development`]).
 
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
 use p384::ecdsa::{signature::Verifier, Signature};
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 
 use crate::cert::{Cert, CertError};
 use crate::cose::COSE_ALG_ES384;
@@ -62,19 +66,74 @@ pub struct VerifyOptions {
     pub allow_emulator: bool,
     /// DER of the trusted root.
     pub root_der: Vec<u8>,
+    /// Chains verified before, whose signatures need not be checked again.
+    pub chains: Option<ChainCache>,
+}
+
+/// Chains (root, `cabundle`, leaf certificate) whose signatures verified.
+///
+/// An enclave's NSM signs every document with one leaf certificate for
+/// hours, so a client that checks the certificate's document and then a
+/// fresh one (`sworn attest`), or that connects again, would check the same
+/// four chain signatures each time: P-384 verifications, most of the cost.
+/// With a cache, a document whose chain bytes were verified before costs
+/// only its own signature. Validity times and CA flags are still checked at
+/// each document's time, and the document's signature always is. Clones
+/// share one cache, which holds the last [`ChainCache::CAPACITY`] chains.
+#[derive(Clone, Debug, Default)]
+pub struct ChainCache(Arc<Mutex<VecDeque<[u8; 32]>>>);
+
+impl ChainCache {
+    pub const CAPACITY: usize = 32;
+
+    /// SHA-256 over every certificate, each preceded by its length, so no
+    /// two different chains share a key.
+    fn key(root_der: &[u8], cabundle: &[Vec<u8>], certificate: &[u8]) -> [u8; 32] {
+        let mut h = Sha256::new();
+        let parts = std::iter::once(root_der).chain(cabundle.iter().map(Vec::as_slice)).chain([certificate]);
+        for part in parts {
+            h.update((part.len() as u64).to_be_bytes());
+            h.update(part);
+        }
+        h.finalize().into()
+    }
+
+    fn contains(&self, key: &[u8; 32]) -> bool {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).contains(key)
+    }
+
+    fn insert(&self, key: [u8; 32]) {
+        let mut keys = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if keys.contains(&key) {
+            return;
+        }
+        if keys.len() == Self::CAPACITY {
+            keys.pop_front();
+        }
+        keys.push_back(key);
+    }
+
+    /// Chains held.
+    pub fn len(&self) -> usize {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 impl VerifyOptions {
     /// Pinned AWS root, document time, no emulator.
     pub fn aws() -> Self {
         let root = Cert::from_pem(AWS_NITRO_ROOT_G1_PEM).map(|c| c.der).unwrap_or_default();
-        VerifyOptions { at: None, allow_emulator: false, root_der: root }
+        VerifyOptions { at: None, allow_emulator: false, root_der: root, chains: None }
     }
 
     /// A development NSM's root (`DevNsm::root_certificate_der`), document
     /// time, no emulator. What verifies under it proves nothing about AWS.
     pub fn development(root_der: Vec<u8>) -> Self {
-        VerifyOptions { at: None, allow_emulator: false, root_der }
+        VerifyOptions { at: None, allow_emulator: false, root_der, chains: None }
     }
 }
 
@@ -137,9 +196,11 @@ pub fn verify(doc: &SignedDocument, opts: &VerifyOptions) -> Result<Authenticati
     chain.push(Cert::from_der(&d.certificate).map_err(cert_err("certificate".into()))?);
     let last = chain.len() - 1;
     let name = |i: usize| if i == last { "certificate".to_owned() } else { format!("cabundle[{i}]") };
+    let cached = opts.chains.as_ref().map(|c| (c, ChainCache::key(&opts.root_der, &d.cabundle, &d.certificate)));
+    let known = cached.as_ref().is_some_and(|(c, key)| c.contains(key));
     for (i, cert) in chain.iter().enumerate() {
         cert.check_valid_at(at).map_err(cert_err(name(i)))?;
-        if let Some(issuer) = i.checked_sub(1).and_then(|p| chain.get(p)) {
+        if let Some(issuer) = i.checked_sub(1).and_then(|p| chain.get(p)).filter(|_| !known) {
             cert.verify_issued_by(issuer).map_err(cert_err(name(i)))?;
         }
         if i < last && !cert.is_ca() {
@@ -148,6 +209,9 @@ pub fn verify(doc: &SignedDocument, opts: &VerifyOptions) -> Result<Authenticati
                 source: CertError::NotCa { subject: cert.subject() },
             });
         }
+    }
+    if let Some((cache, key)) = cached {
+        cache.insert(key);
     }
     let leaf = chain.last().ok_or(AttestationError::UntrustedRoot)?;
     let key = leaf.p384_key().map_err(cert_err("certificate".into()))?;
@@ -227,6 +291,53 @@ mod tests {
         let opts = VerifyOptions { at: Some(1_800_000_000), ..VerifyOptions::aws() };
         let e = verify(&d, &opts).unwrap_err();
         assert!(matches!(&e, AttestationError::Cert { source: CertError::Expired { .. }, .. }), "{e}");
+    }
+
+    fn cached() -> (SignedDocument, VerifyOptions) {
+        let d = SignedDocument::parse(DOC).unwrap();
+        let opts = VerifyOptions { chains: Some(ChainCache::default()), ..VerifyOptions::aws() };
+        verify(&d, &opts).unwrap();
+        assert_eq!(opts.chains.as_ref().map(ChainCache::len), Some(1), "the verified chain is remembered");
+        (d, opts)
+    }
+
+    #[test]
+    fn a_remembered_chain_still_needs_the_document_signature() {
+        let (mut d, opts) = cached();
+        assert!(verify(&d, &opts).unwrap().authenticated, "the same document again");
+        d.signature[10] ^= 1;
+        assert_eq!(verify(&d, &opts).unwrap_err(), AttestationError::BadSignature);
+    }
+
+    #[test]
+    fn a_remembered_chain_is_still_checked_for_validity_at_the_document_time() {
+        let (d, opts) = cached();
+        let later = VerifyOptions { at: Some(1_800_000_000), ..opts };
+        let e = verify(&d, &later).unwrap_err();
+        assert!(matches!(&e, AttestationError::Cert { source: CertError::Expired { .. }, .. }), "{e}");
+    }
+
+    #[test]
+    fn a_chain_with_one_byte_changed_is_verified_again_and_refused() {
+        let (mut d, opts) = cached();
+        let sig_end = d.document.cabundle[2].len() - 1;
+        d.document.cabundle[2][sig_end] ^= 1;
+        let e = verify(&d, &opts).unwrap_err();
+        assert!(matches!(&e, AttestationError::Cert { field, .. } if field == "cabundle[2]"), "{e}");
+        assert_eq!(opts.chains.as_ref().map(ChainCache::len), Some(1), "a refused chain is not remembered");
+    }
+
+    #[test]
+    fn the_chain_cache_keeps_the_most_recent_chains_only() {
+        let cache = ChainCache::default();
+        for i in 0..ChainCache::CAPACITY + 3 {
+            cache.insert(ChainCache::key(b"root", &[vec![i as u8]], b"leaf"));
+        }
+        assert_eq!(cache.len(), ChainCache::CAPACITY);
+        assert!(!cache.contains(&ChainCache::key(b"root", &[vec![0]], b"leaf")), "the oldest went first");
+        assert!(cache.contains(&ChainCache::key(b"root", &[vec![(ChainCache::CAPACITY + 2) as u8]], b"leaf")));
+        // Lengths are part of the key: moving a byte between certificates is another chain.
+        assert_ne!(ChainCache::key(b"ab", &[b"c".to_vec()], b""), ChainCache::key(b"a", &[b"bc".to_vec()], b""));
     }
 
     #[test]
