@@ -12,9 +12,9 @@ use tokio::time::Instant;
 
 use crate::limits::Permit;
 use crate::metrics::Role;
-use crate::proxy_protocol;
 use crate::relay::{relay, RelayError};
 use crate::server::Shared;
+use sworn_proxy_protocol::Addresses;
 
 /// One forward: `LISTEN=TARGET[,TARGET...]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -172,7 +172,7 @@ pub async fn handle(route: Arc<Route>, mut client: Stream, peer: PeerAddr, _perm
     tracing::debug!(listener = %route.spec.listen, %peer, target = %guard.0.endpoint, "ingress connected");
     if route.spec.proxy_protocol {
         let local = client.local_addr().unwrap_or(PeerAddr::Unix(None));
-        let header = proxy_protocol::encode_v2(&peer, &local);
+        let header = sworn_proxy_protocol::encode_v2(&proxy_addresses(&peer, &local));
         if let Err(e) = upstream.write_all(&header).await {
             m.error("ingress_io");
             tracing::warn!(%peer, error = %e, "writing PROXY header failed");
@@ -199,6 +199,18 @@ pub async fn handle(route: Arc<Route>, mut client: Stream, peer: PeerAddr, _perm
         }
     }
     drop(guard);
+}
+
+/// What the PROXY header says about a connection: TCP clients' addresses;
+/// for unix and vsock clients nothing (UNSPEC), so the runner uses the
+/// connection's own.
+fn proxy_addresses(source: &PeerAddr, dest: &PeerAddr) -> Addresses {
+    match (source, dest) {
+        (PeerAddr::Tcp(source), PeerAddr::Tcp(destination)) => {
+            Addresses::Inet { source: *source, destination: *destination }
+        }
+        _ => Addresses::Unknown,
+    }
 }
 
 #[cfg(test)]

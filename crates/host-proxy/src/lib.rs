@@ -15,7 +15,6 @@ pub mod ingress;
 pub mod limits;
 pub mod metrics;
 pub mod policy;
-pub mod proxy_protocol;
 pub mod relay;
 pub mod server;
 

@@ -20,7 +20,7 @@ use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use crate::body::OutBody;
-use crate::proxy_protocol::{self, Parsed, ProxyHeaderError};
+use sworn_proxy_protocol::{self as proxy_protocol, Parsed, ProxyHeaderError};
 
 /// Why a connection was refused before HTTP.
 #[derive(Debug, thiserror::Error)]

@@ -14,7 +14,6 @@ pub mod limits;
 pub mod logs;
 pub mod memory;
 pub mod peer;
-pub mod proxy_protocol;
 pub mod registry;
 pub mod server;
 pub mod services;

@@ -541,6 +541,9 @@ fn stats(state: &ThreadState) -> Value {
         "heapCommitted": state.shared.heap.committed(),
         "uptime": uptime,
         "system": system_memory(),
+        // `--state-dir` and the journal files skipped at start (each with
+        // why), so an operator sees a lost worker without the console.
+        "state": state.shared.registry.journal().map(|j| j.status()),
         "workers": per,
     })
 }

@@ -255,7 +255,12 @@ async fn background_work_draws_on_its_request_budget() {
 /// Deploys `code`, calls it once and returns the reply; the runner must stay
 /// healthy for the other worker whatever the hostile one did.
 async fn call_hostile(code: &str) -> common::Reply {
-    let r = TestRunner::start(test_limits()).await;
+    call_hostile_with(test_limits(), code).await
+}
+
+/// [`call_hostile`] under `limits`.
+async fn call_hostile_with(limits: sworn_runner::limits::Limits, code: &str) -> common::Reply {
+    let r = TestRunner::start(limits).await;
     r.deploy("good", "module", GOOD).await;
     r.deploy("evil", "module", code).await;
     let reply = r.fetch("evil", "").await;
@@ -445,4 +450,192 @@ async fn stack_trace_callsites_do_not_hand_out_the_preludes_functions() {
     assert_eq!(reply.status, 200, "{}", reply.text());
     let leaked: Vec<String> = serde_json::from_str(&reply.text()).unwrap_or_default();
     assert!(leaked.is_empty(), "callsites handed out the runner's functions: {leaked:?}");
+}
+
+/// A runner whose workers have room for strings of tens of MiB.
+async fn call_hostile_roomy(code: &str) -> common::Reply {
+    let limits = sworn_runner::limits::Limits {
+        memory_bytes: 256 << 20,
+        cpu_time: std::time::Duration::from_secs(5),
+        ..test_limits()
+    };
+    call_hostile_with(limits, code).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn url_arguments_over_the_url_limit_are_type_errors_and_can_parse_says_false() {
+    let reply = call_hostile_roomy(
+        "export default { fetch() {
+           const long = 'http://a/' + 'x'.repeat(2 ** 21);
+           const out = [];
+           const attempt = (what, f) => { try { f(); out.push(what + ' ok'); } catch (e) { out.push(what + ' ' + e.name + ': ' + e.message); } };
+           attempt('parse', () => new URL(long));
+           attempt('base', () => new URL('/p', long));
+           attempt('object', () => new URL({ toString() { return long; } }));
+           const u = new URL('http://a/');
+           attempt('setter', () => { u.pathname = 'x'.repeat(2 ** 21 + 1); });
+           out.push('canParse ' + URL.canParse(long) + ' ' + URL.canParse('http://a/'));
+           out.push('still ' + u.href);
+           return new Response(out.join('\\n'));
+         } }",
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let text = reply.text();
+    let lines: Vec<&str> = text.lines().collect();
+    for (i, what) in ["parse", "base", "object"].iter().enumerate() {
+        assert!(lines[i].starts_with(&format!("{what} TypeError:")), "{text}");
+        assert!(lines[i].contains("the limit is 2097152"), "{text}");
+    }
+    assert!(lines[3].starts_with("setter TypeError:") && lines[3].contains("URL part"), "{text}");
+    assert_eq!(lines[4], "canParse false true");
+    assert_eq!(lines[5], "still http://a/", "a refused setter leaves the URL as it was");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_objects_given_to_url_and_search_params_throw_their_own_errors() {
+    let reply = call_hostile(
+        "export default { fetch() {
+           const out = [];
+           const attempt = (what, f) => { try { out.push(what + ' ok ' + f()); } catch (e) { out.push(what + ' ' + e.name + ' ' + e.message); } };
+           const liar = { toString() { throw new SyntaxError('mine'); } };
+           attempt('url', () => new URL(liar));
+           attempt('base', () => new URL('/x', liar));
+           attempt('canParse', () => URL.canParse(liar));
+           attempt('record', () => new URLSearchParams(new Proxy({}, { ownKeys() { throw new RangeError('keys'); } })));
+           attempt('iterator', () => new URLSearchParams({ [Symbol.iterator]() { throw new EvalError('iter'); } }));
+           attempt('pair', () => new URLSearchParams([['a', 'b', 'c']]));
+           let n = 0;
+           const shifty = { get a() { return ++n === 1 ? 'first' : 'x'.repeat(1e6); } };
+           attempt('getter', () => new URLSearchParams(shifty).get('a'));
+           attempt('append', () => { const p = new URLSearchParams(); p.append(liar, 'v'); return p.toString(); });
+           return new Response(out.join('\\n'));
+         } }",
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(
+        reply.text(),
+        [
+            "url SyntaxError mine",
+            "base SyntaxError mine",
+            "canParse SyntaxError mine",
+            "record RangeError keys",
+            "iterator EvalError iter",
+            "pair TypeError URLSearchParams: each pair must have exactly two items",
+            "getter ok first",
+            "append SyntaxError mine",
+        ]
+        .join("\n")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_params_of_many_pairs_are_built_in_the_worker_heap_and_serialize_back() {
+    let reply = call_hostile_roomy(
+        "export default { fetch() {
+           const p = new URLSearchParams('a=1&'.repeat(200000) + 'last=%C3%A9');
+           const s = p.toString();
+           return new Response(p.size + ' ' + p.get('last') + ' ' + s.length + ' ' + s.endsWith('&last=%C3%A9'));
+         } }",
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(reply.text(), format!("200001 é {} true", 200_000 * 4 + "last=%C3%A9".len()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_params_serialization_over_the_form_limit_is_a_range_error() {
+    let reply = call_hostile_roomy(
+        "export default { fetch() {
+           const p = new URLSearchParams();
+           p.append('k', 'x'.repeat(23e6));
+           try { return new Response('serialized ' + p.toString().length); }
+           catch (e) { return new Response(e.name + ': ' + e.message); }
+         } }",
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let text = reply.text();
+    assert!(text.starts_with("RangeError: URLSearchParams:"), "{text}");
+    assert!(text.contains(&format!("the limit is {}", 64 << 20)), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn timers_take_hostile_delays_and_ids_and_stop_at_their_limit() {
+    let reply = call_hostile_roomy(
+        "export default { async fetch() {
+           const out = [];
+           const fired = [];
+           const attempt = (what, f) => { try { out.push(what + ' ok ' + f()); } catch (e) { out.push(what + ' ' + e.name + ' ' + e.message); } };
+           attempt('valueOf', () => setTimeout(() => {}, { valueOf() { throw new URIError('delay'); } }));
+           attempt('callback', () => setTimeout('fired.push(1)', 0));
+           attempt('clear', () => clearTimeout({ valueOf() { throw new URIError('id'); } }));
+           attempt('clearUnknown', () => clearTimeout(123456789));
+           for (const [name, delay] of [['nan', NaN], ['neg', -5], ['inf', Infinity], ['huge', 1e300], ['str', '2'], ['big', 2 ** 53]]) {
+             const id = setTimeout(() => fired.push(name), delay);
+             if (name === 'inf' || name === 'huge' || name === 'big') clearTimeout(id);
+           }
+           await new Promise((r) => setTimeout(r, 50));
+           out.push('fired ' + fired.sort().join(','));
+           let made = 0;
+           try { for (;;) { setTimeout(() => {}, 60000); made++; } }
+           catch (e) { out.push('limit ' + e.name + ' ' + e.message + ' after ' + made); }
+           return new Response(out.join('\\n'));
+         } }",
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let text = reply.text();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "valueOf URIError delay", "{text}");
+    assert!(lines[1].starts_with("callback TypeError timer callback must be a function"), "{text}");
+    assert_eq!(lines[2], "clear URIError id", "{text}");
+    assert_eq!(lines[3], "clearUnknown ok undefined", "{text}");
+    // Infinity, 1e300 and 2^53 are cleared at once, before any timer runs.
+    assert_eq!(lines[4], "fired nan,neg,str", "{text}");
+    assert!(lines[5].starts_with("limit RangeError too many pending timers (limit 10000)"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rejection_caught_before_the_microtask_checkpoint_is_not_reported() {
+    let r = TestRunner::start(test_limits()).await;
+    r.deploy(
+        "late",
+        "module",
+        "export default { async fetch() {
+           const caught = Promise.reject(new Error('caught a little later'));
+           await null;
+           await null;
+           caught.catch(() => {});
+           Promise.reject(new Error('never caught'));
+           return new Response('ok');
+         } }",
+    )
+    .await;
+    assert_eq!(r.fetch("late", "").await.text(), "ok");
+    let logs = r.owner_get("/workers/late/logs").await.text();
+    assert!(logs.contains("Uncaught (in promise) Error: never caught"), "{logs}");
+    assert!(!logs.contains("caught a little later"), "a handled rejection was reported: {logs}");
+    let details = r.owner_get("/workers/late").await.json();
+    assert!(details["lastError"].as_str().is_some_and(|e| e.contains("never caught")), "{details}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thrown_proxy_whose_traps_throw_is_a_500_not_a_timeout() {
+    for kind in ["", "async "] {
+        let code = format!(
+            "export default {{ {kind}fetch() {{
+               throw new Proxy({{}}, {{
+                 has() {{ throw new Error('has'); }},
+                 get() {{ throw new Error('get'); }},
+                 getPrototypeOf() {{ throw new Error('proto'); }},
+               }});
+             }} }}"
+        );
+        let reply = call_hostile(&code).await;
+        // 500 with the error's (unprintable) text, not 504 after the request timeout.
+        assert_eq!(reply.status, 500, "{kind}fetch: {}", reply.text());
+        assert!(reply.text().contains("unprintable"), "{kind}fetch: {}", reply.text());
+    }
 }

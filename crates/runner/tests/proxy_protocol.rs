@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
 use common::{test_limits, TestRunner};
@@ -38,22 +38,11 @@ fn body(reply: &str) -> &str {
 const SPOOFED_GET: &[u8] =
     b"GET /workers/who/fetch/ HTTP/1.1\r\nHost: t\r\nCF-Connecting-IP: 6.6.6.6\r\nConnection: close\r\n\r\n";
 
-fn v2_inet4(src: Ipv4Addr, dst: Ipv4Addr) -> Vec<u8> {
-    let mut h = b"\r\n\r\n\0\r\nQUIT\n".to_vec();
-    h.extend_from_slice(&[0x21, 0x11, 0, 12]);
-    h.extend_from_slice(&src.octets());
-    h.extend_from_slice(&dst.octets());
-    h.extend_from_slice(&[0xc3, 0x50, 0x04, 0x21]);
-    h
-}
-
-fn v2_inet6(src: Ipv6Addr, dst: Ipv6Addr) -> Vec<u8> {
-    let mut h = b"\r\n\r\n\0\r\nQUIT\n".to_vec();
-    h.extend_from_slice(&[0x21, 0x21, 0, 36]);
-    h.extend_from_slice(&src.octets());
-    h.extend_from_slice(&dst.octets());
-    h.extend_from_slice(&[0xc3, 0x50, 0x04, 0x21]);
-    h
+/// host-proxy's header for a TCP client `src` (port 50000) reaching `dst`:1057.
+fn v2_inet(src: IpAddr, dst: IpAddr) -> Vec<u8> {
+    let source = SocketAddr::new(src, 50000);
+    let destination = SocketAddr::new(dst, 1057);
+    sworn_proxy_protocol::encode_v2(&sworn_proxy_protocol::Addresses::Inet { source, destination })
 }
 
 /// A runner with `--proxy-protocol` and the WHO worker deployed (through a
@@ -90,10 +79,10 @@ async fn proxy_v2_gives_the_worker_the_client_address() {
     let r = proxied_runner().await;
     let mapped: Ipv6Addr = "::ffff:198.51.100.4".parse().expect("ip");
     for (mut bytes, ip) in [
-        (v2_inet4(Ipv4Addr::new(203, 0, 113, 9), Ipv4Addr::new(10, 0, 0, 1)), "203.0.113.9"),
-        (v2_inet6("2001:db8::9".parse().expect("ip"), Ipv6Addr::LOCALHOST), "2001:db8::9"),
+        (v2_inet(Ipv4Addr::new(203, 0, 113, 9).into(), Ipv4Addr::new(10, 0, 0, 1).into()), "203.0.113.9"),
+        (v2_inet("2001:db8::9".parse().expect("ip"), Ipv6Addr::LOCALHOST.into()), "2001:db8::9"),
         // host-proxy writes IPv4 clients this way when its listener is IPv6.
-        (v2_inet6(mapped, Ipv6Addr::LOCALHOST), "198.51.100.4"),
+        (v2_inet(mapped.into(), Ipv6Addr::LOCALHOST.into()), "198.51.100.4"),
     ] {
         bytes.extend_from_slice(SPOOFED_GET);
         let reply = exchange(&r, &bytes).await;
@@ -122,7 +111,7 @@ async fn without_the_flag_a_proxy_header_is_refused() {
     let r = TestRunner::start(test_limits()).await;
     let mut v1 = b"PROXY TCP4 192.0.2.7 10.0.0.1 50000 1057\r\n".to_vec();
     v1.extend_from_slice(b"GET /health HTTP/1.1\r\nHost: t\r\n\r\n");
-    let mut v2 = v2_inet4(Ipv4Addr::new(192, 0, 2, 7), Ipv4Addr::new(10, 0, 0, 1));
+    let mut v2 = v2_inet(Ipv4Addr::new(192, 0, 2, 7).into(), Ipv4Addr::new(10, 0, 0, 1).into());
     v2.extend_from_slice(b"GET /health HTTP/1.1\r\nHost: t\r\n\r\n");
     for bytes in [v1, v2] {
         let reply = exchange(&r, &bytes).await;

@@ -202,8 +202,22 @@ async fn workers_accounts_and_schedules_survive_sigkill_and_bad_entries_are_skip
     third.remember("ticker", &ticker_credential);
     assert_eq!(third.fetch("ticker", "").await.text(), ticker_address);
     let running = third.running.as_ref().expect("running");
-    let skipped = running.pool.shared.registry.journal().expect("journal").status()["skipped"].clone();
-    assert_eq!(skipped.as_array().map(Vec::len), Some(3), "{skipped}");
+    // /stats shows each skipped file and why.
+    let stats = third.get("/stats").await.json();
+    assert_eq!(stats["state"]["dir"], state.display().to_string(), "{stats}");
+    let skipped = stats["state"]["skipped"].as_array().cloned().unwrap_or_default();
+    let mut shown: Vec<String> = skipped
+        .iter()
+        .map(|s| {
+            let file = s["file"].as_str().and_then(|f| f.rsplit('/').next()).unwrap_or_default();
+            format!("{file}: {}", s["reason"].as_str().unwrap_or_default())
+        })
+        .collect();
+    shown.sort();
+    assert_eq!(shown.len(), 3, "{stats}");
+    assert!(shown[0].starts_with("00000000000000aa.json: not valid JSON"), "{shown:?}");
+    assert!(shown[1].starts_with("00000000000000bb.json: format version 2 is not the supported 1"), "{shown:?}");
+    assert!(shown[2].starts_with("garbage.json: not valid JSON"), "{shown:?}");
     let on_the_fifth = sworn_runner::cron::Minute { minute: 5, hour: 3, day: 2, month: 12, weekday: 3 };
     let off = sworn_runner::cron::Minute { minute: 6, ..on_the_fifth };
     assert_eq!(sworn_runner::app::fire_due(&running.pool, off), 0);

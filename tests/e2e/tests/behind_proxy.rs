@@ -90,7 +90,9 @@ impl OverTls {
         let url = format!("https://{}", e.ingress().expect("booted behind host-proxy"));
         let m = or_panic(sworn_attestation::Measurements::image_from_file(&measurements));
         let client = or_panic(sworn::Client::new(&url, sworn::Options::new(sworn::Policy::emulator(Some(m)))));
-        let rt = or_panic(tokio::runtime::Builder::new_current_thread().enable_all().build());
+        // Worker threads drive each connection's task, so dropping one closes
+        // its socket at once (a restart of host-proxy waits for open ones).
+        let rt = or_panic(tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build());
         let cli = or_panic(SwornCli::from_env());
         OverTls { cli, url, measurements, client, rt, dir: or_panic(TempDir::new("sworn-e2e-client")) }
     }

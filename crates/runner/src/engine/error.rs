@@ -88,7 +88,12 @@ pub(crate) fn value_to_string(v: &Value<'_>) -> String {
         }
         s
     } else {
-        v.get::<rquickjs::Coerced<String>>().map(|s| s.0).unwrap_or_else(|_| "<unprintable value>".into())
+        v.get::<rquickjs::Coerced<String>>().map(|s| s.0).unwrap_or_else(|_| {
+            // A throwing toString (or Proxy trap) leaves its exception pending:
+            // take it, so that it is not mistaken for the next call's.
+            let _ = v.ctx().catch();
+            "<unprintable value>".into()
+        })
     }
 }
 

@@ -23,6 +23,13 @@ const MAX_FETCHES: usize = 256;
 pub const MAX_RANDOM_BYTES: usize = 65_536;
 /// Longest log line or error text kept; the rest is cut with a marker.
 pub const MAX_MESSAGE_BYTES: usize = 16 * 1024;
+/// Longest URL (input, base or new part) the URL functions take: the longest
+/// a browser navigates to. Parsing copies it a few times outside the JS heap.
+pub const MAX_URL_BYTES: usize = 2 << 20;
+/// Longest `application/x-www-form-urlencoded` text `URLSearchParams`
+/// serializes: twice the largest response body. Percent-encoding triples
+/// text, and the result is built outside the JS heap, so it is bounded.
+pub const MAX_FORM_BYTES: usize = 64 << 20;
 /// Header fields one request or response may carry, and their total size
 /// (names and values), as hyper accepts on the way in.
 pub const MAX_HEADERS: usize = 100;
@@ -120,6 +127,49 @@ fn pairs(flat: Vec<String>) -> Vec<(String, String)> {
     out
 }
 
+/// A URL function's argument over [`MAX_URL_BYTES`] is a TypeError, as an
+/// invalid URL is.
+fn url_len(ctx: &Ctx<'_>, what: &'static str, text: &str) -> rquickjs::Result<()> {
+    if text.len() > MAX_URL_BYTES {
+        let e = HostArgError::TooLarge { what, len: text.len(), limit: MAX_URL_BYTES };
+        return Err(Exception::throw_type(ctx, &e.to_string()));
+    }
+    Ok(())
+}
+
+/// `href` with `part` set to `value` by the URL Standard's setter rules
+/// (`None`: `href` or the new `href` does not parse, or no such part).
+fn set_url_part(href: &str, part: &str, value: &str) -> Option<Vec<String>> {
+    let mut u = url::Url::parse(href).ok()?;
+    // A setter that refuses the value leaves the URL as it was (Err(())).
+    let _refused: Result<(), ()> = match part {
+        "href" => {
+            u = url::Url::parse(value).ok()?;
+            Ok(())
+        }
+        "protocol" => url::quirks::set_protocol(&mut u, value),
+        "username" => url::quirks::set_username(&mut u, value),
+        "password" => url::quirks::set_password(&mut u, value),
+        "host" => url::quirks::set_host(&mut u, value),
+        "hostname" => url::quirks::set_hostname(&mut u, value),
+        "port" => url::quirks::set_port(&mut u, value),
+        "pathname" => {
+            url::quirks::set_pathname(&mut u, value);
+            Ok(())
+        }
+        "search" => {
+            url::quirks::set_search(&mut u, value);
+            Ok(())
+        }
+        "hash" => {
+            url::quirks::set_hash(&mut u, value);
+            Ok(())
+        }
+        _ => return None,
+    };
+    Some(url_parts(&u))
+}
+
 fn url_parts(u: &url::Url) -> Vec<String> {
     vec![
         u.as_str().to_string(),
@@ -185,54 +235,52 @@ pub fn install<'js>(ctx: &Ctx<'js>, host: &Rc<Host>) -> rquickjs::Result<Object<
 
     set!(o, "utf8Encode", ctx, move |ctx: Ctx<'js>, s: String| { TypedArray::<u8>::new(ctx, s.into_bytes()) });
 
-    set!(o, "urlParse", ctx, move |input: String, base: Opt<String>| -> Option<Vec<String>> {
+    set!(o, "urlParse", ctx, move |ctx: Ctx<'js>, input: String, base: Opt<String>| {
+        url_len(&ctx, "URL", &input)?;
+        if let Some(base) = &base.0 {
+            url_len(&ctx, "base URL", base)?;
+        }
         let parsed = match base.0 {
-            Some(base) => url::Url::parse(&base).ok()?.join(&input).ok()?,
-            None => url::Url::parse(&input).ok()?,
+            Some(base) => url::Url::parse(&base).ok().and_then(|b| b.join(&input).ok()),
+            None => url::Url::parse(&input).ok(),
         };
-        Some(url_parts(&parsed))
+        Ok::<_, rquickjs::Error>(parsed.map(|u| url_parts(&u)))
     });
 
-    set!(o, "urlSet", ctx, move |href: String, part: String, value: String| -> Option<Vec<String>> {
-        let mut u = url::Url::parse(&href).ok()?;
-        match part.as_str() {
-            "href" => u = url::Url::parse(&value).ok()?,
-            "protocol" => {
-                let _ = url::quirks::set_protocol(&mut u, &value);
-            }
-            "username" => {
-                let _ = url::quirks::set_username(&mut u, &value);
-            }
-            "password" => {
-                let _ = url::quirks::set_password(&mut u, &value);
-            }
-            "host" => {
-                let _ = url::quirks::set_host(&mut u, &value);
-            }
-            "hostname" => {
-                let _ = url::quirks::set_hostname(&mut u, &value);
-            }
-            "port" => {
-                let _ = url::quirks::set_port(&mut u, &value);
-            }
-            "pathname" => url::quirks::set_pathname(&mut u, &value),
-            "search" => url::quirks::set_search(&mut u, &value),
-            "hash" => url::quirks::set_hash(&mut u, &value),
-            _ => return None,
+    set!(o, "urlSet", ctx, move |ctx: Ctx<'js>, href: String, part: String, value: String| {
+        url_len(&ctx, "URL", &href)?;
+        url_len(&ctx, "URL part", &value)?;
+        Ok::<_, rquickjs::Error>(set_url_part(&href, &part, &value))
+    });
+
+    set!(o, "formParse", ctx, move |ctx: Ctx<'js>, s: String| -> rquickjs::Result<rquickjs::Array<'js>> {
+        // Straight into the JS heap, pair by pair: a text of a million `&`s
+        // makes two million strings, which its memory limit must see.
+        let flat = rquickjs::Array::new(ctx.clone())?;
+        for (i, (k, v)) in url::form_urlencoded::parse(s.as_bytes()).enumerate() {
+            flat.set(2 * i, k.as_ref())?;
+            flat.set(2 * i + 1, v.as_ref())?;
         }
-        Some(url_parts(&u))
+        Ok(flat)
     });
 
-    set!(o, "formParse", ctx, move |s: String| -> Vec<String> {
-        url::form_urlencoded::parse(s.as_bytes()).flat_map(|(k, v)| [k.into_owned(), v.into_owned()]).collect()
-    });
-
-    set!(o, "formSerialize", ctx, move |flat: Vec<String>| -> String {
+    set!(o, "formSerialize", ctx, move |ctx: Ctx<'js>, flat: rquickjs::Array<'js>| -> rquickjs::Result<String> {
         let mut ser = url::form_urlencoded::Serializer::new(String::new());
-        for (k, v) in pairs(flat) {
+        let mut out_len = 0;
+        // Element by element (each a string, checked by the conversion),
+        // stopping at the limit before the text grows past it.
+        let mut i = 0;
+        while i + 1 < flat.len() {
+            let (k, v): (String, String) = (flat.get(i)?, flat.get(i + 1)?);
+            out_len += 3 * (k.len() + v.len()) + 2;
+            if out_len > MAX_FORM_BYTES {
+                let e = HostArgError::TooLarge { what: "URLSearchParams", len: out_len, limit: MAX_FORM_BYTES };
+                return Err(Exception::throw_range(&ctx, &e.to_string()));
+            }
             ser.append_pair(&k, &v);
+            i += 2;
         }
-        ser.finish()
+        Ok(ser.finish())
     });
 
     let h = host.clone();

@@ -166,9 +166,40 @@ pub struct Host {
     pub(crate) poisoned: RefCell<Option<RequestError>>,
     pub(crate) closed: Cell<bool>,
     pub(crate) started: Instant,
+    /// Promises rejected with no handler since the last microtask
+    /// checkpoint (identity, reason text): reported at the checkpoint
+    /// unless a handler was attached by then, as the HTML standard does.
+    rejections: RefCell<Vec<(u64, String)>>,
+    /// Unhandled rejections beyond [`MAX_PENDING_REJECTIONS`] since the
+    /// last checkpoint, reported as a count.
+    rejections_dropped: Cell<usize>,
+}
+
+/// Unhandled rejections kept (with their text) between two checkpoints.
+const MAX_PENDING_REJECTIONS: usize = 100;
+
+/// A JS value's identity: its tag and bits (for an object, its address).
+fn identity(v: &Value<'_>) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    v.hash(&mut h);
+    h.finish()
 }
 
 impl Host {
+    /// The microtask checkpoint: rejections still unhandled now are the
+    /// worker's last error and in its log.
+    fn report_rejections(&self) {
+        let pending = std::mem::take(&mut *self.rejections.borrow_mut());
+        for (_, text) in pending {
+            self.worker.set_error(format!("Uncaught (in promise) {text}"));
+        }
+        let dropped = self.rejections_dropped.replace(0);
+        if dropped > 0 {
+            self.worker.set_error(format!("and {dropped} more unhandled promise rejections"));
+        }
+    }
+
     pub(crate) fn push(&self, event: Event) {
         self.queue.borrow_mut().push_back(event);
         self.wake.notify_one();
@@ -422,6 +453,8 @@ impl Instance {
             poisoned: RefCell::new(None),
             closed: Cell::new(false),
             started: Instant::now(),
+            rejections: RefCell::new(Vec::new()),
+            rejections_dropped: Cell::new(0),
         });
         {
             let host = host.clone();
@@ -438,10 +471,20 @@ impl Instance {
             })));
         }
         {
-            let worker = worker.clone();
-            rt.set_host_promise_rejection_tracker(Some(Box::new(move |_ctx, _promise, reason, handled| {
-                if !handled {
-                    worker.set_error(format!("Uncaught (in promise) {}", value_to_string(&reason)));
+            let host = host.clone();
+            rt.set_host_promise_rejection_tracker(Some(Box::new(move |_ctx, promise, reason, handled| {
+                let key = identity(&promise);
+                if handled {
+                    host.rejections.borrow_mut().retain(|(k, _)| *k != key);
+                    return;
+                }
+                // Before borrowing: the reason's text may run the worker's code.
+                let text = value_to_string(&reason);
+                let mut pending = host.rejections.borrow_mut();
+                if pending.len() < MAX_PENDING_REJECTIONS {
+                    pending.push((key, text));
+                } else {
+                    host.rejections_dropped.set(host.rejections_dropped.get() + 1);
                 }
             })));
         }
@@ -475,6 +518,7 @@ impl Instance {
         };
         let handlers = ctx.with(|ctx| -> Result<Handlers, StartError> {
             while ctx.execute_pending_job() {}
+            host.report_rejections();
             if let Some(promise) = promise {
                 let promise = promise.restore(&ctx).map_err(|e| describe(&ctx, e))?;
                 match promise.result::<Value>() {
@@ -498,6 +542,7 @@ impl Instance {
             let found: Vec<bool> = start.call((kind.as_str(), ns, env)).map_err(|e| describe(&ctx, e))?;
             ctx.globals().remove("__sworn").map_err(|e| describe(&ctx, e))?;
             while ctx.execute_pending_job() {}
+            host.report_rejections();
             Ok(Handlers {
                 fetch: found.first().copied().unwrap_or(false),
                 scheduled: found.get(1).copied().unwrap_or(false),
@@ -624,6 +669,7 @@ impl Instance {
                 .and_then(|dispatch| f(&ctx, &dispatch))
                 .map_err(|e| describe(&ctx, e));
             while !self.host.interrupted.get() && ctx.execute_pending_job() {}
+            self.host.report_rejections();
             result
         });
         self.host.budget.set(None);

@@ -20,12 +20,18 @@
   }
   define("DOMException", DOMException);
 
+  // Any step may run the worker's code (a Proxy's traps, getters, toString)
+  // and throw: the text of an error must never become an error itself.
   const errorText = (e) => {
-    if (e && typeof e === "object" && "message" in e) {
-      const head = `${e.name || "Error"}: ${e.message}`;
-      return e.stack ? `${head}\n${String(e.stack).trimEnd()}` : head;
+    try {
+      if (e && typeof e === "object" && "message" in e) {
+        const head = `${e.name || "Error"}: ${e.message}`;
+        return e.stack ? `${head}\n${String(e.stack).trimEnd()}` : head;
+      }
+      return String(e);
+    } catch {
+      return "<unprintable error>";
     }
-    try { return String(e); } catch { return "<unprintable error>"; }
   };
 
   // Stack-trace callsites (Error.prepareStackTrace) would hand the worker the

@@ -86,7 +86,11 @@
       this[UPARTS] = parts;
       SLOT(this, QP, null);
     }
-    static canParse(url, base) { return (base === undefined ? host.urlParse(toUSV(url)) : host.urlParse(toUSV(url), toUSV(base))) != null; }
+    static canParse(url, base) {
+      // Conversions may throw (the caller's own objects); a URL too long to parse cannot be parsed.
+      const args = base === undefined ? [toUSV(url)] : [toUSV(url), toUSV(base)];
+      try { return host.urlParse(...args) != null; } catch { return false; }
+    }
     static parse(url, base) { try { return new URL(url, base); } catch { return null; } }
     get searchParams() {
       if (!this[QP]) {

@@ -1,9 +1,6 @@
-//! PROXY protocol v1 and v2 headers (HAProxy's proxy-protocol.txt), read
-//! sans-IO: [`parse`] looks at the bytes a connection has delivered so far
-//! and says whether they hold a complete header, need more bytes, or are not
-//! a valid one. The ingress (host-proxy over vsock, or a load balancer) puts
-//! the header before the client's bytes so the runner learns the client's
-//! address although the connection arrives from the proxy.
+//! Reading v1 and v2 headers: [`parse`] looks at the bytes a connection has
+//! delivered so far and says whether they hold a complete header, need more
+//! bytes, or are not a valid one.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
@@ -19,7 +16,16 @@ pub const V1_MAX_BYTES: usize = 107;
 /// buffer before HTTP small.
 pub const V2_MAX_PAYLOAD: usize = 1024;
 /// The fixed part of a v2 header: signature, version/command, family, length.
-const V2_FIXED: usize = 16;
+pub(crate) const V2_FIXED: usize = 16;
+/// v2 version 2 (high nibble) with the PROXY command (low nibble).
+pub(crate) const V2_VERSION_PROXY: u8 = 0x21;
+/// v2 address family and transport bytes.
+pub(crate) const V2_UNSPEC: u8 = 0x00;
+pub(crate) const V2_TCP4: u8 = 0x11;
+pub(crate) const V2_TCP6: u8 = 0x21;
+pub(crate) const V2_UNIX_STREAM: u8 = 0x31;
+/// Bytes of each AF_UNIX path in a v2 address block (NUL-padded).
+pub(crate) const V2_UNIX_PATH: usize = 108;
 
 /// Why bytes are not a PROXY header the runner accepts.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -190,7 +196,7 @@ fn parse_v2(buf: &[u8]) -> Result<Parsed, ProxyHeaderError> {
         0x00 => 0,
         0x11 | 0x12 => 12,
         0x21 | 0x22 => 36,
-        0x31 | 0x32 => 216,
+        0x31 | 0x32 => 2 * V2_UNIX_PATH,
         other => return Err(ProxyHeaderError::V2Family(other)),
     };
     if len < need {
@@ -221,10 +227,10 @@ fn parse_v2(buf: &[u8]) -> Result<Parsed, ProxyHeaderError> {
         }
         0x31 | 0x32 => {
             let path = |at: usize| {
-                let raw = &payload[at..at + 108];
+                let raw = &payload[at..at + V2_UNIX_PATH];
                 raw[..raw.iter().position(|&b| b == 0).unwrap_or(raw.len())].to_vec()
             };
-            Addresses::Unix { source: path(0), destination: path(108) }
+            Addresses::Unix { source: path(0), destination: path(V2_UNIX_PATH) }
         }
         _ => Addresses::Unknown,
     };
