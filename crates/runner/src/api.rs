@@ -30,10 +30,22 @@ impl ApiError {
     }
 }
 
+/// Which API a create request came through: they read `type` differently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// `POST /workers`: `type` is `module` or `sw` (or an alias); anything
+    /// else is refused.
+    Rest,
+    /// Escrin's create (`POST /` or any path that is not a REST route): as
+    /// in Escrin's runner, a `type` other than `module` means a service
+    /// worker.
+    Escrin,
+}
+
 /// Turns a management request body into a worker spec.
-pub async fn parse_create(content_type: Option<&str>, body: Bytes) -> Result<WorkerSpec, ApiError> {
+pub async fn parse_create(content_type: Option<&str>, body: Bytes, dialect: Dialect) -> Result<WorkerSpec, ApiError> {
     let mime = content_type.map(|c| c.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
-    let fields: serde_json::Map<String, Value> = match mime.as_deref() {
+    let mut fields: serde_json::Map<String, Value> = match mime.as_deref() {
         None | Some("") | Some("application/json") => match serde_json::from_slice::<Value>(&body) {
             Ok(Value::Object(m)) => m,
             Ok(_) => return Err(ApiError::Json("expected an object".into())),
@@ -57,6 +69,12 @@ pub async fn parse_create(content_type: Option<&str>, body: Bytes) -> Result<Wor
         }
         Some(other) => return Err(ApiError::ContentType(other.to_string())),
     };
+    if dialect == Dialect::Escrin {
+        let module = matches!(fields.get("type"), Some(Value::String(t)) if t == "module" || t == "esm");
+        if !module && !matches!(fields.get("type"), None | Some(Value::Null)) {
+            fields.insert("type".into(), Value::String("sw".into()));
+        }
+    }
     spec_from_fields(fields)
 }
 
@@ -144,7 +162,7 @@ mod tests {
     #[tokio::test]
     async fn json_body() {
         let body = br#"{"code":"export default {}","name":"a","schedule":"*/5 * * * *","config":{"k":1}}"#;
-        let spec = parse_create(Some("application/json"), Bytes::from_static(body)).await.unwrap();
+        let spec = parse_create(Some("application/json"), Bytes::from_static(body), Dialect::Rest).await.unwrap();
         assert_eq!(spec.kind, WorkerKind::Module);
         assert_eq!(spec.name.as_deref(), Some("a"));
         assert_eq!(spec.config, r#"{"k":1}"#);
@@ -154,7 +172,8 @@ mod tests {
     #[tokio::test]
     async fn urlencoded_body_with_config_text() {
         let body = "code=addEventListener(1)&type=sw&config=%7B%22a%22%3A2%7D";
-        let spec = parse_create(Some("application/x-www-form-urlencoded"), Bytes::from(body)).await.unwrap();
+        let spec =
+            parse_create(Some("application/x-www-form-urlencoded"), Bytes::from(body), Dialect::Rest).await.unwrap();
         assert_eq!(spec.kind, WorkerKind::ServiceWorker);
         assert_eq!(spec.config, r#"{"a":2}"#);
     }
@@ -162,7 +181,8 @@ mod tests {
     #[tokio::test]
     async fn multipart_body() {
         let body = "--XX\r\nContent-Disposition: form-data; name=\"code\"; filename=\"w.js\"\r\n\r\nexport default {}\r\n--XX\r\nContent-Disposition: form-data; name=\"type\"\r\n\r\nmodule\r\n--XX--\r\n";
-        let spec = parse_create(Some("multipart/form-data; boundary=XX"), Bytes::from(body)).await.unwrap();
+        let spec =
+            parse_create(Some("multipart/form-data; boundary=XX"), Bytes::from(body), Dialect::Rest).await.unwrap();
         assert_eq!(spec.code, "export default {}");
         assert_eq!(spec.kind, WorkerKind::Module);
     }
@@ -177,18 +197,41 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn escrins_create_reads_any_type_but_module_as_a_service_worker() {
+        for (t, kind) in [
+            (r#""module""#, WorkerKind::Module),
+            (r#""classic""#, WorkerKind::ServiceWorker),
+            (r#""wasm""#, WorkerKind::ServiceWorker),
+            ("7", WorkerKind::ServiceWorker),
+            ("null", WorkerKind::Module),
+        ] {
+            let body = format!(r#"{{"code":"export default {{}}","type":{t}}}"#);
+            let spec = parse_create(None, Bytes::from(body), Dialect::Escrin).await.unwrap();
+            assert_eq!(spec.kind, kind, "type {t}");
+        }
+        // The REST API still refuses what it does not know.
+        let rest = parse_create(None, Bytes::from_static(br#"{"code":"x","type":"wasm"}"#), Dialect::Rest).await;
+        assert_eq!(rest.unwrap_err().field(), Some("type"));
+    }
+
+    #[tokio::test]
     async fn errors_name_the_problem() {
-        let e = parse_create(None, Bytes::from_static(b"{")).await.unwrap_err();
+        let e = parse_create(None, Bytes::from_static(b"{"), Dialect::Rest).await.unwrap_err();
         assert!(matches!(e, ApiError::Json(_)));
-        let e = parse_create(None, Bytes::from_static(b"{}")).await.unwrap_err();
+        let e = parse_create(None, Bytes::from_static(b"{}"), Dialect::Rest).await.unwrap_err();
         assert_eq!(e.field(), Some("code"));
-        let e = parse_create(None, Bytes::from_static(br#"{"code":"x","type":"wasm"}"#)).await.unwrap_err();
+        let e =
+            parse_create(None, Bytes::from_static(br#"{"code":"x","type":"wasm"}"#), Dialect::Rest).await.unwrap_err();
         assert_eq!(e.field(), Some("type"));
-        let e = parse_create(None, Bytes::from_static(br#"{"code":"x","schedule":"bad"}"#)).await.unwrap_err();
+        let e = parse_create(None, Bytes::from_static(br#"{"code":"x","schedule":"bad"}"#), Dialect::Rest)
+            .await
+            .unwrap_err();
         assert_eq!(e.field(), Some("schedule"));
-        let e = parse_create(None, Bytes::from_static(br#"{"code":"x","config":"{nope"}"#)).await.unwrap_err();
+        let e = parse_create(None, Bytes::from_static(br#"{"code":"x","config":"{nope"}"#), Dialect::Rest)
+            .await
+            .unwrap_err();
         assert_eq!(e.field(), Some("config"));
-        let e = parse_create(Some("text/plain"), Bytes::from_static(b"x")).await.unwrap_err();
+        let e = parse_create(Some("text/plain"), Bytes::from_static(b"x"), Dialect::Rest).await.unwrap_err();
         assert!(matches!(e, ApiError::ContentType(_)));
     }
 }

@@ -200,7 +200,7 @@ async fn cron_loop(pool: Pool) {
 pub fn fire_due(pool: &Pool, minute: crate::cron::Minute) -> usize {
     let mut fired = 0;
     for worker in pool.shared.registry.all() {
-        let Some(schedule) = worker.spec.schedule.as_ref() else {
+        let Some(schedule) = worker.active_schedule() else {
             continue;
         };
         if schedule.matches(minute) {

@@ -2,7 +2,7 @@
 //! and counters only: JavaScript values live in per-thread instances.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::Instant;
 
@@ -110,6 +110,9 @@ pub struct Worker {
     /// workers made through Escrin's anonymous `POST /` or at boot, which
     /// only operators may manage (see `auth`).
     pub owner: Option<CredentialHash>,
+    /// Set when a scheduled run called `noRetry()`: as in Escrin's runner,
+    /// the schedule stops for good (for this worker's life in this process).
+    schedule_stopped: AtomicBool,
 }
 
 impl Worker {
@@ -146,6 +149,19 @@ impl Worker {
             memory: (0..threads).map(|_| AtomicU64::new(0)).collect(),
             handlers: Mutex::new((false, false)),
             owner,
+            schedule_stopped: AtomicBool::new(false),
+        }
+    }
+
+    /// The schedule, unless a run stopped it with `noRetry()`.
+    pub fn active_schedule(&self) -> Option<&Schedule> {
+        self.spec.schedule.as_ref().filter(|_| !self.schedule_stopped.load(Ordering::Relaxed))
+    }
+
+    /// `noRetry()` of a scheduled run: no later run of this worker.
+    pub fn stop_schedule(&self) {
+        if !self.schedule_stopped.swap(true, Ordering::Relaxed) {
+            self.log("info", "noRetry(): the schedule is stopped; no later scheduled runs".into());
         }
     }
 
@@ -181,7 +197,9 @@ impl Worker {
             "status": "running",
             "handlers": { "fetch": fetch, "scheduled": scheduled },
             "schedule": schedule.map(|s| s.source()),
-            "nextScheduled": schedule
+            "scheduleStopped": self.schedule_stopped.load(Ordering::Relaxed),
+            "nextScheduled": self
+                .active_schedule()
                 .and_then(|s| s.next_after(crate::cron::unix_now_secs()))
                 .map(|s| s * 1000),
             "created": self.created_unix_ms,

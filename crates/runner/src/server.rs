@@ -12,7 +12,7 @@ use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use serde_json::{json, Value};
 
-use crate::api::{parse_create, ApiError};
+use crate::api::{parse_create, ApiError, Dialect};
 use crate::auth::{self, Credential, CredentialHash, Refusal, RouteClass};
 use crate::body::{OutBody, StreamOut};
 use crate::engine::pool::{Connection, Pool, ThreadState};
@@ -184,6 +184,10 @@ async fn handle(state: Rc<ThreadState>, req: Request<Incoming>, peer: &Peer) -> 
     route(&state, req, peer).await.map(|b| (b, inflight))
 }
 
+/// First path segments of the REST API; a `POST` anywhere else is Escrin's
+/// create.
+const REST_ROOTS: [&str; 4] = ["workers", "health", "stats", "attestation"];
+
 async fn route(state: &Rc<ThreadState>, req: Request<Incoming>, peer: &Peer) -> Response<OutBody> {
     let path = req.uri().path().to_string();
     let method = req.method().clone();
@@ -192,7 +196,7 @@ async fn route(state: &Rc<ThreadState>, req: Request<Incoming>, peer: &Peer) -> 
     let policy = auth::Policy { tls_enabled: limits.tls_enabled, deploy: limits.deploy };
     let class = match (&method, segments.as_slice()) {
         (_, ["health"]) => RouteClass::Health,
-        (&Method::POST, [""]) => RouteClass::EscrinCreate,
+        (&Method::POST, [first, ..]) if !REST_ROOTS.contains(first) => RouteClass::EscrinCreate,
         (_, ["workers", _, "fetch", ..]) => RouteClass::WorkerCall,
         _ => RouteClass::Management,
     };
@@ -211,7 +215,9 @@ async fn route(state: &Rc<ThreadState>, req: Request<Incoming>, peer: &Peer) -> 
             crate::attestation::get(state.shared.nsm.clone(), req.uri().query(), peer, state.shared.http.egress_allow())
                 .await
         }
-        (&Method::POST, [""]) => {
+        // Escrin's runner takes a create at any path: deploy scripts that
+        // post elsewhere than `/` keep working.
+        (&Method::POST, [first, ..]) if !REST_ROOTS.contains(first) => {
             if let Err(r) = auth::may_create(&policy, peer) {
                 return refusal(r);
             }
@@ -399,7 +405,11 @@ async fn create(
     let (parts, body) =
         read_body(req, state.shared.limits.request_body_bytes, state.shared.limits.body_idle_timeout).await?;
     let ct = parts.headers.get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
-    let spec = parse_create(ct, body).await.map_err(|e: ApiError| {
+    let dialect = match creator {
+        Creator::Anonymous => Dialect::Escrin,
+        Creator::Api { .. } => Dialect::Rest,
+    };
+    let spec = parse_create(ct, body, dialect).await.map_err(|e: ApiError| {
         let mut v = json!({ "error": e.to_string() });
         if let Some(f) = e.field() {
             v["field"] = json!(f);
@@ -407,12 +417,7 @@ async fn create(
         json_response(StatusCode::BAD_REQUEST, v)
     })?;
     let presented = match creator {
-        Creator::Anonymous => {
-            return deploy(&state.pool, spec)
-                .await
-                .map(|worker| Created { worker, credential: None, replaced: None })
-                .map_err(deploy_error);
-        }
+        Creator::Anonymous => return create_anonymous(state, peer, spec).await,
         Creator::Api { presented } => presented,
     };
     let existing = spec.name.as_deref().and_then(|n| state.shared.registry.get(n));
@@ -426,6 +431,27 @@ async fn create(
         .map_err(|e| error(StatusCode::INTERNAL_SERVER_ERROR, format!("random source failed: {e}")))?;
     let worker = deploy_with(&state.pool, spec, Some(credential.hash()), None).await.map_err(deploy_error)?;
     Ok(Created { worker, credential: Some(credential), replaced: None })
+}
+
+/// Escrin's create. Uploading again under a name replaces that worker, as
+/// Escrin's deploy scripts expect, when it has no owner (it was made this
+/// way too); an owned worker keeps its name (409) unless an operator asks.
+async fn create_anonymous(
+    state: &Rc<ThreadState>,
+    peer: &Peer,
+    spec: WorkerSpec,
+) -> Result<Created, Response<OutBody>> {
+    let existing = spec.name.as_deref().and_then(|n| state.shared.registry.get(n));
+    let Some(old) = existing else {
+        let worker = deploy(&state.pool, spec).await.map_err(deploy_error)?;
+        return Ok(Created { worker, credential: None, replaced: None });
+    };
+    if old.owner.is_some() {
+        auth::may_replace(peer, &old.name, old.owner.as_ref(), None).map_err(refusal)?;
+    }
+    let worker = deploy_with(&state.pool, spec, old.owner, Some(&old)).await.map_err(deploy_error)?;
+    tracing::info!("worker {} ({}) replaced by {} through Escrin's create", old.id, old.name, worker.id);
+    Ok(Created { worker, credential: None, replaced: Some(old.id.clone()) })
 }
 
 fn deploy_error(e: DeployError) -> Response<OutBody> {

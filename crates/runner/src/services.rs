@@ -194,10 +194,10 @@ impl EnclaveServices {
                 let random = self.random(n).map_err(failed)?;
                 Ok(json!({ "random": format!("0x{}", hex::encode(random)) }))
             }
+            // Escrin's text and status for any other id, or none.
             (RpcService::Iam, "get-account") => match params.get("id").and_then(Json::as_str) {
                 Some("ephemeral-account") => Ok(json!({ "address": self.address(worker).map_err(failed)? })),
-                Some(other) => Err((404, format!("unknown account {other:?} (only \"ephemeral-account\")"))),
-                None => Err((400, "missing or invalid id".into())),
+                _ => Err((400, "invalid account id".into())),
             },
             (RpcService::Iam, "acquire-identity" | "get-key") => {
                 Err((501, format!("iam method {method} is not supported yet")))
@@ -426,6 +426,12 @@ mod tests {
         // Stable for the worker, different for another worker.
         assert_eq!(call(&s, RpcService::Iam, &w, get).1["address"], address.as_str());
         assert_ne!(call(&s, RpcService::Iam, &worker("y"), get).1["address"], address.as_str());
+        // Escrin's answer to any other id, or none.
+        for params in [r#"{"id":"other-account"}"#, r#"{"id":7}"#, "{}"] {
+            let body = format!(r#"{{"method":"get-account","params":{params}}}"#);
+            let (status, reply) = call(&s, RpcService::Iam, &w, &body);
+            assert_eq!((status, reply["error"].as_str()), (400, Some("invalid account id")), "{params}");
+        }
     }
 
     #[test]

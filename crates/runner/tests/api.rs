@@ -360,3 +360,73 @@ async fn console_formats_values_and_levels() {
     }
     assert!(lines.iter().any(|(l, m)| l == "error" && m.starts_with("TypeError: bad thing")), "{lines:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn escrin_create_at_any_path_replaces_its_own_workers_by_name_and_reads_type_as_escrin_does() {
+    let r = TestRunner::start(test_limits()).await;
+    let json_ct = [("content-type", "application/json")];
+    let sw = |text: &str| format!("addEventListener('fetch', (e) => e.respondWith(new Response('{text}')))");
+    // Any path that is not a REST route creates, as Escrin's runner does;
+    // a `type` other than `module` is a service worker there.
+    for (path, name, kind) in [("/deploy", "a", "classic"), ("/some/where", "b", "anything")] {
+        let body = serde_json::json!({ "code": sw(name), "type": kind, "name": name });
+        let resp = r.request("POST", path, &json_ct, body.to_string()).await;
+        assert_eq!(resp.status, 204, "POST {path}: {}", resp.text());
+        assert_eq!(r.fetch(name, "").await.text(), name, "POST {path}");
+    }
+    // REST routes keep their own answers.
+    assert_eq!(r.request("POST", "/stats", &[], "").await.status, 405);
+    assert_eq!(r.request("POST", "/health", &[], "").await.status, 405);
+    // Uploading again under a name through Escrin's create replaces that worker.
+    let again = serde_json::json!({ "code": sw("a, again"), "name": "a" });
+    let resp = r.request("POST", "/", &json_ct, again.to_string()).await;
+    assert_eq!(resp.status, 204, "{}", resp.text());
+    assert_eq!(r.fetch("a", "").await.text(), "a, again");
+    // An owned worker keeps its name.
+    r.deploy("owned", "module", "export default { fetch() { return new Response('mine') } }").await;
+    let steal = serde_json::json!({ "code": sw("stolen"), "name": "owned" });
+    let resp = r.request("POST", "/", &json_ct, steal.to_string()).await;
+    assert_eq!(resp.status, 409, "{}", resp.text());
+    assert_eq!(r.fetch("owned", "").await.text(), "mine");
+    let list = r.get("/workers").await.json();
+    assert_eq!(list["workers"].as_array().map(Vec::len), Some(3), "{list}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_retry_in_a_scheduled_run_stops_the_schedule_for_good() {
+    let r = TestRunner::start(test_limits()).await;
+    let workers = [
+        ("stops", "module", "export default { scheduled(c) { console.log('ran [' + c.cron + ']'); c.noRetry(); } }"),
+        ("sw-stops", "sw", "addEventListener('scheduled', (e) => { console.log('ran'); e.noRetry(); })"),
+        ("keeps", "module", "export default { scheduled(c) { console.log('ran [' + c.cron + ']'); } }"),
+    ];
+    for (name, kind, code) in workers {
+        let body = serde_json::json!({ "code": code, "type": kind, "name": name, "schedule": "*/5 * * * *" });
+        let created = r.create(body).await;
+        assert_eq!(created.status, 201, "{name}: {}", created.text());
+    }
+    // The run at upload (Escrin's, with an empty cron) calls noRetry().
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    for name in ["stops", "sw-stops"] {
+        loop {
+            let logs = r.owner_get(&format!("/workers/{name}/logs")).await.text();
+            if logs.contains("noRetry(): the schedule is stopped") {
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "{name}: no noRetry in {logs}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let details = r.owner_get(&format!("/workers/{name}")).await.json();
+        assert_eq!(
+            (details["scheduleStopped"].as_bool(), details["nextScheduled"].is_null()),
+            (Some(true), true),
+            "{details}"
+        );
+    }
+    let keeps = r.owner_get("/workers/keeps").await.json();
+    assert_eq!(keeps["scheduleStopped"], false, "{keeps}");
+    assert!(keeps["nextScheduled"].as_u64().is_some(), "{keeps}");
+    let pool = &r.running.as_ref().expect("running").pool;
+    let five_past = sworn_runner::cron::Minute { minute: 5, hour: 3, day: 2, month: 12, weekday: 3 };
+    assert_eq!(sworn_runner::app::fire_due(pool, five_past), 1, "only the worker that did not call noRetry()");
+}

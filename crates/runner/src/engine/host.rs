@@ -526,6 +526,15 @@ pub fn install<'js>(ctx: &Ctx<'js>, host: &Rc<Host>) -> rquickjs::Result<Object<
     });
 
     let h = host.clone();
+    // `noRetry()` of a scheduled run's controller: honoured while that run
+    // is still going (a controller kept and called later does nothing).
+    set!(o, "noRetry", ctx, move |id: f64| {
+        if matches!(h.pending.borrow().get(&(id as u64)), Some(Pending::Scheduled(_))) {
+            h.worker.stop_schedule();
+        }
+    });
+
+    let h = host.clone();
     set!(o, "done", ctx, move |id: f64| {
         let id = id as u64;
         h.finished(id);

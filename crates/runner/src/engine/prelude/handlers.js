@@ -21,9 +21,11 @@
     }
     passThroughOnException() {}
   }
+  // The scheduled run an event belongs to (only the runner's own events have one).
+  const SCHEDULED_RUN = Symbol("scheduled run");
   class ScheduledEvent extends ExtendableEvent {
     constructor(type, init = {}) { super(type, init); this.cron = init.cron; this.scheduledTime = init.scheduledTime; }
-    noRetry() {}
+    noRetry() { if (this[SCHEDULED_RUN] !== undefined) host.noRetry(this[SCHEDULED_RUN]); }
   }
   define("ExtendableEvent", ExtendableEvent);
   define("FetchEvent", FetchEvent);
@@ -118,11 +120,12 @@
       let result;
       if (kind === "module") {
         if (!entry || typeof entry.scheduled !== "function") { host.noHandler(id, EVENT.SCHEDULED); return; }
-        const controller = { cron, scheduledTime: time, type: "scheduled", noRetry() {} };
+        const controller = { cron, scheduledTime: time, type: "scheduled", noRetry() { host.noRetry(id); } };
         const ctx = makeContext(waits);
         result = entry.scheduled(controller, env, ctx);
       } else {
         const ev = new ScheduledEvent("scheduled", { cron, scheduledTime: time });
+        Object.defineProperty(ev, SCHEDULED_RUN, { value: id });
         globalTarget.dispatchEvent(ev);
         waits.push(...ev._wait);
       }
