@@ -452,6 +452,12 @@ async fn stack_trace_callsites_do_not_hand_out_the_preludes_functions() {
     assert!(leaked.is_empty(), "callsites handed out the runner's functions: {leaked:?}");
 }
 
+/// The text of a 200 reply (the assertion names the status otherwise).
+fn ok_text(reply: &common::Reply) -> String {
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    reply.text()
+}
+
 /// A runner whose workers have room for strings of tens of MiB.
 async fn call_hostile_roomy(code: &str) -> common::Reply {
     let limits = sworn_runner::limits::Limits {
@@ -480,8 +486,7 @@ async fn url_arguments_over_the_url_limit_are_type_errors_and_can_parse_says_fal
          } }",
     )
     .await;
-    assert_eq!(reply.status, 200, "{}", reply.text());
-    let text = reply.text();
+    let text = ok_text(&reply);
     let lines: Vec<&str> = text.lines().collect();
     for (i, what) in ["parse", "base", "object"].iter().enumerate() {
         assert!(lines[i].starts_with(&format!("{what} TypeError:")), "{text}");
@@ -585,8 +590,7 @@ async fn timers_take_hostile_delays_and_ids_and_stop_at_their_limit() {
          } }",
     )
     .await;
-    assert_eq!(reply.status, 200, "{}", reply.text());
-    let text = reply.text();
+    let text = ok_text(&reply);
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines[0], "valueOf URIError delay", "{text}");
     assert!(lines[1].starts_with("callback TypeError timer callback must be a function"), "{text}");
