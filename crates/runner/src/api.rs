@@ -70,9 +70,12 @@ pub async fn parse_create(content_type: Option<&str>, body: Bytes, dialect: Dial
         Some(other) => return Err(ApiError::ContentType(other.to_string())),
     };
     if dialect == Dialect::Escrin {
-        let module = matches!(fields.get("type"), Some(Value::String(t)) if t == "module" || t == "esm");
-        if !module && !matches!(fields.get("type"), None | Some(Value::Null)) {
-            fields.insert("type".into(), Value::String("sw".into()));
+        match fields.get("type") {
+            None | Some(Value::Null) => {}
+            Some(Value::String(t)) if t == "module" || t == "esm" => {}
+            Some(_) => {
+                fields.insert("type".into(), Value::String("sw".into()));
+            }
         }
     }
     spec_from_fields(fields)

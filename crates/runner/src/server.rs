@@ -217,7 +217,7 @@ async fn route(state: &Rc<ThreadState>, req: Request<Incoming>, peer: &Peer) -> 
         }
         // Escrin's runner takes a create at any path: deploy scripts that
         // post elsewhere than `/` keep working.
-        (&Method::POST, [first, ..]) if !REST_ROOTS.contains(first) => {
+        _ if class == RouteClass::EscrinCreate => {
             if let Err(r) = auth::may_create(&policy, peer) {
                 return refusal(r);
             }

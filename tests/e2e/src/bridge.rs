@@ -3,7 +3,6 @@
 //! pass unchanged, so TLS runs end to end between the client and the
 //! runner in the guest.
 
-use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -60,26 +59,12 @@ fn relay(tcp: TcpStream, uds: &std::path::Path, port: u32) {
     let (Ok(tcp_read), Ok(guest_write)) = (tcp.try_clone(), guest.try_clone()) else {
         return;
     };
+    // Each direction until EOF or an error on either side.
     let upstream = std::thread::spawn(move || {
-        copy(tcp_read, &guest_write);
+        let _ = std::io::copy(&mut &tcp_read, &mut &guest_write);
         let _ = guest_write.shutdown(Shutdown::Write);
     });
-    copy(guest, &tcp);
+    let _ = std::io::copy(&mut &guest, &mut &tcp);
     let _ = tcp.shutdown(Shutdown::Write);
     let _ = upstream.join();
-}
-
-/// Copies until EOF or an error on either side.
-fn copy(mut from: impl Read, mut to: impl Write) {
-    let mut buf = [0u8; 16 * 1024];
-    loop {
-        match from.read(&mut buf) {
-            Ok(0) | Err(_) => return,
-            Ok(n) => {
-                if to.write_all(&buf[..n]).is_err() {
-                    return;
-                }
-            }
-        }
-    }
 }
