@@ -382,18 +382,27 @@ async fn module_scope_interval_that_spins_is_stopped_and_reported() {
          export default { fetch() { return new Response('spinner'); } }",
     )
     .await;
-    // Deploying ran the start-up code on one thread; wait (bounded) for the
-    // background allowance to run out.
+    // Deploying ran the start-up code on every JS thread (the test runner
+    // has 2), so each instance spins on its own: wait (bounded) until the
+    // background allowance of both has run out and both were reset.
+    let resets = |logs: &str| {
+        logs.split("instance reset")
+            .skip(1)
+            .filter(|rest| rest.split('"').next().unwrap_or("").contains("outside any request"))
+            .count()
+    };
     let mut details = serde_json::Value::Null;
     for _ in 0..300 {
         details = r.owner_get("/workers/spinner").await.json();
-        if details["lastError"].as_str().unwrap_or("").contains("outside any request") {
+        if resets(&r.owner_get("/workers/spinner/logs").await.text()) >= 2 {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     let last = details["lastError"].as_str().unwrap_or("").to_string();
     assert!(last.contains("outside any request"), "never stopped: {details}");
+    let logs = r.owner_get("/workers/spinner/logs").await.text();
+    assert_eq!(resets(&logs), 2, "not stopped on both threads: {logs}");
     // Stopped means stopped: no tick is logged after the report.
     let ticks = |logs: &str| logs.matches("tick").count();
     let before = ticks(&r.owner_get("/workers/spinner/logs").await.text());
@@ -685,4 +694,37 @@ async fn a_spinning_request_holds_one_js_thread_and_other_requests_are_answered_
     let stopped = spinner.await.expect("spinning request");
     assert_eq!(stopped.status, 503, "{}", stopped.text());
     assert!(stopped.text().contains("CPU time limit"), "{}", stopped.text());
+}
+
+/// Finding 7: a heap filled by many small objects leaves no room even for
+/// QuickJS's own "out of memory" error, which then surfaces as `null`. It is
+/// still the memory limit: 503, and the instance is replaced.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_heap_too_full_for_its_own_error_object_is_still_the_memory_limit() {
+    let r = TestRunner::start(test_limits()).await;
+    r.deploy("good", "module", GOOD).await;
+    r.deploy(
+        "crumbs",
+        "module",
+        "let head = null;
+         export default { fetch(req) {
+           if (new URL(req.url).pathname === '/ok') return new Response('ok');
+           for (;;) head = { next: head };
+         } }",
+    )
+    .await;
+    for _ in 0..3 {
+        let resp = r.fetch("crumbs", "").await;
+        assert_eq!(resp.status, 503, "{}", resp.text());
+        assert!(resp.text().contains("memory limit"), "{}", resp.text());
+        // Replaced: the next request finds a fresh heap.
+        let again = r.fetch("crumbs", "ok").await;
+        assert_eq!((again.status, again.text()), (200, "ok".to_string()));
+    }
+    // With room to spare, a thrown null is just what the script threw.
+    r.deploy("nothing", "module", "export default { fetch() { throw null } }").await;
+    let thrown = r.fetch("nothing", "").await;
+    assert_eq!(thrown.status, 500, "{}", thrown.text());
+    assert!(thrown.text().contains("null"), "{}", thrown.text());
+    assert_healthy(&r).await;
 }

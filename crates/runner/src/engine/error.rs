@@ -20,6 +20,12 @@ pub enum ScriptError {
     /// Anything else: what the script threw, or an engine error.
     #[error("{0}")]
     Threw(String),
+    /// `null` or `undefined` was thrown: a script's `throw null`, or what
+    /// QuickJS leaves when the heap had no room even for its own "out of
+    /// memory" error. Only the heap's state tells which
+    /// ([`ScriptError::settle_nothing`]).
+    #[error("{0}")]
+    Nothing(String),
 }
 
 /// The messages of the `InternalError`s QuickJS throws for its own limits
@@ -31,6 +37,9 @@ const INTERRUPTED: &str = "interrupted";
 impl ScriptError {
     /// Classifies `error` (what was thrown) and keeps `text` as its description.
     pub(crate) fn from_thrown(error: Option<&Value<'_>>, text: String) -> ScriptError {
+        if error.is_some_and(|v| v.is_null() || v.is_undefined()) {
+            return ScriptError::Nothing(text);
+        }
         let Some(exc) = error.and_then(|v| v.as_exception()) else {
             return ScriptError::Threw(text);
         };
@@ -50,7 +59,20 @@ impl ScriptError {
     /// The error as text, with its stack when there is one.
     pub fn text(&self) -> &str {
         match self {
-            ScriptError::OutOfMemory(t) | ScriptError::Interrupted(t) | ScriptError::Threw(t) => t,
+            ScriptError::OutOfMemory(t)
+            | ScriptError::Interrupted(t)
+            | ScriptError::Threw(t)
+            | ScriptError::Nothing(t) => t,
+        }
+    }
+
+    /// Decides what a thrown `null` or `undefined` was: running out of
+    /// memory when the heap was `nearly_full`, else what the script threw.
+    pub(crate) fn settle_nothing(self, nearly_full: bool) -> ScriptError {
+        match self {
+            ScriptError::Nothing(text) if nearly_full => ScriptError::OutOfMemory(text),
+            ScriptError::Nothing(text) => ScriptError::Threw(text),
+            e => e,
         }
     }
 }

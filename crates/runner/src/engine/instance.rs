@@ -258,7 +258,7 @@ impl Host {
     /// What a script error means for its request; out-of-memory also
     /// poisons the instance, whose heap may now be full of live garbage.
     pub(crate) fn classify(&self, error: ScriptError) -> RequestError {
-        match error {
+        match error.settle_nothing(self.heap_nearly_full()) {
             ScriptError::OutOfMemory(_) => {
                 let e = if self.gauge.refused() {
                     RequestError::MemoryBudget(self.budget_exhausted())
@@ -269,8 +269,20 @@ impl Host {
                 e
             }
             ScriptError::Interrupted(_) if self.interrupted.get() => RequestError::CpuLimit(self.limits.cpu_time),
-            ScriptError::Interrupted(text) | ScriptError::Threw(text) => RequestError::Threw(text),
+            ScriptError::Interrupted(text) | ScriptError::Threw(text) | ScriptError::Nothing(text) => {
+                RequestError::Threw(text)
+            }
         }
+    }
+
+    /// Whether the heap is within a small margin of its limit (or the budget
+    /// refused it), so that a failed allocation is the likely cause of what
+    /// just went wrong. The margin (1/64 of the limit, at least 64 KiB) is
+    /// far more than QuickJS's out-of-memory error needs.
+    pub(crate) fn heap_nearly_full(&self) -> bool {
+        let limit = self.limits.memory_bytes as u64;
+        let margin = (limit / 64).max(64 << 10);
+        self.gauge.refused() || self.gauge.held().saturating_add(margin) >= limit
     }
 }
 
@@ -562,6 +574,10 @@ impl Instance {
     }
 
     fn init_error(host: &Host, e: StartError) -> StartError {
+        let e = match e {
+            StartError::Script(s) => StartError::Script(s.settle_nothing(host.heap_nearly_full())),
+            e => e,
+        };
         match e.with_limits(host.interrupted.get(), host.limits.cpu_time, host.limits.memory_bytes) {
             StartError::MemoryLimit(_) if host.gauge.refused() => StartError::MemoryBudget(host.budget_exhausted()),
             e => e,
