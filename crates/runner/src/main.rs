@@ -64,8 +64,7 @@ struct Args {
     /// JSON given as env.config to boot workers.
     #[arg(long, default_value = "{}")]
     worker_config: String,
-    /// JavaScript threads (each holds one instance of every worker), and as
-    /// many I/O threads for connections; 0 = one per core.
+    /// JavaScript threads (each holds one instance of every worker); 0 = one per core.
     #[arg(long, default_value_t = 0)]
     threads: usize,
     /// Outbound fetch.

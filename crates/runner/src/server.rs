@@ -1,6 +1,5 @@
 //! HTTP front: management API, health, stats, and requests to workers. Runs
-//! on the I/O thread that owns the connection; a worker's event goes to a
-//! JS thread (`Pool::dispatch`).
+//! on the pool thread that owns the connection.
 
 use std::rc::Rc;
 use std::sync::atomic::Ordering;
@@ -16,7 +15,7 @@ use serde_json::{json, Value};
 use crate::api::{parse_create, ApiError, Dialect};
 use crate::auth::{self, Credential, CredentialHash, Refusal, RouteClass};
 use crate::body::{OutBody, StreamOut};
-use crate::engine::pool::{Connection, DispatchError, Dispatched, FetchJob, IoThread, Pool};
+use crate::engine::pool::{Connection, Pool, ThreadState};
 use crate::engine::{RequestError, StartError, WorkerBody};
 use crate::ingress::{first_byte, read_preamble, refuse, ClockedIo, ConnClock, HeldBody, PreambleError, Replay};
 use crate::peer::Peer;
@@ -37,7 +36,7 @@ const STREAM_TIMEOUT_HEADER: &str = "sworn-stream-timeout";
 /// connection whose first byte starts a TLS handshake gets one, bounded by
 /// the header timeout, and HTTP runs inside it; any other is plain HTTP
 /// (refused under `--plain-http off`).
-pub async fn serve_connection(state: Rc<IoThread>, mut conn: Box<dyn Connection>) {
+pub async fn serve_connection(state: Rc<ThreadState>, mut conn: Box<dyn Connection>) {
     let opened = tokio::time::Instant::now();
     let limits = state.shared.limits.clone();
     let mut preamble = match read_preamble(&mut conn, limits.proxy_protocol, limits.header_timeout).await {
@@ -86,7 +85,7 @@ pub async fn serve_connection(state: Rc<IoThread>, mut conn: Box<dyn Connection>
 }
 
 /// HTTP/1.1 on `io` (plain, or inside TLS) for `peer`, under `clock`.
-async fn serve_http<T>(state: Rc<IoThread>, io: ClockedIo<T>, clock: Rc<ConnClock>, peer: Peer)
+async fn serve_http<T>(state: Rc<ThreadState>, io: ClockedIo<T>, clock: Rc<ConnClock>, peer: Peer)
 where
     T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + 'static,
 {
@@ -178,7 +177,7 @@ impl Drop for Inflight {
     }
 }
 
-async fn handle(state: Rc<IoThread>, req: Request<Incoming>, peer: &Peer) -> Response<(OutBody, Inflight)> {
+async fn handle(state: Rc<ThreadState>, req: Request<Incoming>, peer: &Peer) -> Response<(OutBody, Inflight)> {
     let shared = state.shared.clone();
     shared.inflight.fetch_add(1, Ordering::SeqCst);
     let inflight = Inflight(shared);
@@ -189,7 +188,7 @@ async fn handle(state: Rc<IoThread>, req: Request<Incoming>, peer: &Peer) -> Res
 /// create.
 const REST_ROOTS: [&str; 4] = ["workers", "health", "stats", "attestation"];
 
-async fn route(state: &Rc<IoThread>, req: Request<Incoming>, peer: &Peer) -> Response<OutBody> {
+async fn route(state: &Rc<ThreadState>, req: Request<Incoming>, peer: &Peer) -> Response<OutBody> {
     let path = req.uri().path().to_string();
     let method = req.method().clone();
     let segments: Vec<&str> = path.trim_start_matches('/').splitn(4, '/').collect();
@@ -395,7 +394,7 @@ impl Created {
 }
 
 async fn create(
-    state: &Rc<IoThread>,
+    state: &Rc<ThreadState>,
     req: Request<Incoming>,
     peer: &Peer,
     creator: Creator,
@@ -437,7 +436,11 @@ async fn create(
 /// Escrin's create. Uploading again under a name replaces that worker, as
 /// Escrin's deploy scripts expect, when it has no owner (it was made this
 /// way too); an owned worker keeps its name (409) unless an operator asks.
-async fn create_anonymous(state: &Rc<IoThread>, peer: &Peer, spec: WorkerSpec) -> Result<Created, Response<OutBody>> {
+async fn create_anonymous(
+    state: &Rc<ThreadState>,
+    peer: &Peer,
+    spec: WorkerSpec,
+) -> Result<Created, Response<OutBody>> {
     let existing = spec.name.as_deref().and_then(|n| state.shared.registry.get(n));
     let Some(old) = existing else {
         let worker = deploy(&state.pool, spec).await.map_err(deploy_error)?;
@@ -534,7 +537,7 @@ fn logs(worker: &Worker) -> Response<OutBody> {
     json_response(StatusCode::OK, json!({ "lines": lines, "dropped": ring.dropped() }))
 }
 
-fn stats(state: &IoThread) -> Value {
+fn stats(state: &ThreadState) -> Value {
     let workers = state.shared.registry.all();
     let uptime = state.shared.started.elapsed().as_millis() as u64;
     let mut active = 0;
@@ -610,7 +613,7 @@ fn hop_by_hop(name: &str) -> bool {
 }
 
 async fn worker_fetch(
-    state: &Rc<IoThread>,
+    state: &Rc<ThreadState>,
     worker: Arc<Worker>,
     sub: &str,
     req: Request<Incoming>,
@@ -650,7 +653,7 @@ impl Drop for ActiveSlot {
 }
 
 async fn worker_fetch_inner(
-    state: &Rc<IoThread>,
+    state: &Rc<ThreadState>,
     worker: &Arc<Worker>,
     sub: &str,
     req: Request<Incoming>,
@@ -675,21 +678,41 @@ async fn worker_fetch_inner(
         headers.push(String::from_utf8_lossy(v.as_bytes()).into_owned());
     }
     let body = if parts.method == Method::GET || parts.method == Method::HEAD { None } else { Some(body) };
-    let (reply, rx) = tokio::sync::oneshot::channel();
+    let instance = state.instance(worker).map_err(|e| match e {
+        StartError::MemoryBudget(e) => (StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+        e => (StatusCode::INTERNAL_SERVER_ERROR, format!("worker failed to start: {e}")),
+    })?;
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let id = state.next_request_id();
     let invoked = tokio::time::Instant::now();
-    let method = parts.method.as_str().to_string();
-    state.pool.dispatch(FetchJob { worker: worker.clone(), method, url, headers, body, reply });
-    // The JS thread keeps the same timeout; this one answers on time even
-    // when that thread is held up.
+    instance.fetch(id, parts.method.as_str(), &url, headers, body, tx);
     let outcome = match tokio::time::timeout(limits.request_timeout, rx).await {
         Ok(Ok(r)) => r,
-        Ok(Err(_)) => Err(DispatchError::Request(RequestError::Reset)),
-        Err(_) => Err(DispatchError::Request(RequestError::Timeout(limits.request_timeout))),
+        Ok(Err(_)) => Err(RequestError::Reset),
+        Err(_) => {
+            instance.host.fail(id, RequestError::Timeout(limits.request_timeout));
+            Err(RequestError::Timeout(limits.request_timeout))
+        }
     };
-    let Dispatched { response: wr, abandon } = outcome.map_err(|e| match e {
-        DispatchError::Start(StartError::MemoryBudget(e)) => (StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
-        DispatchError::Start(e) => (StatusCode::INTERNAL_SERVER_ERROR, format!("worker failed to start: {e}")),
-        DispatchError::Request(e) => (request_error_status(&e), e.to_string()),
+    state.evict_if_poisoned(&worker.id, &instance);
+    // Only the host side is needed from here (to end an abandoned stream): the
+    // instance itself goes, so a poisoned one can be freed at once.
+    let host = instance.host.clone();
+    drop(instance);
+    let wr = outcome.map_err(|e| {
+        let status = match e {
+            RequestError::Threw(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            RequestError::NoHandler(_) => StatusCode::NOT_IMPLEMENTED,
+            RequestError::ResponseTooLarge(_) => StatusCode::BAD_GATEWAY,
+            RequestError::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
+            RequestError::CpuLimit(_)
+            | RequestError::BackgroundCpuLimit(_)
+            | RequestError::MemoryLimit(_)
+            | RequestError::MemoryBudget(_)
+            | RequestError::Reset
+            | RequestError::Busy(..) => StatusCode::SERVICE_UNAVAILABLE,
+        };
+        (status, e.to_string())
     })?;
     let status = StatusCode::from_u16(wr.status)
         .map_err(|_| (StatusCode::INTERNAL_SERVER_ERROR, format!("worker returned invalid status {}", wr.status)))?;
@@ -699,11 +722,7 @@ async fn worker_fetch_inner(
     let body = match wr.body {
         WorkerBody::Full(b) => OutBody::from(b),
         WorkerBody::Stream(rx, gauge) => {
-            let on_abandon = Box::new(move || {
-                if let Some(tx) = abandon {
-                    let _ = tx.send(budget);
-                }
-            });
+            let on_abandon = Box::new(move || host.fail(id, RequestError::Timeout(budget)));
             OutBody::Stream(Box::new(StreamOut::new(rx, gauge, invoked + budget, budget, on_abandon, Box::new(slot))))
         }
     };
@@ -722,22 +741,6 @@ async fn worker_fetch_inner(
         resp.headers_mut().append(name, value);
     }
     Ok(resp)
-}
-
-/// The status a failed worker request answers with.
-fn request_error_status(e: &RequestError) -> StatusCode {
-    match e {
-        RequestError::Threw(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        RequestError::NoHandler(_) => StatusCode::NOT_IMPLEMENTED,
-        RequestError::ResponseTooLarge(_) => StatusCode::BAD_GATEWAY,
-        RequestError::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
-        RequestError::CpuLimit(_)
-        | RequestError::BackgroundCpuLimit(_)
-        | RequestError::MemoryLimit(_)
-        | RequestError::MemoryBudget(_)
-        | RequestError::Reset
-        | RequestError::Busy(..) => StatusCode::SERVICE_UNAVAILABLE,
-    }
 }
 
 /// The whole-response budget of a streamed response: the request timeout,

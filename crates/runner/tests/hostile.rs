@@ -653,49 +653,6 @@ async fn a_thrown_proxy_whose_traps_throw_is_a_500_not_a_timeout() {
     }
 }
 
-/// Finding 2's other half: a request that spins holds the one JS thread it
-/// runs on, and nothing else. Requests on other connections (whichever I/O
-/// thread reads them) are answered while it spins; before, the connections
-/// pinned to the spinning thread waited for its CPU limit.
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_spinning_request_holds_one_js_thread_and_other_requests_are_answered_meanwhile() {
-    let limits = sworn_runner::limits::Limits {
-        cpu_time: std::time::Duration::from_secs(8),
-        request_timeout: std::time::Duration::from_secs(30),
-        ..test_limits()
-    };
-    let r = std::sync::Arc::new(TestRunner::start(limits).await);
-    r.deploy("good", "module", GOOD).await;
-    r.deploy("spin", "module", "export default { fetch() { console.log('spinning'); for(;;){} } }").await;
-    let spinner = tokio::spawn({
-        let r = r.clone();
-        async move { r.fetch("spin", "").await }
-    });
-    let mut spinning = false;
-    for _ in 0..300 {
-        if r.owner_get("/workers/spin/logs").await.text().contains("spinning") {
-            spinning = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    assert!(spinning, "the spinning request never started");
-    // Clients of their own, so of their own connections: round robin puts
-    // them on every I/O thread. They run at once, so a thread's load counts.
-    let clients: Vec<TestRunner> = (0..4).map(|_| TestRunner::connect(r.base.clone())).collect();
-    let rounds = clients.iter().map(|c| async move {
-        for _ in 0..25 {
-            let reply = c.fetch("good", "").await;
-            assert_eq!((reply.status, reply.text()), (200, "fine".to_string()));
-        }
-    });
-    futures_util::future::join_all(rounds).await;
-    assert!(!spinner.is_finished(), "the other requests were answered only after the spinning one ended");
-    let stopped = spinner.await.expect("spinning request");
-    assert_eq!(stopped.status, 503, "{}", stopped.text());
-    assert!(stopped.text().contains("CPU time limit"), "{}", stopped.text());
-}
-
 /// Finding 7: a heap filled by many small objects leaves no room even for
 /// QuickJS's own "out of memory" error, which then surfaces as `null`. It is
 /// still the memory limit: 503, and the instance is replaced.

@@ -677,7 +677,6 @@ impl Instance {
         self.host.interrupted.set(false);
         self.host.gauge.clear_refused();
         self.host.tag.set(tag);
-        let busy = super::pool::in_javascript();
         let outcome = self.ctx.with(|ctx| {
             let result = self
                 .dispatch
@@ -689,7 +688,6 @@ impl Instance {
             self.host.report_rejections();
             result
         });
-        drop(busy);
         self.host.budget.set(None);
         self.host.tag.set(0);
         let spent = thread_cpu_time().saturating_sub(cpu_start);
