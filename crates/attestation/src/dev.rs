@@ -8,10 +8,18 @@
 
 use crate::document::AttestationDocument;
 
-/// Prefix of every development module id.
-pub const DEV_MODULE_ID_PREFIX: &str = "dev-";
-/// Common name of the development root: deliberately not `aws.nitro-enclaves`.
-pub const DEV_ROOT_COMMON_NAME: &str = "sworn development NSM root (not AWS)";
+/// Prefix of every development module id: AWS's form (`i-<17 hex>-enc<16
+/// hex>`, 39 characters, which Escrin's permitter requires: 24 or more) with
+/// the all-zero instance id, which no EC2 instance has.
+pub const DEV_MODULE_ID_PREFIX: &str = "i-00000000000000000-enc";
+/// Common name of the development root: AWS's, because Escrin's permitter
+/// chains issuers by common name from `aws.nitro-enclaves` (its signatures
+/// are unchecked on development chains). The key is our own, made when the
+/// NSM starts, so [`crate::verify()`] refuses the chain all the same.
+pub const DEV_ROOT_COMMON_NAME: &str = "aws.nitro-enclaves";
+/// Organization of the development root and leaf: what says, to a reader of
+/// the certificate, that it is not AWS's.
+pub const DEV_ORGANIZATION: &str = "Sworn development NSM (not AWS, not attested)";
 /// How many PCRs a development document lists; AWS documents list PCR0..PCR15.
 pub const DOCUMENT_PCRS: u16 = 16;
 

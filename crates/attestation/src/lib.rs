@@ -37,6 +37,7 @@ pub mod emulator;
 mod error;
 pub mod limits;
 pub mod measurements;
+pub mod permitter;
 pub mod verify;
 
 pub use cert::{Cert, CertError};

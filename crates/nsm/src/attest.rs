@@ -17,6 +17,19 @@
 //! reads the worker's own data from `user_data[48..]`. The prefix has a
 //! fixed length, so the split is unambiguous. Under this policy a worker
 //! cannot choose the first 48 bytes and so cannot pose as another worker.
+//!
+//! Escrin's `NitroEnclavePermitter` reads its binding from the *first* 32
+//! bytes of user_data, so documents a worker asks for through `env.tpm`
+//! (Escrin's RPC) take the other layout, [`BindingLayout::CallerFirst`]:
+//!
+//! ```text
+//! user_data = worker_user_data, zero-padded to at least 32 bytes || measurement (48 bytes)
+//! ```
+//!
+//! `bytes32(user_data)` is then exactly what the worker passed (a shorter
+//! value reads as right-padded, as Solidity's `bytes32` does), and a client
+//! finds the measurement in the *last* 48 bytes ([`split_caller_first`]).
+//!
 //! [`UserDataPolicy::Raw`] passes the worker's `user_data` through untouched
 //! (for verifiers with a fixed user_data format, such as Escrin's
 //! NitroEnclavePermitter); it is an operator setting, never a worker's
@@ -75,6 +88,48 @@ pub fn bound_user_data(
     out.extend_from_slice(&measurement.0);
     out.extend_from_slice(extra);
     Ok(out)
+}
+
+/// Where the measurement goes in a worker-requested document's user_data.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum BindingLayout {
+    /// `measurement || worker_user_data`: Sworn's own (`env.nsm`).
+    #[default]
+    MeasurementFirst,
+    /// `worker_user_data (>= 32 bytes) || measurement`: for verifiers that
+    /// read `bytes32(user_data)`, Escrin's permitter (`env.tpm`).
+    CallerFirst,
+}
+
+/// The smallest caller part of [`BindingLayout::CallerFirst`] user_data:
+/// the permitter's `bytes32`.
+pub const CALLER_FIRST_MIN_LEN: usize = 32;
+
+/// [`BindingLayout::CallerFirst`]'s user_data.
+pub fn caller_first_user_data(
+    measurement: &WorkerMeasurement,
+    worker_user_data: Option<&[u8]>,
+) -> Result<Vec<u8>, RequestError> {
+    let data = worker_user_data.unwrap_or_default();
+    if data.len() > MAX_BOUND_WORKER_DATA_LEN {
+        return Err(RequestError::TooLong { field: "user_data", len: data.len(), limit: MAX_BOUND_WORKER_DATA_LEN });
+    }
+    if sworn_attestation::binding::claims_tls_binding(data) {
+        return Err(RequestError::ReservedUserData);
+    }
+    let mut out = Vec::with_capacity(data.len().max(CALLER_FIRST_MIN_LEN) + MEASUREMENT_LEN);
+    out.extend_from_slice(data);
+    out.resize(data.len().max(CALLER_FIRST_MIN_LEN), 0);
+    out.extend_from_slice(&measurement.0);
+    Ok(out)
+}
+
+/// The inverse for clients of [`BindingLayout::CallerFirst`]: the caller's
+/// part (padded) and the measurement. `None` if too short to hold both.
+pub fn split_caller_first(user_data: &[u8]) -> Option<(&[u8], WorkerMeasurement)> {
+    let at = user_data.len().checked_sub(MEASUREMENT_LEN).filter(|n| *n >= CALLER_FIRST_MIN_LEN)?;
+    let (data, m) = user_data.split_at(at);
+    Some((data, WorkerMeasurement(m.try_into().ok()?)))
 }
 
 /// The inverse for clients: splits bound user_data into measurement and the
@@ -195,6 +250,21 @@ impl Nsm {
         policy: UserDataPolicy,
         request: &AttestationRequest,
     ) -> Result<Attestation, NsmError> {
+        self.attest_for_worker_as(measurement, policy, BindingLayout::MeasurementFirst, request)
+    }
+
+    /// [`Self::attest_for_worker`] with the binding in `layout`.
+    pub fn attest_for_worker_as(
+        &self,
+        measurement: &WorkerMeasurement,
+        policy: UserDataPolicy,
+        layout: BindingLayout,
+        request: &AttestationRequest,
+    ) -> Result<Attestation, NsmError> {
+        let bind = match layout {
+            BindingLayout::MeasurementFirst => bound_user_data,
+            BindingLayout::CallerFirst => caller_first_user_data,
+        };
         let request = match policy {
             UserDataPolicy::Raw => {
                 if request.user_data().is_some_and(sworn_attestation::binding::claims_tls_binding) {
@@ -204,7 +274,7 @@ impl Nsm {
             }
             UserDataPolicy::BindWorker => AttestationRequest {
                 inputs: AttestationInputs {
-                    user_data: Some(bound_user_data(measurement, request.user_data())?),
+                    user_data: Some(bind(measurement, request.user_data())?),
                     ..request.inputs.clone()
                 },
             },
@@ -247,6 +317,31 @@ mod tests {
         // Bound: the document's user_data starts with the code measurement instead.
         let doc = nsm.attest_for_worker(&m, UserDataPolicy::BindWorker, &req).unwrap();
         assert_eq!(&doc.parsed.document.user_data.unwrap()[..48], &m.0);
+    }
+
+    #[test]
+    fn caller_first_puts_the_callers_32_bytes_first_and_the_measurement_last() {
+        let m = WorkerMeasurement::of_code(b"export default {}");
+        let binding = [0xab; 32];
+        let bound = caller_first_user_data(&m, Some(&binding)).unwrap();
+        assert_eq!((&bound[..32], &bound[32..]), (&binding[..], &m.0[..]));
+        assert_eq!(split_caller_first(&bound), Some((&binding[..], m)));
+        // Shorter data reads as Solidity's right-padded bytes32.
+        let short = caller_first_user_data(&m, Some(b"hi")).unwrap();
+        assert_eq!(short.len(), 80);
+        assert_eq!(&short[..4], b"hi\0\0");
+        assert_eq!(caller_first_user_data(&m, None).unwrap()[..32], [0; 32]);
+        // Longer data stays whole; the measurement is still the last 48 bytes.
+        let long = caller_first_user_data(&m, Some(&[7; 100])).unwrap();
+        assert_eq!(split_caller_first(&long), Some((&[7u8; 100][..], m)));
+        assert_eq!(
+            caller_first_user_data(&m, Some(&[0; 465])),
+            Err(RequestError::TooLong { field: "user_data", len: 465, limit: 464 })
+        );
+        assert!(split_caller_first(&[0; 79]).is_none());
+        // First is where the TLS binding tag would sit: a worker cannot claim it.
+        let tag = sworn_attestation::binding::TLS_KEY_USER_DATA.to_vec();
+        assert_eq!(caller_first_user_data(&m, Some(&tag)), Err(RequestError::ReservedUserData));
     }
 
     #[test]

@@ -6,9 +6,13 @@
 //! `ReadOnlyIndex`, `InputTooLarge`, ...). Its attestation documents have the
 //! exact AWS layout (untagged COSE_Sign1, ES384, the same payload fields), but
 //! they are signed by a leaf under a *development* root made when the NSM
-//! starts, so they never verify against the AWS Nitro root. The module id
-//! starts with `dev-` and the root's common name says it is not AWS, so
-//! nobody can mistake one for the real thing.
+//! starts, so they never verify against the AWS Nitro root. The layout goes
+//! down to what Escrin's `NitroEnclavePermitter` parses byte by byte on a
+//! development chain, where it skips only the signature check: a module id
+//! of AWS's form (with the all-zero instance id), a root named
+//! `aws.nitro-enclaves` as the permitter's issuer chaining wants, and DER
+//! lengths of the same sizes. The organization of both certificates says
+//! they are not AWS's, and the key says it to every verifier.
 //!
 //! Keys live only in memory and die with the process.
 
@@ -30,7 +34,7 @@ use sworn_attestation::measurements::{Measurements, PCR_LEN};
 use sworn_attestation::{AttestationDocument, SignedDocument};
 
 /// The development form's constants live with the document format.
-pub use sworn_attestation::dev::{DEV_MODULE_ID_PREFIX, DEV_ROOT_COMMON_NAME, DOCUMENT_PCRS};
+pub use sworn_attestation::dev::{DEV_MODULE_ID_PREFIX, DEV_ORGANIZATION, DEV_ROOT_COMMON_NAME, DOCUMENT_PCRS};
 /// Bytes returned by `GetRandom`, as on Nitro.
 pub const RANDOM_LEN: usize = 256;
 /// Validity of the development certificates, counted from start-up.
@@ -75,6 +79,7 @@ impl std::fmt::Debug for DevNsm {
 impl DevNsm {
     /// Starts a development NSM whose PCRs hold `measurements` (others zero).
     pub fn new(measurements: &Measurements) -> Result<Self, DevNsmError> {
+        // The 16 hex digits after `enc`, as in AWS's ids.
         let mut id = [0u8; 8];
         getrandom::fill(&mut id).map_err(|e| DevNsmError::Random(e.to_string()))?;
         let module_id = format!("{DEV_MODULE_ID_PREFIX}{}", hex::encode(id));
@@ -232,7 +237,7 @@ fn make_signer(module_id: &str) -> Result<Signer, DevNsmError> {
     let root_key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P384_SHA384).map_err(key_err("root"))?;
     let mut root = CertificateParams::new(Vec::<String>::new()).map_err(cert_err("root"))?;
     root.distinguished_name.push(DnType::CommonName, DEV_ROOT_COMMON_NAME);
-    root.distinguished_name.push(DnType::OrganizationName, "Sworn (development, not attested)");
+    root.distinguished_name.push(DnType::OrganizationName, DEV_ORGANIZATION);
     root.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     root.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
     root.not_before = not_before;
@@ -242,7 +247,7 @@ fn make_signer(module_id: &str) -> Result<Signer, DevNsmError> {
     let leaf_key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P384_SHA384).map_err(key_err("leaf"))?;
     let mut leaf = CertificateParams::new(Vec::<String>::new()).map_err(cert_err("leaf"))?;
     leaf.distinguished_name.push(DnType::CommonName, module_id);
-    leaf.distinguished_name.push(DnType::OrganizationName, "Sworn (development, not attested)");
+    leaf.distinguished_name.push(DnType::OrganizationName, DEV_ORGANIZATION);
     leaf.is_ca = IsCa::ExplicitNoCa;
     leaf.key_usages = vec![KeyUsagePurpose::DigitalSignature];
     leaf.not_before = not_before;

@@ -28,11 +28,14 @@ mod protocol;
 use sworn_attestation::cbor;
 
 pub use attest::{
-    bound_user_data, split_bound_user_data, Attestation, AttestationRequest, UserDataPolicy, WorkerMeasurement,
+    bound_user_data, caller_first_user_data, split_bound_user_data, split_caller_first, Attestation,
+    AttestationRequest, BindingLayout, UserDataPolicy, WorkerMeasurement, CALLER_FIRST_MIN_LEN,
     MAX_BOUND_WORKER_DATA_LEN, MEASUREMENT_LEN,
 };
 pub use client::{AttestationInputs, Nsm, PcrState};
-pub use dev::{DevNsm, DevNsmError, DEV_MODULE_ID_PREFIX, DEV_ROOT_COMMON_NAME, DOCUMENT_PCRS, RANDOM_LEN};
+pub use dev::{
+    DevNsm, DevNsmError, DEV_MODULE_ID_PREFIX, DEV_ORGANIZATION, DEV_ROOT_COMMON_NAME, DOCUMENT_PCRS, RANDOM_LEN,
+};
 pub use device::{DeviceKind, HardwareNsm, NsmDevice, NSM_DEVICE_PATH, NSM_IOCTL_RAW};
 pub use error::{ErrorCode, NsmError, ProtocolError, RequestError};
 pub use protocol::{

@@ -56,7 +56,7 @@ fn pcrs_behave_like_the_nitro_nsm() {
     assert_eq!(d.locked_pcrs, (0..20).collect::<Vec<u16>>());
     assert_eq!(d.max_pcrs, 32);
     assert_eq!(d.digest, "SHA384");
-    assert!(d.module_id.starts_with("dev-"));
+    assert!(d.module_id.starts_with(DEV_MODULE_ID_PREFIX) && d.module_id.len() == 39, "{}", d.module_id);
     assert!(!nsm.describe_pcr(20).unwrap().locked);
 }
 
@@ -124,8 +124,12 @@ fn development_chain_is_not_the_aws_root() {
     let (nsm, _, root) = dev();
     let att = nsm.attest(&AttestationRequest::default()).unwrap();
     assert_eq!(att.parsed.document.cabundle[0], root);
-    assert!(root.windows(DEV_ROOT_COMMON_NAME.len()).any(|w| w == DEV_ROOT_COMMON_NAME.as_bytes()));
-    assert!(!root.windows(18).any(|w| w == b"aws.nitro-enclaves"));
+    assert!(root.windows(DEV_ORGANIZATION.len()).any(|w| w == DEV_ORGANIZATION.as_bytes()));
+    // AWS's root name (Escrin's permitter chains by name) with our own key:
+    // verification against the pinned AWS root refuses it.
+    assert!(root.windows(18).any(|w| w == b"aws.nitro-enclaves"));
+    let e = sworn_attestation::verify(&att.parsed, &sworn_attestation::VerifyOptions::aws()).unwrap_err();
+    assert!(matches!(e, sworn_attestation::AttestationError::UntrustedRoot), "{e}");
 }
 
 #[test]

@@ -4,7 +4,9 @@
 //!
 //! Documents requested through a worker bind that worker's code measurement
 //! unless the operator chose [`UserDataPolicy::Raw`] (see `sworn_nsm`'s
-//! module documentation for the exact layout). NSM calls are synchronous: an
+//! module documentation for the exact layout): first under `env.nsm`, after
+//! the caller's 32 bytes under `env.tpm`, whose documents are made for
+//! Escrin's permitter. NSM calls are synchronous: an
 //! ioctl on Nitro, an ES384 signature in the development NSM; both take about
 //! a millisecond and count against the calling request's CPU time.
 
@@ -14,7 +16,7 @@ use rquickjs::convert::List;
 use rquickjs::function::Opt;
 use rquickjs::{ArrayBuffer, Ctx, Exception, Function, Object, Value};
 use serde_json::{json, Value as Json};
-use sworn_nsm::{AttestationRequest, Nsm, NsmError, PcrState, UserDataPolicy};
+use sworn_nsm::{AttestationRequest, BindingLayout, Nsm, NsmError, PcrState, UserDataPolicy};
 
 use crate::engine::bindings::EnvBinding;
 use crate::registry::Worker;
@@ -57,6 +59,9 @@ impl ServiceError {
     }
 }
 
+/// Bytes of the nonce in Escrin's documents (`get-attestation`).
+const ESCRIN_NONCE_LEN: usize = 32;
+
 /// What the bindings reach: the NSM (if on) and the user_data policy.
 pub struct EnclaveServices {
     nsm: Option<Arc<Nsm>>,
@@ -82,18 +87,29 @@ impl EnclaveServices {
     }
 
     /// An attestation document requested by `worker`, with the binding
-    /// applied to `user_data`.
+    /// applied to `user_data` in `layout`.
     pub fn attest(
         &self,
         worker: &Worker,
+        layout: BindingLayout,
         user_data: Option<Vec<u8>>,
         nonce: Option<Vec<u8>>,
         public_key: Option<Vec<u8>>,
     ) -> Result<Vec<u8>, ServiceError> {
         let nsm = self.nsm()?;
         let request = AttestationRequest::new(user_data, nonce, public_key)?;
-        let att = nsm.attest_for_worker(&worker.code_measurement, self.policy, &request)?;
+        let att = nsm.attest_for_worker_as(&worker.code_measurement, self.policy, layout, &request)?;
         Ok(att.bytes)
+    }
+
+    /// Escrin's `get-attestation`: a document a `NitroEnclavePermitter`
+    /// accepts. `bytes32(user_data)` is the caller's userdata (the
+    /// measurement follows it), the nonce is 32 fresh bytes from the NSM
+    /// (the permitter burns each nonce once), and `public_key` is empty, as
+    /// Escrin's TPM service sends them.
+    pub fn attest_for_permitter(&self, worker: &Worker, user_data: Option<Vec<u8>>) -> Result<Vec<u8>, ServiceError> {
+        let nonce = self.random(ESCRIN_NONCE_LEN)?;
+        self.attest(worker, BindingLayout::CallerFirst, user_data, Some(nonce), Some(Vec::new()))
     }
 
     pub fn describe_pcr(&self, index: u16) -> Result<PcrState, ServiceError> {
@@ -182,7 +198,7 @@ impl EnclaveServices {
                     }
                     Some(_) => return Err((400, "invalid userdata. expected hex".into())),
                 };
-                let document = self.attest(worker, user_data, None, None).map_err(failed)?;
+                let document = self.attest_for_permitter(worker, user_data).map_err(failed)?;
                 Ok(json!({ "document": format!("0x{}", hex::encode(document)) }))
             }
             (RpcService::Tpm, "get-random") => {
@@ -208,8 +224,15 @@ impl EnclaveServices {
 }
 
 /// `0x`-prefixed hex, as Escrin's bindings exchange bytes.
+/// `0x`-prefixed hex as Escrin's services read it (viem's `hexToBytes`): an
+/// odd number of digits reads as if a `0` led them, so `0xabc` is
+/// `[0x0a, 0xbc]`.
 fn decode_0x(s: &str) -> Option<Vec<u8>> {
-    hex::decode(s.strip_prefix("0x")?).ok()
+    let digits = s.strip_prefix("0x")?;
+    if digits.len() % 2 == 1 {
+        return hex::decode(format!("0{digits}")).ok();
+    }
+    hex::decode(digits).ok()
 }
 
 /// Escrin's two RPC services.
@@ -299,7 +322,9 @@ impl EnvBinding for NsmBinding {
                     nonce = buffer_source(&ctx, &opts.get("nonce")?, "nonce")?;
                     public_key = buffer_source(&ctx, &opts.get("publicKey")?, "publicKey")?;
                 }
-                let doc = s.attest(&w, user_data, nonce, public_key).map_err(|e| throw(&ctx, WHAT, e))?;
+                let doc = s
+                    .attest(&w, BindingLayout::MeasurementFirst, user_data, nonce, public_key)
+                    .map_err(|e| throw(&ctx, WHAT, e))?;
                 ArrayBuffer::new(ctx, doc)
             },
         )?
@@ -399,17 +424,51 @@ mod tests {
     }
 
     #[test]
-    fn tpm_attestation_binds_the_worker_measurement() {
+    fn tpm_attestation_puts_the_callers_binding_first_with_a_fresh_nonce_and_an_empty_public_key() {
+        let (s, w) = (dev(), worker("export default {}"));
+        let binding = format!("0x{}", "5a".repeat(32));
+        let body = format!(r#"{{"method":"get-attestation","params":{{"userdata":"{binding}"}}}}"#);
+        let mut nonces = Vec::new();
+        for _ in 0..2 {
+            let (status, reply) = call(&s, RpcService::Tpm, &w, &body);
+            assert_eq!(status, 200, "{reply}");
+            let doc = decode_0x(reply["document"].as_str().unwrap()).unwrap();
+            let parsed = sworn_attestation::SignedDocument::from_cbor(&doc).unwrap();
+            let user_data = parsed.document.user_data.clone().unwrap();
+            let (first, m) = sworn_nsm::split_caller_first(&user_data).unwrap();
+            assert_eq!((first, m), (&[0x5a; 32][..], w.code_measurement));
+            assert_eq!(parsed.document.public_key.as_deref(), Some(&[][..]));
+            let nonce = parsed.document.nonce.clone().unwrap();
+            assert_eq!(nonce.len(), 32);
+            nonces.push(nonce);
+        }
+        assert_ne!(nonces[0], nonces[1], "each document needs its own nonce: the permitter burns them");
+    }
+
+    #[test]
+    fn odd_length_hex_reads_as_viem_reads_it() {
+        assert_eq!(decode_0x("0xabc"), Some(vec![0x0a, 0xbc]));
+        assert_eq!(decode_0x("0x1"), Some(vec![0x01]));
+        assert_eq!(decode_0x("0x"), Some(vec![]));
+        assert_eq!(decode_0x("0xabcz"), None);
+        assert_eq!(decode_0x("abcd"), None);
         let (s, w) = (dev(), worker("export default {}"));
         let (status, reply) =
-            call(&s, RpcService::Tpm, &w, r#"{"method":"get-attestation","params":{"userdata":"0xc0ffee"}}"#);
+            call(&s, RpcService::Tpm, &w, r#"{"method":"get-attestation","params":{"userdata":"0xabc"}}"#);
         assert_eq!(status, 200, "{reply}");
         let doc = decode_0x(reply["document"].as_str().unwrap()).unwrap();
+        let user_data = sworn_attestation::SignedDocument::from_cbor(&doc).unwrap().document.user_data.unwrap();
+        assert_eq!(&user_data[..2], [0x0a, 0xbc]);
+    }
+
+    #[test]
+    fn nsm_binding_keeps_the_measurement_first() {
+        let (s, w) = (dev(), worker("export default {}"));
+        let doc = s.attest(&w, BindingLayout::MeasurementFirst, Some(vec![0xc0, 0xff, 0xee]), None, None).unwrap();
         let parsed = sworn_attestation::SignedDocument::from_cbor(&doc).unwrap();
         let user_data = parsed.document.user_data.clone().unwrap();
         let (m, rest) = sworn_nsm::split_bound_user_data(&user_data).unwrap();
-        assert_eq!(m, w.code_measurement);
-        assert_eq!(rest, [0xc0, 0xff, 0xee]);
+        assert_eq!((m, rest), (w.code_measurement, &[0xc0, 0xff, 0xee][..]));
     }
 
     #[test]

@@ -658,7 +658,14 @@ async fn a_thrown_proxy_whose_traps_throw_is_a_500_not_a_timeout() {
 /// still the memory limit: 503, and the instance is replaced.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_heap_too_full_for_its_own_error_object_is_still_the_memory_limit() {
-    let r = TestRunner::start(test_limits()).await;
+    // Filling the heap a few bytes at a time is slow on a busy machine: the
+    // memory limit, not the CPU limit, must be what stops it.
+    let limits = sworn_runner::limits::Limits {
+        cpu_time: std::time::Duration::from_secs(20),
+        request_timeout: std::time::Duration::from_secs(40),
+        ..test_limits()
+    };
+    let r = TestRunner::start(limits).await;
     r.deploy("good", "module", GOOD).await;
     r.deploy(
         "crumbs",

@@ -114,8 +114,11 @@ async fn escrin_tpm_and_iam_answer_json_rpc() {
         assert_eq!(v["attestation"]["status"], 200, "{v}");
         let doc = v["attestation"]["body"]["document"].as_str().expect("document");
         let user_data = parse(doc.strip_prefix("0x").expect("0x")).user_data.expect("user_data");
-        assert_eq!(hex::encode(&user_data[..48]), measurement);
-        assert_eq!(&user_data[48..], [0xc0, 0xff, 0xee]);
+        // Escrin's layout: the caller's bytes32 first, the measurement last.
+        let (first, m) = sworn_nsm::split_caller_first(&user_data).expect("caller-first user_data");
+        assert_eq!(m.to_hex(), measurement);
+        assert_eq!(&first[..3], [0xc0, 0xff, 0xee]);
+        assert_eq!(first[3..], [0; 29]);
         assert_eq!(v["random"]["body"]["random"].as_str().map(str::len), Some(2 + 64), "{v}");
         let address = v["account"]["body"]["address"].as_str().expect("address").to_string();
         assert_eq!(v["again"]["body"]["address"], address.as_str());
@@ -126,6 +129,81 @@ async fn escrin_tpm_and_iam_answer_json_rpc() {
     }
     addresses.dedup();
     assert_eq!(addresses.len(), 1, "one ephemeral account per worker: {addresses:?}");
+}
+
+const PERMITTER_WORKER: &str = r#"
+async function rpc(fetcher, method, params) {
+  const res = await fetcher.fetch("http://escrin", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ method, params }),
+  });
+  if (!res.ok) throw new Error(`${method}: ${res.status} ${await res.text()}`);
+  return res.json();
+}
+const hex = (b) => [...new Uint8Array(b)].map((x) => x.toString(16).padStart(2, "0")).join("");
+export default {
+  async fetch(req, env) {
+    const url = new URL(req.url);
+    if (url.pathname === "/account") return Response.json(await rpc(env.iam, "get-account", { id: "ephemeral-account" }));
+    const userdata = url.searchParams.get("userdata");
+    const tpm = [];
+    for (let i = 0; i < 2; i++) tpm.push((await rpc(env.tpm, "get-attestation", { userdata })).document.slice(2));
+    const bytes = new Uint8Array(userdata.slice(2).match(/../g).map((h) => parseInt(h, 16)));
+    return Response.json({ tpm, nsm: hex(env.nsm.attestation({ userData: bytes })) });
+  },
+};
+"#;
+
+/// Must-have 1 of the Escrin issue: `env.tpm` documents are what Escrin's
+/// `NitroEnclavePermitter` accepts on a development chain (the permitter's
+/// own parsing, `sworn_attestation::permitter`), once each; `env.nsm`'s
+/// measurement-first documents are not (their bytes32 is the measurement).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn escrin_documents_pass_the_permitters_checks_once_on_a_development_chain() {
+    use sworn_attestation::permitter::{binding, AcquireCall, Permitter, PermitterDocument, Revert, SignatureCheck};
+    let r = TestRunner::start_with(test_limits(), Arc::new(NoNetwork), dev_services()).await;
+    let created = r.create(serde_json::json!({ "code": PERMITTER_WORKER, "type": "module", "name": "smart" })).await;
+    assert_eq!(created.status, 201, "{}", created.text());
+    let measurement = created.json()["measurement"].as_str().expect("measurement").to_string();
+    let account = r.fetch("smart", "account").await.json();
+    let mut requester = [0u8; 20];
+    hex::decode_to_slice(account["address"].as_str().expect("address").trim_start_matches("0x"), &mut requester)
+        .expect("address hex");
+    let (chain_id, registry, identity) = (31337, [0x5f; 20], [0xb7; 32]);
+    let userdata = binding(chain_id, &registry, &identity, &requester, true);
+    let reply = r.fetch("smart", &format!("?userdata=0x{}", hex::encode(userdata))).await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let v = reply.json();
+    let docs: Vec<Vec<u8>> = v["tpm"]
+        .as_array()
+        .expect("tpm documents")
+        .iter()
+        .map(|d| hex::decode(d.as_str().expect("hex")).expect("hex"))
+        .collect();
+    let nsm_doc = hex::decode(v["nsm"].as_str().expect("nsm document")).expect("hex");
+
+    let first = PermitterDocument::parse(&docs[0]).expect("the permitter's layout");
+    let (_, m) = sworn_nsm::split_caller_first(first.user_data.expect("user_data")).expect("caller first");
+    assert_eq!(m.to_hex(), measurement);
+    let hash =
+        sworn_attestation::measurements::selector_hash(7, |i| first.pcrs.get(usize::from(i)).copied()).expect("PCR0-2");
+    let mut permitter = Permitter::new(chain_id, registry, 7, hash, SignatureCheck::Skipped);
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs();
+    let call = |document, requester| AcquireCall { identity, requester, duration: 1800, document, block_time: now };
+
+    assert_eq!(permitter.acquire(&call(&docs[0], requester)), Ok(now + 1800));
+    assert_eq!(permitter.acquire(&call(&docs[0], requester)), Err(Revert::DocAlreadyUsed));
+    assert_eq!(permitter.acquire(&call(&docs[1], [0x99; 20])), Err(Revert::BindingMismatch));
+    assert_eq!(permitter.acquire(&call(&docs[1], requester)), Ok(now + 1800), "a fresh nonce per document");
+    assert_eq!(permitter.acquire(&call(&nsm_doc, requester)), Err(Revert::BindingMismatch));
+    let long = AcquireCall { duration: 3600, ..call(&docs[1], requester) };
+    assert_eq!(permitter.acquire(&long), Err(Revert::DurationTooLong));
+    let other_pcrs = Permitter::new(chain_id, registry, 7, [0; 32], SignatureCheck::Skipped);
+    assert_eq!(other_pcrs.verify(&docs[1], 0, now).map(|_| ()), Err(Revert::Reason("wrong pcrs")));
+    // Where signatures count (Sapphire), a development key is not AWS's.
+    let sapphire = Permitter::new(0x5aff, registry, 7, hash, SignatureCheck::Checked);
+    assert_eq!(sapphire.verify(&docs[1], 0, now).map(|_| ()), Err(Revert::InvalidSignature));
 }
 
 /// A minimal SOCKS5 server (RFC 1928, no auth, CONNECT with a domain name)
