@@ -391,14 +391,13 @@ async fn module_scope_interval_that_spins_is_stopped_and_reported() {
             .filter(|rest| rest.split('"').next().unwrap_or("").contains("outside any request"))
             .count()
     };
-    let mut details = serde_json::Value::Null;
     for _ in 0..300 {
-        details = r.owner_get("/workers/spinner").await.json();
         if resets(&r.owner_get("/workers/spinner/logs").await.text()) >= 2 {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
+    let details = r.owner_get("/workers/spinner").await.json();
     let last = details["lastError"].as_str().unwrap_or("").to_string();
     assert!(last.contains("outside any request"), "never stopped: {details}");
     let logs = r.owner_get("/workers/spinner/logs").await.text();
