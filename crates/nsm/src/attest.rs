@@ -80,10 +80,7 @@ pub fn bound_user_data(
     measurement: &WorkerMeasurement,
     worker_user_data: Option<&[u8]>,
 ) -> Result<Vec<u8>, RequestError> {
-    let extra = worker_user_data.unwrap_or_default();
-    if extra.len() > MAX_BOUND_WORKER_DATA_LEN {
-        return Err(RequestError::TooLong { field: "user_data", len: extra.len(), limit: MAX_BOUND_WORKER_DATA_LEN });
-    }
+    let extra = within_bound_limit(worker_user_data)?;
     let mut out = Vec::with_capacity(MEASUREMENT_LEN + extra.len());
     out.extend_from_slice(&measurement.0);
     out.extend_from_slice(extra);
@@ -110,10 +107,7 @@ pub fn caller_first_user_data(
     measurement: &WorkerMeasurement,
     worker_user_data: Option<&[u8]>,
 ) -> Result<Vec<u8>, RequestError> {
-    let data = worker_user_data.unwrap_or_default();
-    if data.len() > MAX_BOUND_WORKER_DATA_LEN {
-        return Err(RequestError::TooLong { field: "user_data", len: data.len(), limit: MAX_BOUND_WORKER_DATA_LEN });
-    }
+    let data = within_bound_limit(worker_user_data)?;
     if sworn_attestation::binding::claims_tls_binding(data) {
         return Err(RequestError::ReservedUserData);
     }
@@ -122,6 +116,16 @@ pub fn caller_first_user_data(
     out.resize(data.len().max(CALLER_FIRST_MIN_LEN), 0);
     out.extend_from_slice(&measurement.0);
     Ok(out)
+}
+
+/// A worker's user_data (none is empty), if it leaves room for the
+/// measurement.
+fn within_bound_limit(worker_user_data: Option<&[u8]>) -> Result<&[u8], RequestError> {
+    let data = worker_user_data.unwrap_or_default();
+    if data.len() > MAX_BOUND_WORKER_DATA_LEN {
+        return Err(RequestError::TooLong { field: "user_data", len: data.len(), limit: MAX_BOUND_WORKER_DATA_LEN });
+    }
+    Ok(data)
 }
 
 /// The inverse for clients of [`BindingLayout::CallerFirst`]: the caller's

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::engine::{Pool, PoolConfig};
+use crate::gas::{GasAccount, GasOrigin};
 use crate::registry::{Worker, WorkerSpec};
 use crate::server::{deploy, DeployError};
 use crate::state::{Journal, SkipReason, Skipped, StateError};
@@ -27,6 +28,8 @@ pub enum StartupError {
     State(#[source] StateError),
     #[error("attested TLS (--tls)")]
     Tls(#[source] crate::tls::TlsError),
+    #[error("gas account: {0}")]
+    Gas(crate::gas::GasError),
     #[error("cannot listen on {endpoint}")]
     Listen {
         endpoint: sworn_net::Endpoint,
@@ -45,6 +48,9 @@ pub struct RunnerConfig {
     /// `--tls`: terminate attested TLS on the listener (needs the pool's
     /// NSM); `None` serves plain HTTP only.
     pub tls: Option<TlsConfig>,
+    /// Escrin's `GAS_KEY`, when the environment sets it; `None` has the gas
+    /// key born in the enclave (see [`crate::gas`]).
+    pub gas_key: Option<zeroize::Zeroizing<String>>,
 }
 
 /// A runner that is listening.
@@ -73,13 +79,29 @@ pub async fn start(config: RunnerConfig) -> Result<Running, StartupError> {
     // (A caller may set it without a listener to test those rules.)
     pool_config.limits.tls_enabled |= tls.is_some();
     let pool = Pool::start(pool_config, tls.clone()).map_err(StartupError::Threads)?;
-    if let Some(dir) = &config.state_dir {
-        // An entry holds the code, config and args; JSON escaping can at
-        // worst multiply their size by six.
-        let max_entry = (pool.shared.limits.request_body_bytes as u64).saturating_mul(6).saturating_add(1 << 20);
-        let journal = Arc::new(Journal::open(dir, max_entry).map_err(StartupError::State)?);
+    let journal = match &config.state_dir {
+        Some(dir) => {
+            // An entry holds the code, config and args; JSON escaping can at
+            // worst multiply their size by six.
+            let max_entry = (pool.shared.limits.request_body_bytes as u64).saturating_mul(6).saturating_add(1 << 20);
+            Some(Arc::new(Journal::open(dir, max_entry).map_err(StartupError::State)?))
+        }
+        None => None,
+    };
+    let gas = GasAccount::load_or_create(journal.as_deref(), config.gas_key.as_deref().map(String::as_str))
+        .map_err(StartupError::Gas)?;
+    tracing::info!(
+        "gas account {} (key {}): fund it to pay for on-chain calls",
+        gas.address().to_checksum(),
+        match gas.origin() {
+            GasOrigin::Enclave => "born in the enclave",
+            GasOrigin::Environment => "from GAS_KEY",
+        }
+    );
+    let _ = pool.shared.gas.set(Arc::new(gas));
+    if let Some(journal) = &journal {
         pool.shared.registry.attach_journal(journal.clone());
-        restore(&pool, &journal).await.map_err(StartupError::State)?;
+        restore(&pool, journal).await.map_err(StartupError::State)?;
     }
     for spec in config.workers {
         let name = spec.name.clone().unwrap_or_default();

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod body;
 pub mod cron;
 pub mod engine;
+pub mod gas;
 pub mod http_client;
 pub mod ingress;
 pub mod limits;

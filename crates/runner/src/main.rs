@@ -432,6 +432,8 @@ fn main() -> anyhow::Result<()> {
             drain_timeout: args.drain_timeout,
             state_dir: args.state_dir,
             tls,
+            // Escrin's runner takes its gas key from the environment.
+            gas_key: std::env::var("GAS_KEY").ok().map(zeroize::Zeroizing::new),
         })
         .await?;
         let scheme = if running.tls.is_some() { "attested TLS" } else { "plain HTTP" };

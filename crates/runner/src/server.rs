@@ -186,7 +186,7 @@ async fn handle(state: Rc<ThreadState>, req: Request<Incoming>, peer: &Peer) -> 
 
 /// First path segments of the REST API; a `POST` anywhere else is Escrin's
 /// create.
-const REST_ROOTS: [&str; 4] = ["workers", "health", "stats", "attestation"];
+const REST_ROOTS: [&str; 5] = ["workers", "health", "stats", "attestation", "gas-account"];
 
 async fn route(state: &Rc<ThreadState>, req: Request<Incoming>, peer: &Peer) -> Response<OutBody> {
     let path = req.uri().path().to_string();
@@ -195,7 +195,8 @@ async fn route(state: &Rc<ThreadState>, req: Request<Incoming>, peer: &Peer) -> 
     let limits = &state.shared.limits;
     let policy = auth::Policy { tls_enabled: limits.tls_enabled, deploy: limits.deploy };
     let class = match (&method, segments.as_slice()) {
-        (_, ["health"]) => RouteClass::Health,
+        // The gas account's address is public: the operator funds it.
+        (_, ["health"]) | (&Method::GET, ["gas-account"]) => RouteClass::Health,
         (&Method::POST, [first, ..]) if !REST_ROOTS.contains(first) => RouteClass::EscrinCreate,
         (_, ["workers", _, "fetch", ..]) => RouteClass::WorkerCall,
         _ => RouteClass::Management,
@@ -208,8 +209,13 @@ async fn route(state: &Rc<ThreadState>, req: Request<Incoming>, peer: &Peer) -> 
         (&Method::GET, ["health"]) => json_response(
             StatusCode::OK,
             json!({ "status": if state.shared.draining.load(Ordering::Relaxed) { "draining" } else { "ok" },
-                    "workers": state.shared.registry.all().len() }),
+                    "workers": state.shared.registry.all().len(),
+                    "gasAccount": state.shared.gas.get().map(|g| g.address().to_checksum()) }),
         ),
+        (&Method::GET, ["gas-account"]) => match state.shared.gas.get() {
+            Some(gas) => json_response(StatusCode::OK, gas.to_json()),
+            None => error(StatusCode::SERVICE_UNAVAILABLE, "the gas account is not ready"),
+        },
         (&Method::GET, ["stats"]) => json_response(StatusCode::OK, stats(state)),
         (&Method::GET, ["attestation"]) => {
             crate::attestation::get(state.shared.nsm.clone(), req.uri().query(), peer, state.shared.http.egress_allow())
@@ -282,9 +288,12 @@ async fn route(state: &Rc<ThreadState>, req: Request<Incoming>, peer: &Peer) -> 
                 _ => error(StatusCode::NOT_FOUND, format!("no route for {method} {path}")),
             }
         }
-        (_, [""]) | (_, ["workers"]) | (_, ["health"]) | (_, ["stats"]) | (_, ["attestation"]) => {
-            error(StatusCode::METHOD_NOT_ALLOWED, format!("{method} is not allowed on {path}"))
-        }
+        (_, [""])
+        | (_, ["workers"])
+        | (_, ["health"])
+        | (_, ["stats"])
+        | (_, ["attestation"])
+        | (_, ["gas-account"]) => error(StatusCode::METHOD_NOT_ALLOWED, format!("{method} is not allowed on {path}")),
         _ => error(StatusCode::NOT_FOUND, format!("no route for {method} {path}")),
     }
 }

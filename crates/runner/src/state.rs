@@ -39,6 +39,11 @@ pub const FORMAT: &str = "sworn-runner-worker";
 pub const FORMAT_VERSION: u64 = 1;
 /// Entry files are `<worker id>` plus this.
 pub const ENTRY_SUFFIX: &str = ".json";
+/// The runner's gas key (see `crate::gas`), beside the worker entries; not
+/// an entry, so it has no entry suffix.
+pub const GAS_KEY_FILE: &str = "gas-account.key";
+/// Far more than the gas key's JSON needs.
+const GAS_KEY_MAX_BYTES: u64 = 4096;
 /// Temporary files are `.<id>.json` plus this; leftovers of a crash in the
 /// middle of a write are removed on start.
 const TEMP_SUFFIX: &str = ".tmp";
@@ -298,34 +303,39 @@ pub fn decode(bytes: &[u8]) -> Result<Entry, EntryError> {
 /// Takes `ephemeralAccount` out of `map`, wiping the text of the key.
 fn take_account(map: &mut Map<String, Value>) -> Result<Option<EphemeralAccount>, EntryError> {
     const FIELD: &str = "ephemeralAccount";
-    let mut account = match map.remove(FIELD) {
-        None | Some(Value::Null) => return Ok(None),
-        Some(Value::Object(m)) => m,
-        Some(_) => return Err(EntryError::Invalid { field: FIELD, problem: "must be an object".into() }),
-    };
+    match map.remove(FIELD) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Object(m)) => stored_account(m, FIELD).map(Some),
+        Some(_) => Err(EntryError::Invalid { field: FIELD, problem: "must be an object".into() }),
+    }
+}
+
+/// A [`StoredAccount`] object as the key it holds (its `address` checked),
+/// wiping the text of the key; errors name `field`.
+fn stored_account(mut account: Map<String, Value>, field: &'static str) -> Result<EphemeralAccount, EntryError> {
     let secret = match account.remove("secret") {
         Some(Value::String(s)) => Zeroizing::new(s),
         Some(mut other) => {
             if let Value::String(s) = &mut other {
                 s.zeroize();
             }
-            return Err(EntryError::Invalid { field: FIELD, problem: "\"secret\" must be a string".into() });
+            return Err(EntryError::Invalid { field, problem: "\"secret\" must be a string".into() });
         }
-        None => return Err(EntryError::Invalid { field: FIELD, problem: "\"secret\" is missing".into() }),
+        None => return Err(EntryError::Invalid { field, problem: "\"secret\" is missing".into() }),
     };
     let address = match account.remove("address") {
         Some(Value::String(s)) => s,
-        _ => return Err(EntryError::Invalid { field: FIELD, problem: "\"address\" must be a string".into() }),
+        _ => return Err(EntryError::Invalid { field, problem: "\"address\" must be a string".into() }),
     };
     let mut bytes = Zeroizing::new([0u8; 32]);
     hex::decode_to_slice(secret.as_bytes(), &mut *bytes)
-        .map_err(|_| EntryError::Invalid { field: FIELD, problem: "\"secret\" is not 64 hex digits".into() })?;
+        .map_err(|_| EntryError::Invalid { field, problem: "\"secret\" is not 64 hex digits".into() })?;
     let made = EphemeralAccount::from_secret_bytes(&bytes)
-        .map_err(|_| EntryError::Invalid { field: FIELD, problem: "\"secret\" is not a secp256k1 key".into() })?;
+        .map_err(|_| EntryError::Invalid { field, problem: "\"secret\" is not a secp256k1 key".into() })?;
     if made.address().to_checksum() != address {
         return Err(EntryError::AccountMismatch);
     }
-    Ok(Some(made))
+    Ok(made)
 }
 
 /// The state directory.
@@ -359,10 +369,50 @@ impl Journal {
     /// Writes `entry` atomically: a crash leaves the previous file or the
     /// new one, and a completed call survives a crash of the process.
     pub fn write(&self, entry: &Entry) -> Result<(), StateError> {
-        let path = self.path_of(&entry.id);
-        let temp = self.dir.join(format!(".{}{ENTRY_SUFFIX}{TEMP_SUFFIX}", entry.id));
+        self.write_file(&format!("{}{ENTRY_SUFFIX}", entry.id), &encode(entry))
+    }
+
+    /// The runner's gas key, if one is kept here.
+    pub fn read_gas_key(&self) -> Result<Option<EphemeralAccount>, SkipReason> {
+        let path = self.dir.join(GAS_KEY_FILE);
+        let mut f = match OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW).open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(SkipReason::Read(e)),
+        };
+        let mut bytes = Zeroizing::new(Vec::with_capacity(GAS_KEY_MAX_BYTES as usize + 1));
+        Read::take(&mut f, GAS_KEY_MAX_BYTES + 1).read_to_end(&mut bytes).map_err(SkipReason::Read)?;
+        if bytes.len() as u64 > GAS_KEY_MAX_BYTES {
+            return Err(SkipReason::TooLarge(GAS_KEY_MAX_BYTES));
+        }
+        match serde_json::from_slice::<Value>(&bytes) {
+            Ok(Value::Object(map)) => stored_account(map, GAS_KEY_FILE).map(Some).map_err(SkipReason::from),
+            _ => Err(EntryError::Invalid { field: GAS_KEY_FILE, problem: "not a JSON object".into() }.into()),
+        }
+    }
+
+    /// Keeps `account` as the runner's gas key (atomically, 0600).
+    pub fn write_gas_key(&self, account: &EphemeralAccount) -> Result<(), StateError> {
+        let secret = Zeroizing::new(hex::encode(*account.secret_bytes_for_journal()));
+        let stored = StoredAccount { secret: secret.as_str(), address: account.address().to_checksum() };
+        let bytes = Zeroizing::new(serde_json::to_vec(&stored).unwrap_or_default());
+        self.write_file(GAS_KEY_FILE, &bytes)
+    }
+
+    /// Renames an unusable gas key file out of the way (kept for whoever
+    /// looks into it; the directory dies with the enclave).
+    pub fn set_gas_key_aside(&self) -> Result<(), StateError> {
+        let path = self.dir.join(GAS_KEY_FILE);
+        let aside = self.dir.join(format!("{GAS_KEY_FILE}.unusable"));
+        fs::rename(&path, &aside).map_err(|source| StateError::Write { path, source })
+    }
+
+    /// Writes `name` in the directory atomically (temporary file, fsync,
+    /// rename, fsync of the directory), mode 0600.
+    fn write_file(&self, name: &str, bytes: &[u8]) -> Result<(), StateError> {
+        let path = self.dir.join(name);
+        let temp = self.dir.join(format!(".{name}{TEMP_SUFFIX}"));
         let failed = |source| StateError::Write { path: path.clone(), source };
-        let bytes = encode(entry);
         let written = (|| {
             let mut file = OpenOptions::new()
                 .write(true)
@@ -371,7 +421,7 @@ impl Journal {
                 .mode(0o600)
                 .custom_flags(libc::O_NOFOLLOW)
                 .open(&temp)?;
-            file.write_all(&bytes)?;
+            file.write_all(bytes)?;
             file.sync_all()?;
             fs::rename(&temp, &path)
         })();
@@ -414,6 +464,9 @@ impl Journal {
                     Ok(()) => tracing::info!("state: removed the unfinished write {}", path.display()),
                     Err(e) => tracing::warn!("state: cannot remove the unfinished write {}: {e}", path.display()),
                 }
+                continue;
+            }
+            if crate::gas::is_gas_key_file(&name) {
                 continue;
             }
             match self.load_one(&file, &name) {

@@ -76,7 +76,8 @@ async fn env_nsm_documents_bind_the_worker_measurement() {
     assert!(msg("tooRandom").starts_with("RangeError"), "{}", msg("tooRandom"));
 }
 
-const ESCRIN_WORKER: &str = r#"
+/// Escrin's RPC transport from a worker: `{status, body}` of one call.
+const RPC_JS: &str = r#"
 async function rpc(fetcher, method, params) {
   const res = await fetcher.fetch("http://escrin", {
     method: "POST",
@@ -85,6 +86,9 @@ async function rpc(fetcher, method, params) {
   });
   return { status: res.status, body: await res.json() };
 }
+"#;
+
+const ESCRIN_WORKER: &str = r#"
 export default {
   async fetch(req, env) {
     return Response.json({
@@ -102,7 +106,9 @@ export default {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn escrin_tpm_and_iam_answer_json_rpc() {
     let r = TestRunner::start_with(test_limits(), Arc::new(NoNetwork), dev_services()).await;
-    let created = r.create(serde_json::json!({ "code": ESCRIN_WORKER, "type": "module", "name": "escrin" })).await;
+    let created = r
+        .create(serde_json::json!({ "code": format!("{RPC_JS}{ESCRIN_WORKER}"), "type": "module", "name": "escrin" }))
+        .await;
     assert_eq!(created.status, 201, "{}", created.text());
     let measurement = created.json()["measurement"].as_str().expect("measurement").to_string();
     // Instances on both runner threads must see the same account.
@@ -132,23 +138,14 @@ async fn escrin_tpm_and_iam_answer_json_rpc() {
 }
 
 const PERMITTER_WORKER: &str = r#"
-async function rpc(fetcher, method, params) {
-  const res = await fetcher.fetch("http://escrin", {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ method, params }),
-  });
-  if (!res.ok) throw new Error(`${method}: ${res.status} ${await res.text()}`);
-  return res.json();
-}
 const hex = (b) => [...new Uint8Array(b)].map((x) => x.toString(16).padStart(2, "0")).join("");
 export default {
   async fetch(req, env) {
     const url = new URL(req.url);
-    if (url.pathname === "/account") return Response.json(await rpc(env.iam, "get-account", { id: "ephemeral-account" }));
+    if (url.pathname === "/account") return Response.json((await rpc(env.iam, "get-account", { id: "ephemeral-account" })).body);
     const userdata = url.searchParams.get("userdata");
     const tpm = [];
-    for (let i = 0; i < 2; i++) tpm.push((await rpc(env.tpm, "get-attestation", { userdata })).document.slice(2));
+    for (let i = 0; i < 2; i++) tpm.push((await rpc(env.tpm, "get-attestation", { userdata })).body.document.slice(2));
     const bytes = new Uint8Array(userdata.slice(2).match(/../g).map((h) => parseInt(h, 16)));
     return Response.json({ tpm, nsm: hex(env.nsm.attestation({ userData: bytes })) });
   },
@@ -163,7 +160,9 @@ export default {
 async fn escrin_documents_pass_the_permitters_checks_once_on_a_development_chain() {
     use sworn_attestation::permitter::{binding, AcquireCall, Permitter, PermitterDocument, Revert, SignatureCheck};
     let r = TestRunner::start_with(test_limits(), Arc::new(NoNetwork), dev_services()).await;
-    let created = r.create(serde_json::json!({ "code": PERMITTER_WORKER, "type": "module", "name": "smart" })).await;
+    let created = r
+        .create(serde_json::json!({ "code": format!("{RPC_JS}{PERMITTER_WORKER}"), "type": "module", "name": "smart" }))
+        .await;
     assert_eq!(created.status, 201, "{}", created.text());
     let measurement = created.json()["measurement"].as_str().expect("measurement").to_string();
     let account = r.fetch("smart", "account").await.json();

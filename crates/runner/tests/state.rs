@@ -56,8 +56,14 @@ struct Binary {
 
 impl Binary {
     async fn start(extra: &[&str], cwd: &Path) -> Binary {
+        Self::start_with_env(extra, cwd, &[]).await
+    }
+
+    async fn start_with_env(extra: &[&str], cwd: &Path, env: &[(&str, &str)]) -> Binary {
         let port = free_port();
         let child = Command::new(env!("CARGO_BIN_EXE_runner"))
+            .env_remove("GAS_KEY")
+            .envs(env.iter().copied())
             .args(["--listen", &format!("tcp:127.0.0.1:{port}"), "--fetch", "none", "--nsm", "off", "--threads", "2"])
             .args(extra)
             .current_dir(cwd)
@@ -108,10 +114,12 @@ async fn listed(r: &TestRunner) -> Vec<(String, String, String)> {
     out
 }
 
+/// The worker entries in `dir` (the gas key's file beside them is not one).
 fn entry_files(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .expect("state dir")
-        .map(|e| e.expect("entry").file_name().to_string_lossy().into())
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .filter(|name| name != sworn_runner::state::GAS_KEY_FILE)
         .collect();
     names.sort();
     names
@@ -296,4 +304,52 @@ async fn without_state_dir_nothing_is_written() {
     assert!(entry_files(tmp.path()).is_empty(), "{:?}", entry_files(tmp.path()));
     let in_process = TestRunner::start(test_limits()).await;
     assert!(in_process.running.as_ref().expect("running").pool.shared.registry.journal().is_none());
+}
+
+/// The gas key is born in the enclave and kept in the state directory: the
+/// address the operator funded survives SIGKILL, the key file is 0600 and is
+/// not taken for a worker entry; a file that cannot be read is set aside
+/// and a new key made. Escrin's `GAS_KEY` is used when set, and not kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_gas_account_survives_sigkill_and_gas_key_from_the_environment_is_used_and_not_kept() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let state = tmp.path().join("state");
+    let args = ["--state-dir", state.to_str().expect("utf-8")];
+    let first = Binary::start(&args, tmp.path()).await;
+    let gas = first.client.get("/gas-account").await.json();
+    assert_eq!(gas["origin"], "enclave", "{gas}");
+    let address = gas["address"].as_str().expect("address").to_string();
+    assert_eq!(first.client.get("/health").await.json()["gasAccount"], address.as_str());
+    first.kill();
+    let key_file = state.join(sworn_runner::state::GAS_KEY_FILE);
+    let mode = std::fs::metadata(&key_file).expect("gas key file").permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+
+    let second = Binary::start(&args, tmp.path()).await;
+    assert_eq!(second.client.get("/gas-account").await.json()["address"], address.as_str());
+    let stats = second.client.get("/stats").await.json();
+    assert_eq!(stats["state"]["skipped"], serde_json::json!([]), "{stats}");
+    second.kill();
+
+    std::fs::write(&key_file, b"{\"secret\": 7}").expect("spoil the key file");
+    let third = Binary::start(&args, tmp.path()).await;
+    let fresh = third.client.get("/gas-account").await.json();
+    assert_ne!(fresh["address"], address.as_str());
+    let stderr = third.kill();
+    assert!(stderr.contains("gas key is unusable"), "{stderr}");
+    assert!(state.join(format!("{}.unusable", sworn_runner::state::GAS_KEY_FILE)).exists());
+
+    // Hardhat's first well-known account, as an Escrin deploy script passes it.
+    let env = [("GAS_KEY", "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80")];
+    let fresh_state = tmp.path().join("state-env");
+    let env_args = ["--state-dir", fresh_state.to_str().expect("utf-8")];
+    let fourth = Binary::start_with_env(&env_args, tmp.path(), &env).await;
+    let given = fourth.client.get("/gas-account").await.json();
+    assert_eq!(
+        given,
+        serde_json::json!({ "address": "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266", "origin": "environment" })
+    );
+    let stderr = fourth.kill();
+    assert!(!stderr.contains("ac0974bec39a17e36ba4a6b4d238ff944bacb478"), "the key reached the log");
+    assert!(!fresh_state.join(sworn_runner::state::GAS_KEY_FILE).exists(), "a key from the environment is not kept");
 }

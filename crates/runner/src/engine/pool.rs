@@ -52,6 +52,8 @@ pub struct Shared {
     /// `--tls`: the listener's attested TLS; `None` serves plain HTTP only.
     pub tls: Option<Arc<crate::tls::TlsServer>>,
     pub started: Instant,
+    /// The gas account (`GET /gas-account`), set once at start.
+    pub gas: std::sync::OnceLock<Arc<crate::gas::GasAccount>>,
     senders: Vec<mpsc::UnboundedSender<Command>>,
     next_thread: AtomicUsize,
     /// Requests being handled now, management included.
@@ -87,6 +89,7 @@ impl Pool {
             nsm: config.nsm,
             tls,
             started: Instant::now(),
+            gas: std::sync::OnceLock::new(),
             senders,
             next_thread: AtomicUsize::new(0),
             inflight: AtomicU64::new(0),

@@ -119,6 +119,7 @@ impl TestRunner {
             drain_timeout: Duration::from_secs(2),
             state_dir,
             tls,
+            gas_key: None,
         })
         .await
         .expect("runner starts");
