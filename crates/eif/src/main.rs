@@ -63,6 +63,45 @@ enum AttestationCommand {
     /// Verify a document: chain to the pinned AWS Nitro root, ES384
     /// signature, certificate validity, and the expected PCRs/nonce/user data.
     Verify(AttestationArgs),
+    /// Would Escrin's NitroEnclavePermitter grant an identity for this
+    /// document? Runs acquireIdentity's checks as the contract does and
+    /// prints the expiry or the contract's revert.
+    Permitter(PermitterArgs),
+}
+
+#[derive(Args)]
+struct PermitterArgs {
+    /// The document (raw COSE_Sign1 bytes, as get-attestation returns them in hex).
+    doc: PathBuf,
+    /// Chain id: 31337 or 1337 skip the P-384 signature checks, as the contract does; 23293-23295 (Sapphire) check them.
+    #[arg(long)]
+    chain_id: u64,
+    /// IdentityRegistry address (0x + 40 hex).
+    #[arg(long)]
+    registry: String,
+    /// Identity id (0x + 64 hex).
+    #[arg(long)]
+    identity: String,
+    /// The requester the permit is for (0x + 40 hex): the worker's account.
+    #[arg(long)]
+    requester: String,
+    /// Measurements JSON whose PCRs make the permitter's selector hash.
+    #[arg(long, conflicts_with = "pcr_hash", required_unless_present = "pcr_hash")]
+    pcrs: Option<PathBuf>,
+    /// The permitter's selector hash as deployed (0x + 64 hex), instead of --pcrs.
+    #[arg(long)]
+    pcr_hash: Option<String>,
+    /// The permitter's PCR mask (bits 0-4 and 8 count).
+    #[arg(long, default_value = "0x0007")]
+    mask: String,
+    /// Permit duration asked for, seconds (the contract allows at most 1800).
+    #[arg(long, default_value_t = 1800)]
+    duration: u64,
+    /// Block time to check at (RFC 3339); default now.
+    #[arg(long)]
+    at: Option<String>,
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Args)]
@@ -147,6 +186,7 @@ fn run(cli: Cli) -> Result<bool> {
         Command::Verify { file, measurements, json } => verify(&file, &measurements, json),
         Command::Extract { file, dir, list } => extract(&file, dir.as_deref(), list).map(|()| true),
         Command::Attestation(AttestationCommand::Verify(a)) => attestation_verify(a),
+        Command::Attestation(AttestationCommand::Permitter(a)) => attestation_permitter(a),
     }
 }
 
@@ -341,6 +381,80 @@ fn hex_arg(name: &str, v: &Option<String>) -> Result<Option<Vec<u8>>> {
     v.as_deref()
         .map(|h| hex::decode(h.strip_prefix("0x").unwrap_or(h)).with_context(|| format!("--{name}: not hex")))
         .transpose()
+}
+
+/// `--NAME`: `0x` and exactly `N` bytes of hex.
+fn fixed_hex<const N: usize>(name: &str, v: &str) -> Result<[u8; N]> {
+    let digits = v.strip_prefix("0x").with_context(|| format!("--{name}: must start with 0x"))?;
+    let mut out = [0u8; N];
+    hex::decode_to_slice(digits, &mut out).with_context(|| format!("--{name}: must be 0x and {} hex digits", 2 * N))?;
+    Ok(out)
+}
+
+fn rfc3339_arg(name: &str, v: &str) -> Result<i64> {
+    Ok(time::OffsetDateTime::parse(v, &time::format_description::well_known::Rfc3339)
+        .with_context(|| format!("--{name} {v:?}: not an RFC 3339 time"))?
+        .unix_timestamp())
+}
+
+fn attestation_permitter(a: PermitterArgs) -> Result<bool> {
+    use sworn_attestation::permitter::{AcquireCall, Permitter, SignatureCheck};
+    let bytes = read(&a.doc)?;
+    let mask = u16::from_str_radix(a.mask.trim_start_matches("0x"), 16)
+        .with_context(|| format!("--mask {:?}: not a 16-bit hex mask", a.mask))?;
+    let pcr_hash = match (&a.pcrs, &a.pcr_hash) {
+        (_, Some(h)) => fixed_hex::<32>("pcr-hash", h)?,
+        (Some(p), None) => {
+            let m = Measurements::image_from_file(p)?;
+            sworn_attestation::measurements::selector_hash(mask, |i| m.pcrs.get(&u16::from(i)).copied())
+                .map_err(|i| anyhow::anyhow!("--pcrs {}: no PCR{i}, which --mask selects", p.display()))?
+        }
+        (None, None) => anyhow::bail!("--pcrs or --pcr-hash is required"),
+    };
+    let signatures = SignatureCheck::for_chain(a.chain_id).with_context(|| {
+        format!("--chain-id {}: the permitter's P-384 check reverts on this chain (it runs on 1337, 31337 and Sapphire's 23293-23295)", a.chain_id)
+    })?;
+    let block_time = match &a.at {
+        Some(t) => rfc3339_arg("at", t)?,
+        None => time::OffsetDateTime::now_utc().unix_timestamp(),
+    };
+    let registry = fixed_hex::<20>("registry", &a.registry)?;
+    let mut permitter = Permitter::new(a.chain_id, registry, mask, pcr_hash, signatures);
+    let call = AcquireCall {
+        identity: fixed_hex::<32>("identity", &a.identity)?,
+        requester: fixed_hex::<20>("requester", &a.requester)?,
+        duration: a.duration,
+        document: &bytes,
+        block_time: u64::try_from(block_time).context("--at: before 1970")?,
+    };
+    let outcome = permitter.acquire(&call);
+    let checked = match signatures {
+        SignatureCheck::Checked => "signatures checked",
+        SignatureCheck::Skipped => "signatures skipped, as the contract does on this chain",
+    };
+    if a.json {
+        let report = match &outcome {
+            Ok(expiry) => serde_json::json!({ "ok": true, "expiry": expiry, "signatures": checked }),
+            Err(r) => serde_json::json!({
+                "ok": false,
+                "revert": r.to_string(),
+                "selector": r.selector().map(|s| format!("0x{}", hex::encode(s))),
+                "signatures": checked,
+            }),
+        };
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(outcome.is_ok());
+    }
+    match &outcome {
+        Ok(expiry) => {
+            println!("ok   the permitter grants the identity until {} ({checked})", metadata::rfc3339(*expiry as i64))
+        }
+        Err(r) => match r.selector() {
+            Some(sel) => println!("FAIL {r} (0x{}; {checked})", hex::encode(sel)),
+            None => println!("FAIL {r} ({checked})"),
+        },
+    }
+    Ok(outcome.is_ok())
 }
 
 fn attestation_verify(a: AttestationArgs) -> Result<bool> {

@@ -253,3 +253,60 @@ fn eif_build_json_is_accepted_by_attestation_verify() {
     let r = eif(&["attestation", "verify", docp.to_str().unwrap(), "--emulator", "--pcrs", &json]);
     assert_eq!(r.status.code(), Some(0), "{}", String::from_utf8_lossy(&r.stdout));
 }
+
+/// `eif attestation permitter`: the contract's verdict on a document, with
+/// its revert and selector, exit 1 when it would revert and 2 on bad input.
+#[test]
+fn permitter_reports_the_contracts_verdict() {
+    use sworn_attestation::permitter::binding;
+    let dir = tempfile::tempdir().unwrap();
+    let aws = write(dir.path(), "aws.cbor", DOC);
+    let aws = aws.to_str().unwrap();
+    let (registry, identity, requester) = ([0x5f; 20], [0xb7; 32], [0x70; 20]);
+    let hex0x = |b: &[u8]| format!("0x{}", hex::encode(b));
+    let (reg, id, who) = (hex0x(&registry), hex0x(&identity), hex0x(&requester));
+    // Mask 7 over the debug document's zero PCRs (the facts' value).
+    let zero_pcrs = "0xf922ae56a1ff9042aa9a8c0a75eb438642db50c431b56e6f9b0421bcca8cf60f";
+    let base = |chain: &str, doc: &str, at: &str| -> Vec<String> {
+        ["attestation", "permitter", doc, "--chain-id", chain, "--registry", &reg, "--identity", &id]
+            .iter()
+            .map(|s| s.to_string())
+            .chain(["--requester", &who, "--pcr-hash", zero_pcrs, "--at", at].iter().map(|s| s.to_string()))
+            .collect()
+    };
+    let run = |args: Vec<String>| eif(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let at_its_time = "2023-12-20T19:42:50Z";
+    // AWS's own document: genuine chain and signature, an older binding.
+    let out = run(base("23295", aws, at_its_time));
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("BindingMismatch()") && text.contains("0x438c4873") && text.contains("signatures checked"),
+        "{text}"
+    );
+    let out = run(base("23295", aws, "2026-01-01T00:00:00Z"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("CertExpired()"));
+    let mut long = base("23295", aws, at_its_time);
+    long.extend(["--duration".into(), "3600".into()]);
+    assert!(String::from_utf8_lossy(&run(long).stdout).contains("DurationTooLong()"));
+    let out = run(base("1", aws, at_its_time));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--chain-id 1"), "{}", String::from_utf8_lossy(&out.stderr));
+
+    // A development document bound to this call: granted on a development
+    // chain; where signatures count its key is not AWS's.
+    let nsm = sworn_nsm::Nsm::development(&sworn_attestation::Measurements::default()).unwrap();
+    let user_data = binding(31337, &registry, &identity, &requester, true).to_vec();
+    let req = sworn_nsm::AttestationRequest::new(Some(user_data), Some(vec![9; 32]), Some(Vec::new())).unwrap();
+    let dev = write(dir.path(), "dev.cbor", &nsm.attest(&req).unwrap().bytes);
+    let dev = dev.to_str().unwrap();
+    let now = time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap();
+    let mut json = base("31337", dev, &now);
+    json.push("--json".into());
+    let out = run(json);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["ok"], true, "{report}");
+    let out = run(base("23295", dev, &now));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("InvalidSignature()"));
+}
