@@ -22,8 +22,9 @@ include $(sort $(wildcard mk/*.mk))
 help: ## list targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | sort | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
-deps: ## install the Debian packages and tools the build needs
+deps: ## install the Debian packages and tools the build needs, and workerd (the tests' oracle) from npm
 	@scripts/install-deps
+	@scripts/workerd >/dev/null
 
 lint: ## the style gates: rustfmt, clippy (warnings are errors), one version of each crypto crate
 	$(CARGO) fmt --all --check
@@ -34,4 +35,4 @@ test: ## run every test: units, integration, image verification, emulator end-to
 	@$(MAKE) --no-print-directory $(TEST_TARGETS)
 
 test-cargo: ## unit and integration tests of every crate
-	$(CARGO) test --workspace --locked
+	SWORN_WORKERD="$$(scripts/workerd)" $(CARGO) test --workspace --locked

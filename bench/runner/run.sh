@@ -8,13 +8,7 @@ root="$(cd "$here/../.." && pwd)"
 cache="${SWORN_CACHE:-$HOME/.cache/sworn}"
 command -v wrk >/dev/null || { echo "bench-runner: wrk missing (make deps installs it)" >&2; exit 1; }
 # workerd from the npm registry, pinned, cached outside the clone.
-WORKERD_VERSION="${WORKERD_VERSION:-1.20261117.1}"
-npm_dir="$cache/npm/workerd-$WORKERD_VERSION"
-workerd="$npm_dir/node_modules/@cloudflare/workerd-linux-64/bin/workerd"
-if [ ! -x "$workerd" ]; then
-  mkdir -p "$npm_dir"
-  (cd "$npm_dir" && npm install --no-audit --no-fund --silent "workerd@$WORKERD_VERSION" >&2)
-fi
+workerd="$("$root/scripts/workerd")"
 RUNNER_BIN="${RUNNER_BIN:-${CARGO_TARGET_DIR:-$cache/target}/x86_64-unknown-linux-gnu/release/runner}"
 exec python3 "$here/bench.py" --runner "$RUNNER_BIN" --workerd "$workerd" --dir "$here" \
   --duration "${DURATION:-10}" --connections "${CONNECTIONS:-50}" --threads "${THREADS:-2}" \

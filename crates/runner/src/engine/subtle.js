@@ -247,6 +247,20 @@
       return call(native.verify, normalize(algorithm), k, s, d);
     }
 
+    // Cloudflare's extension: synchronous, and without an early exit, so
+    // the time taken does not depend on where the inputs first differ.
+    timingSafeEqual(a, b) {
+      required(this, arguments.length, 2, "timingSafeEqual");
+      const x = bufferSource(a, "timingSafeEqual", "parameter 1");
+      const y = bufferSource(b, "timingSafeEqual", "parameter 2");
+      if (x.length !== y.length) {
+        throw new TypeErrorCtor("Failed to execute 'timingSafeEqual' on 'SubtleCrypto': Input buffers must have the same byte length.");
+      }
+      let diff = 0;
+      for (let i = 0; i < x.length; i++) diff |= x[i] ^ y[i];
+      return diff === 0;
+    }
+
     async digest(algorithm, data) {
       required(this, arguments.length, 2, "digest");
       const d = bufferSource(data, "digest", "parameter 2");

@@ -93,7 +93,7 @@
       // Built directly: the runner already produced a valid URL and header
       // list, and this is the hot path.
       const req = Object.create(Request.prototype);
-      req[R] = { m: method, u: url, h: headersFromFlat(flat, true), redirect: "follow", signal: null, cf: {} };
+      req[R] = { m: method, u: url, h: headersFromFlat(flat, true), redirect: "manual", signal: null, cf: {} };
       req[BODY] = { body: body === undefined || body === null ? null : { bytes: body }, used: false };
       const waits = [];
       let result;

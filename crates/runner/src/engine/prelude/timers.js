@@ -26,6 +26,17 @@
   define("setInterval", (cb, ms, ...args) => startTimer(cb, ms, args, true));
   define("clearTimeout", clearTimer);
   define("clearInterval", clearTimer);
+  // Cloudflare's `scheduler.wait(ms, {signal})`: an awaitable setTimeout.
+  define("scheduler", Object.freeze({
+    wait(ms, options) {
+      const signal = options && options.signal;
+      return new Promise((resolve, reject) => {
+        if (signal && signal.aborted) return reject(signal.reason);
+        const id = startTimer(() => resolve(undefined), ms, [], false);
+        if (signal) signal.addEventListener("abort", () => { clearTimer(id); reject(signal.reason); }, { once: true });
+      });
+    },
+  }));
   define("queueMicrotask", (cb) => {
     if (typeof cb !== "function") throw new TypeError("queueMicrotask: callback must be a function");
     Promise.resolve().then(() => { try { cb(); } catch (e) { report(e); } });
