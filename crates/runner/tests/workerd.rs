@@ -129,3 +129,41 @@ export default {
         assert_eq!(runner, workerd, "the runner differs from workerd");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn text_decoder_encodings_and_structured_clone_transfer_match_workerd() {
+    let module = r#"
+const kind = (f) => { try { return JSON.stringify(f()); } catch (e) { return e.constructor.name; } };
+const b = (...x) => new Uint8Array(x);
+export default {
+  async fetch() {
+    return Response.json({
+      latin1: kind(() => new TextDecoder("latin1").decode(b(0x41, 0xe9, 0x80, 0x9f, 0xff))),
+      ascii: kind(() => [new TextDecoder("us-ascii").encoding, new TextDecoder(" ISO-8859-1 ").encoding]),
+      le: kind(() => new TextDecoder("utf-16le").decode(b(0x41, 0, 0x3d, 0xd8, 0x00, 0xde))),
+      be: kind(() => new TextDecoder("utf-16be").decode(b(0, 0x41, 0xd8, 0x3d, 0xde, 0x00))),
+      names: kind(() => [new TextDecoder("utf-16").encoding, new TextDecoder("unicodefffe").encoding, new TextDecoder().encoding]),
+      bom: kind(() => [new TextDecoder("utf-16le").decode(b(0xff, 0xfe, 0x41, 0)), new TextDecoder("utf-16le", { ignoreBOM: true }).decode(b(0xff, 0xfe, 0x41, 0)).length]),
+      lone: kind(() => new TextDecoder("utf-16le").decode(b(0x00, 0xd8, 0x41, 0x00))),
+      odd: kind(() => new TextDecoder("utf-16le").decode(b(0x41, 0x00, 0x42))),
+      fatal: kind(() => new TextDecoder("utf-16le", { fatal: true }).decode(b(0x00, 0xdc))),
+      stream: kind(() => { const d = new TextDecoder("utf-16le"); return d.decode(b(0x41), { stream: true }) + "|" + d.decode(b(0x00, 0x3d, 0xd8), { stream: true }) + "|" + d.decode(b(0x00, 0xde)); }),
+      bad: kind(() => new TextDecoder("koi8-x")),
+      streamName: kind(() => [new TextDecoderStream("latin1").encoding, new TextDecoderStream().encoding]),
+      sc: kind(() => { const buf = new ArrayBuffer(4); new Uint8Array(buf).set([1, 2, 3, 4]); const v = new Uint8Array(buf, 1, 2);
+        const c = structuredClone({ buf, v }, { transfer: [buf] }); return [buf.byteLength, c.buf.byteLength, [...c.v], c.v.buffer === c.buf]; }),
+      scBad: kind(() => structuredClone(1, { transfer: [{}] })),
+      scDup: kind(() => { const x = new ArrayBuffer(1); return structuredClone(x, { transfer: [x, x] }); }),
+    });
+  },
+};
+"#;
+    for (workerd, runner) in both(module, &[""]).await {
+        assert_eq!(workerd.0, 200, "workerd: {}", workerd.1);
+        let (w, r): (serde_json::Value, serde_json::Value) = (
+            serde_json::from_str(&workerd.1).expect("workerd JSON"),
+            serde_json::from_str(&runner.1).unwrap_or_else(|e| panic!("runner JSON ({e}): {}", runner.1)),
+        );
+        assert_eq!(r, w, "the runner differs from workerd");
+    }
+}

@@ -35,15 +35,54 @@
     }
   }
   tag(TextEncoder, "TextEncoder");
-  const UTF8_LABELS = ["unicode-1-1-utf-8", "unicode11utf8", "unicode20utf8", "utf-8", "utf8", "x-unicode20utf8"];
+  // WHATWG Encoding labels of the decoders below, by encoding name.
+  const LABELS = new Map([
+    ...["unicode-1-1-utf-8", "unicode11utf8", "unicode20utf8", "utf-8", "utf8", "x-unicode20utf8"].map((l) => [l, "utf-8"]),
+    ...["ansi_x3.4-1968", "ascii", "cp1252", "cp819", "csisolatin1", "ibm819", "iso-8859-1", "iso-ir-100", "iso8859-1",
+      "iso88591", "iso_8859-1", "iso_8859-1:1987", "l1", "latin1", "us-ascii", "windows-1252", "x-cp1252"].map((l) => [l, "windows-1252"]),
+    ...["csunicode", "iso-10646-ucs-2", "ucs-2", "unicode", "unicodefeff", "utf-16", "utf-16le"].map((l) => [l, "utf-16le"]),
+    ...["unicodefffe", "utf-16be"].map((l) => [l, "utf-16be"]),
+  ]);
+  // windows-1252's bytes 0x80-0x9f; every other byte is its own code point.
+  const CP1252 = [0x20ac, 0x81, 0x201a, 0x192, 0x201e, 0x2026, 0x2020, 0x2021, 0x2c6, 0x2030, 0x160, 0x2039, 0x152, 0x8d, 0x17d, 0x8f,
+    0x90, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014, 0x2dc, 0x2122, 0x161, 0x203a, 0x153, 0x9d, 0x17e, 0x178];
+  function decodeCp1252(bytes) {
+    let out = "";
+    for (let i = 0; i < bytes.length; i += 8192) {
+      const units = Array.from(bytes.subarray(i, i + 8192), (b) => (b >= 0x80 && b < 0xa0 ? CP1252[b - 0x80] : b));
+      out += String.fromCharCode(...units);
+    }
+    return out;
+  }
+  // UTF-16 code units to text; a lone surrogate is U+FFFD (a TypeError when fatal).
+  function decodeUtf16(bytes, bigEndian, fatal, trailingByte) {
+    const n = bytes.length >> 1;
+    const units = new Array(n);
+    for (let i = 0; i < n; i++) units[i] = bigEndian ? (bytes[2 * i] << 8) | bytes[2 * i + 1] : bytes[2 * i] | (bytes[2 * i + 1] << 8);
+    for (let i = 0; i < n; i++) {
+      const u = units[i];
+      if (u >= 0xd800 && u <= 0xdbff && i + 1 < n && units[i + 1] >= 0xdc00 && units[i + 1] <= 0xdfff) { i++; continue; }
+      if (u >= 0xd800 && u <= 0xdfff) {
+        if (fatal) throw new TypeError("TextDecoder: invalid UTF-16");
+        units[i] = 0xfffd;
+      }
+    }
+    if (trailingByte) {
+      if (fatal) throw new TypeError("TextDecoder: invalid UTF-16");
+      units.push(0xfffd);
+    }
+    let out = "";
+    for (let i = 0; i < units.length; i += 8192) out += String.fromCharCode(...units.slice(i, i + 8192));
+    return out;
+  }
   const TD = Symbol("decoder");
   class TextDecoder {
     constructor(label = "utf-8", options = {}) {
-      const l = String(label).trim().toLowerCase();
-      if (!UTF8_LABELS.includes(l)) throw new RangeError(`TextDecoder: unsupported encoding ${JSON.stringify(String(label))} (only utf-8)`);
-      SLOT(this, TD, { fatal: !!options.fatal, ignoreBOM: !!options.ignoreBOM, pending: null, bomSeen: false });
+      const encoding = LABELS.get(String(label).trim().toLowerCase());
+      if (encoding === undefined) throw new RangeError(`TextDecoder: unsupported encoding ${JSON.stringify(String(label))}`);
+      SLOT(this, TD, { encoding, fatal: !!options.fatal, ignoreBOM: !!options.ignoreBOM, pending: null, bomSeen: false });
     }
-    get encoding() { return "utf-8"; }
+    get encoding() { return this[TD].encoding; }
     get fatal() { return this[TD].fatal; }
     get ignoreBOM() { return this[TD].ignoreBOM; }
     decode(input, options = {}) {
@@ -55,6 +94,29 @@
         merged.set(bytes, st.pending.length);
         bytes = merged;
         st.pending = null;
+      }
+      if (st.encoding === "windows-1252") return decodeCp1252(bytes);
+      if (st.encoding !== "utf-8") {
+        const bigEndian = st.encoding === "utf-16be";
+        let cut = bytes.length & ~1;
+        if (options.stream && cut >= 2) {
+          // Hold back a high surrogate whose pair may come next.
+          const last = bigEndian ? (bytes[cut - 2] << 8) | bytes[cut - 1] : bytes[cut - 2] | (bytes[cut - 1] << 8);
+          if (last >= 0xd800 && last <= 0xdbff) cut -= 2;
+        }
+        if (options.stream && cut < bytes.length) {
+          st.pending = bytes.slice(cut);
+          bytes = bytes.subarray(0, cut);
+        }
+        if (!st.bomSeen && bytes.length >= 2) {
+          const first = bigEndian ? (bytes[0] << 8) | bytes[1] : bytes[0] | (bytes[1] << 8);
+          if (first === 0xfeff && !st.ignoreBOM) bytes = bytes.subarray(2);
+          st.bomSeen = true;
+        }
+        const odd = !options.stream && (bytes.length & 1) === 1;
+        const out = decodeUtf16(bytes, bigEndian, st.fatal, odd);
+        if (!options.stream) { st.bomSeen = false; st.pending = null; }
+        return out;
       }
       if (options.stream) {
         // Hold back an incomplete trailing sequence for the next call.

@@ -285,14 +285,16 @@
     get encoding() { return "utf-8"; }
   }
   class TextDecoderStream extends TransformStream {
+    #encoding;
     constructor(label = "utf-8", options = {}) {
       const d = new TextDecoder(label, options);
       super({
         transform(chunk, c) { const s = d.decode(chunk, { stream: true }); if (s) c.enqueue(s); },
         flush(c) { const s = d.decode(); if (s) c.enqueue(s); },
       });
+      this.#encoding = d.encoding;
     }
-    get encoding() { return "utf-8"; }
+    get encoding() { return this.#encoding; }
   }
   const strategy = (size) => class { constructor({ highWaterMark } = {}) { this.highWaterMark = highWaterMark; } size(c) { return size(c); } };
   define("ReadableStream", ReadableStream);

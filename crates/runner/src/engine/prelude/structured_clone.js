@@ -35,7 +35,22 @@
   }
   define("structuredClone", function structuredClone(value, options) {
     if (arguments.length === 0) throw new TypeError("structuredClone: 1 argument required");
-    if (options && options.transfer && options.transfer.length) throw new DOMException("transfer is not supported", "DataCloneError");
-    return clone(value, new Map());
+    const seen = new Map();
+    const moved = [];
+    const list = options === undefined || options === null ? undefined : options.transfer;
+    if (list !== undefined) {
+      for (const t of list) {
+        // As workerd: a TypeError for what cannot move, a repeat ignored.
+        if (!(t instanceof ArrayBuffer)) throw new TypeError("structuredClone: value not transferable (only ArrayBuffers are)");
+        if (moved.includes(t)) continue;
+        if (t.detached) throw new DOMException("An ArrayBuffer is detached and could not be cloned.", "DataCloneError");
+        moved.push(t);
+      }
+      // The clone takes the bytes; the originals are detached once it is made.
+      for (const t of moved) seen.set(t, t.slice(0));
+    }
+    const out = clone(value, seen);
+    for (const t of moved) t.transfer();
+    return out;
   });
 
