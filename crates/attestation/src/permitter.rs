@@ -135,8 +135,7 @@ impl<'a> PermitterDocument<'a> {
     pub fn parse(bytes: &'a [u8]) -> Result<Self, Revert> {
         let mut c = Cursor::new(bytes);
         c.expect(&DOCUMENT_PREFIX, Revert::Reason("invalid doc"))?;
-        let len = c.u16(Revert::Reason("invalid doc"))?;
-        let payload = c.take(usize::from(len), Revert::Reason("invalid doc"))?;
+        let payload = c.bytes_u16(Revert::Reason("invalid doc"))?;
         c.expect(&[0x58, 0x60], Revert::Bare)?;
         let signature = c.take(96, Revert::Bare)?;
         let mut p = Cursor::new(payload);
@@ -163,8 +162,7 @@ impl<'a> PermitterDocument<'a> {
         let ce = Revert::Reason("expected certificate");
         p.expect(&key("certificate"), ce.clone())?;
         p.expect(&[0x59], ce.clone())?;
-        let n = p.u16(ce.clone())?;
-        let certificate = p.take(usize::from(n), ce)?;
+        let certificate = p.bytes_u16(ce)?;
         let be = Revert::Reason("expected cabundle");
         p.expect(&key("cabundle"), be.clone())?;
         let head = p.u8(be.clone())?;
@@ -175,8 +173,7 @@ impl<'a> PermitterDocument<'a> {
         for _ in 0..head - 0x80 {
             let ie = Revert::Reason("invalid cabundle");
             p.expect(&[0x59], ie.clone())?;
-            let n = p.u16(ie.clone())?;
-            cabundle.push(p.take(usize::from(n), ie)?);
+            cabundle.push(p.bytes_u16(ie)?);
         }
         let public_key = p.optional_bytes("public_key", Revert::Reason("expected public_key"))?;
         let user_data = p.optional_bytes("user_data", Revert::Reason("expected user_data"))?;
@@ -504,6 +501,12 @@ impl<'a> Cursor<'a> {
         Ok(u16::from_be_bytes(self.array(e)?))
     }
 
+    /// A 2-byte big-endian length, then that many bytes.
+    fn bytes_u16(&mut self, e: Revert) -> Result<&'a [u8], Revert> {
+        let n = self.u16(e.clone())?;
+        self.take(usize::from(n), e)
+    }
+
     /// A DER length of at most two bytes.
     fn der_len(&mut self, e: Revert) -> Result<usize, Revert> {
         match self.u8(e.clone())? {
@@ -525,10 +528,7 @@ impl<'a> Cursor<'a> {
                 let n = self.u8(bad.clone())?;
                 self.take(usize::from(n), bad).map(Some)
             }
-            0x59 => {
-                let n = self.u16(bad.clone())?;
-                self.take(usize::from(n), bad).map(Some)
-            }
+            0x59 => self.bytes_u16(bad).map(Some),
             _ => Err(bad),
         }
     }

@@ -466,14 +466,7 @@ fn attestation_verify(a: AttestationArgs) -> Result<bool> {
     };
     let want =
         Expectations { pcrs, nonce: hex_arg("nonce", &a.nonce)?, user_data: hex_arg("user-data", &a.user_data)? };
-    let at = match &a.at {
-        Some(t) => Some(
-            time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339)
-                .with_context(|| format!("--at {t:?}: not an RFC 3339 time"))?
-                .unix_timestamp(),
-        ),
-        None => None,
-    };
+    let at = a.at.as_deref().map(|t| rfc3339_arg("at", t)).transpose()?;
     let opts = VerifyOptions { at, allow_emulator: a.emulator, ..VerifyOptions::aws() };
     let auth = attestation::verify(&doc, &opts);
     let mismatches = attestation::check_claims(&doc.document, &want);

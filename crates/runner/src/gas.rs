@@ -108,11 +108,6 @@ fn parse_secret(text: &str) -> Option<EphemeralAccount> {
     EphemeralAccount::from_secret_bytes(&secret).ok()
 }
 
-/// Whether `name` in the state directory is the gas key's file.
-pub(crate) fn is_gas_key_file(name: &str) -> bool {
-    name == crate::state::GAS_KEY_FILE
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

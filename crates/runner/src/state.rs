@@ -466,7 +466,7 @@ impl Journal {
                 }
                 continue;
             }
-            if crate::gas::is_gas_key_file(&name) {
+            if name == GAS_KEY_FILE {
                 continue;
             }
             match self.load_one(&file, &name) {

@@ -54,11 +54,13 @@
     }
     return out;
   }
+  // The UTF-16 code unit at byte offset `at`.
+  const utf16Unit = (bytes, at, bigEndian) => (bigEndian ? (bytes[at] << 8) | bytes[at + 1] : bytes[at] | (bytes[at + 1] << 8));
   // UTF-16 code units to text; a lone surrogate is U+FFFD (a TypeError when fatal).
   function decodeUtf16(bytes, bigEndian, fatal, trailingByte) {
     const n = bytes.length >> 1;
     const units = new Array(n);
-    for (let i = 0; i < n; i++) units[i] = bigEndian ? (bytes[2 * i] << 8) | bytes[2 * i + 1] : bytes[2 * i] | (bytes[2 * i + 1] << 8);
+    for (let i = 0; i < n; i++) units[i] = utf16Unit(bytes, 2 * i, bigEndian);
     for (let i = 0; i < n; i++) {
       const u = units[i];
       if (u >= 0xd800 && u <= 0xdbff && i + 1 < n && units[i + 1] >= 0xdc00 && units[i + 1] <= 0xdfff) { i++; continue; }
@@ -101,7 +103,7 @@
         let cut = bytes.length & ~1;
         if (options.stream && cut >= 2) {
           // Hold back a high surrogate whose pair may come next.
-          const last = bigEndian ? (bytes[cut - 2] << 8) | bytes[cut - 1] : bytes[cut - 2] | (bytes[cut - 1] << 8);
+          const last = utf16Unit(bytes, cut - 2, bigEndian);
           if (last >= 0xd800 && last <= 0xdbff) cut -= 2;
         }
         if (options.stream && cut < bytes.length) {
@@ -109,8 +111,7 @@
           bytes = bytes.subarray(0, cut);
         }
         if (!st.bomSeen && bytes.length >= 2) {
-          const first = bigEndian ? (bytes[0] << 8) | bytes[1] : bytes[0] | (bytes[1] << 8);
-          if (first === 0xfeff && !st.ignoreBOM) bytes = bytes.subarray(2);
+          if (utf16Unit(bytes, 0, bigEndian) === 0xfeff && !st.ignoreBOM) bytes = bytes.subarray(2);
           st.bomSeen = true;
         }
         const odd = !options.stream && (bytes.length & 1) === 1;
