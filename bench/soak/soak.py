@@ -111,13 +111,13 @@ def mib(b):
 
 
 class Runner:
-    def __init__(self, binary, port, logdir):
+    def __init__(self, binary, port, logdir, extra=()):
         self.port = port
         self.credentials = {}  # worker name -> owner credential (POST /workers)
         self.log_path = os.path.join(logdir, "runner.log")
         self.log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
-            [binary, "--listen", f"tcp:127.0.0.1:{port}", "--fetch", "none"],
+            [binary, "--listen", f"tcp:127.0.0.1:{port}", "--fetch", "none", *extra],
             stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
 
     def request(self, method, path, body=None, timeout=10):
@@ -321,6 +321,8 @@ def main():
     ap.add_argument("--slow-uploads", type=int, default=20)
     ap.add_argument("--upload-mib", type=int, default=2, help="declared Content-Length of a stalled upload")
     ap.add_argument("--no-hostile", action="store_true", help="control run: no hostile workers")
+    ap.add_argument("--runner-arg", action="append", default=[],
+                    help="extra runner flag (repeatable), e.g. --runner-arg=--slow-lane-after=0")
     args = ap.parse_args()
     hostile = {} if args.no_hostile else HOSTILE
     if args.minutes < 1 or args.slice < 20:
@@ -345,7 +347,7 @@ def main():
     try:
         log(f"soak: {args.minutes} slices of {args.slice} s, {nproc} cores, load average {load_start}, "
             f"runner log {logdir}/runner.log")
-        runner = Runner(args.runner, port, logdir)
+        runner = Runner(args.runner, port, logdir, args.runner_arg)
         runner.wait_ready()
         for name, code in GOOD.items():
             status, body = runner.deploy(name, code)
@@ -463,7 +465,8 @@ def report(args, hostile, nproc, load_start, load_end, rss_start, rss_after, sli
     rss_worst = max(abs(percent(rss_mid, rss_start)), abs(percent(rss_end, rss_start)))
     ok = lambda c: "goal met" if c else "NOT met"
     print()
-    print(f"Soak: {n} of {args.minutes} slices of {args.slice} s, runner defaults on loopback TCP, wrk -t1 "
+    print(f"Soak: {n} of {args.minutes} slices of {args.slice} s, runner defaults"
+          + (f" with {' '.join(args.runner_arg)}" if args.runner_arg else "") + " on loopback TCP, wrk -t1 "
           f"-c{args.connections} per good worker (hello, digest); "
           + (f"hostile workers {', '.join(hostile)} re-deployed every slice, {HOSTILE_CALLS} calls each; "
              if hostile else "no hostile workers (control run); ")

@@ -138,7 +138,7 @@ async fn restore(pool: &Pool, journal: &Journal) -> Result<(), StateError> {
     let loaded = journal.load()?;
     let shared = &pool.shared;
     for (file, entry) in loaded.entries {
-        let worker = Arc::new(Worker::restore(entry, pool.threads(), shared.limits.log_bytes));
+        let worker = Arc::new(Worker::restore(entry, pool.instance_slots(), shared.limits.log_bytes));
         let skip = |reason| journal.report(&Skipped { file: file.clone(), reason });
         // A worker the registry would refuse (over --max-workers, name
         // taken) never starts, as a deploy would not.

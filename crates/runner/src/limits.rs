@@ -7,6 +7,10 @@ use std::time::Duration;
 pub struct Limits {
     /// JavaScript CPU time one request (or scheduled event) may use.
     pub cpu_time: Duration,
+    /// `--slow-lane-after`: CPU time one turn of a worker's JavaScript may
+    /// run on a shared thread before the worker moves to the slow lane; `None`
+    /// keeps every worker on the shared threads.
+    pub slow_lane_after: Option<Duration>,
     /// Wall-clock time before a request that got no response fails.
     pub request_timeout: Duration,
     /// QuickJS heap limit of one worker instance.
@@ -56,6 +60,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             cpu_time: Duration::from_millis(1000),
+            slow_lane_after: Some(Duration::from_millis(50)),
             request_timeout: Duration::from_secs(30),
             memory_bytes: 128 << 20,
             memory_budget_bytes: crate::memory::default_budget_bytes(),

@@ -94,6 +94,12 @@ struct Args {
     #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = sworn_duration::millis,
           alias = "cpu-limit-ms")]
     cpu_limit: Duration,
+    /// CPU time one turn of a worker's JavaScript may run on a shared thread before the worker
+    /// moves, for good, to the slow lane: one low-priority thread for all such workers, so a
+    /// worker that spins holds no thread other workers need. 0 keeps every worker on the
+    /// shared threads (a spinning request then holds its thread and its connections).
+    #[arg(long, value_name = "DURATION", default_value = "50ms", value_parser = sworn_duration::millis)]
+    slow_lane_after: Duration,
     /// Wall-clock time before a request without a response fails (a bare number is milliseconds).
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = sworn_duration::millis,
           alias = "request-timeout-ms")]
@@ -391,6 +397,7 @@ fn main() -> anyhow::Result<()> {
     let policy = sworn_nsm::UserDataPolicy::from(args.user_data_policy);
     let limits = Limits {
         cpu_time: args.cpu_limit.max(Duration::from_millis(1)),
+        slow_lane_after: Some(args.slow_lane_after).filter(|d| !d.is_zero()),
         request_timeout: args.request_timeout.max(Duration::from_millis(1)),
         memory_bytes: args.memory_limit_mib.max(1) << 20,
         memory_budget_bytes: args

@@ -113,6 +113,11 @@ pub struct Worker {
     /// Set when a scheduled run called `noRetry()`: as in Escrin's runner,
     /// the schedule stops for good (for this worker's life in this process).
     schedule_stopped: AtomicBool,
+    /// Set once a turn of the worker's JavaScript on a shared thread ran
+    /// past `--slow-lane-after`: from then on its requests and scheduled
+    /// runs go to the slow lane (see `engine::pool`), for the rest of this
+    /// worker's life. A new deploy or update starts on the shared threads.
+    slow_lane: AtomicBool,
 }
 
 impl Worker {
@@ -150,6 +155,7 @@ impl Worker {
             handlers: Mutex::new((false, false)),
             owner,
             schedule_stopped: AtomicBool::new(false),
+            slow_lane: AtomicBool::new(false),
         }
     }
 
@@ -163,6 +169,28 @@ impl Worker {
         if !self.schedule_stopped.swap(true, Ordering::Relaxed) {
             self.log("info", "noRetry(): the schedule is stopped; no later scheduled runs".into());
         }
+    }
+
+    /// Whether the worker runs on the slow lane.
+    pub fn on_slow_lane(&self) -> bool {
+        self.slow_lane.load(Ordering::Relaxed)
+    }
+
+    /// Moves the worker to the slow lane after a turn that used `used` of
+    /// CPU on a shared thread; true if this call moved it, false if it was
+    /// there already.
+    pub fn move_to_slow_lane(&self, used: std::time::Duration) -> bool {
+        if self.slow_lane.swap(true, Ordering::Relaxed) {
+            return false;
+        }
+        self.log(
+            "warn",
+            format!(
+                "moved to the slow lane: a turn used {used:?} of CPU on a shared thread; its requests now run on \
+                 the runner's low-priority thread"
+            ),
+        );
+        true
     }
 
     pub fn log(&self, level: &'static str, message: String) {
@@ -198,6 +226,7 @@ impl Worker {
             "handlers": { "fetch": fetch, "scheduled": scheduled },
             "schedule": schedule.map(|s| s.source()),
             "scheduleStopped": self.schedule_stopped.load(Ordering::Relaxed),
+            "lane": if self.on_slow_lane() { "slow" } else { "shared" },
             "nextScheduled": self
                 .active_schedule()
                 .and_then(|s| s.next_after(crate::cron::unix_now_secs()))

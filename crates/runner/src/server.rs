@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 use crate::api::{parse_create, ApiError, Dialect};
 use crate::auth::{self, Credential, CredentialHash, Refusal, RouteClass};
 use crate::body::{OutBody, StreamOut};
-use crate::engine::pool::{Connection, Pool, ThreadState};
+use crate::engine::pool::{Answer, Connection, DispatchError, Pool, ThreadState, WorkerRequest};
 use crate::engine::{RequestError, StartError, WorkerBody};
 use crate::ingress::{first_byte, read_preamble, refuse, ClockedIo, ConnClock, HeldBody, PreambleError, Replay};
 use crate::peer::Peer;
@@ -511,7 +511,7 @@ pub async fn deploy_with(
     }
     let mut raw = [0u8; 8];
     getrandom::fill(&mut raw).map_err(|e| DeployError::Start(format!("random source failed: {e}")))?;
-    let worker = Arc::new(Worker::new(hex::encode(raw), spec, owner, pool.threads(), shared.limits.log_bytes));
+    let worker = Arc::new(Worker::new(hex::encode(raw), spec, owner, pool.instance_slots(), shared.limits.log_bytes));
     let handlers = pool.start_worker(worker.clone()).await.map_err(|e| match e {
         StartError::MemoryBudget(e) => DeployError::MemoryBudget(e),
         e => DeployError::Start(e.to_string()),
@@ -681,47 +681,36 @@ async fn worker_fetch_inner(
         .unwrap_or("localhost");
     let query = parts.uri.query().map(|q| format!("?{q}")).unwrap_or_default();
     let url = format!("http://{host}/{sub}{query}");
-    let mut headers = Vec::with_capacity(parts.headers.len() * 2);
-    for (k, v) in parts.headers.iter() {
-        headers.push(k.as_str().to_string());
-        headers.push(String::from_utf8_lossy(v.as_bytes()).into_owned());
-    }
     let body = if parts.method == Method::GET || parts.method == Method::HEAD { None } else { Some(body) };
-    let instance = state.instance(worker).map_err(|e| match e {
-        StartError::MemoryBudget(e) => (StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
-        e => (StatusCode::INTERNAL_SERVER_ERROR, format!("worker failed to start: {e}")),
-    })?;
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    let id = state.next_request_id();
-    let invoked = tokio::time::Instant::now();
-    instance.fetch(id, parts.method.as_str(), &url, headers, body, tx);
-    let outcome = match tokio::time::timeout(limits.request_timeout, rx).await {
-        Ok(Ok(r)) => r,
-        Ok(Err(_)) => Err(RequestError::Reset),
-        Err(_) => {
-            instance.host.fail(id, RequestError::Timeout(limits.request_timeout));
-            Err(RequestError::Timeout(limits.request_timeout))
+    // Made again if the request moves to the slow lane before it did
+    // anything visible (a replay): cheaper than keeping a copy of each.
+    let request = || {
+        let mut headers = Vec::with_capacity(parts.headers.len() * 2);
+        for (k, v) in parts.headers.iter() {
+            headers.push(k.as_str().to_string());
+            headers.push(String::from_utf8_lossy(v.as_bytes()).into_owned());
         }
+        let method = parts.method.as_str().to_string();
+        WorkerRequest { worker: worker.clone(), method, url: url.clone(), headers, body: body.clone() }
     };
-    state.evict_if_poisoned(&worker.id, &instance);
-    // Only the host side is needed from here (to end an abandoned stream): the
-    // instance itself goes, so a poisoned one can be freed at once.
-    let host = instance.host.clone();
-    drop(instance);
-    let wr = outcome.map_err(|e| {
-        let status = match e {
-            RequestError::Threw(_) => StatusCode::INTERNAL_SERVER_ERROR,
-            RequestError::NoHandler(_) => StatusCode::NOT_IMPLEMENTED,
-            RequestError::ResponseTooLarge(_) => StatusCode::BAD_GATEWAY,
-            RequestError::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
-            RequestError::CpuLimit(_)
-            | RequestError::BackgroundCpuLimit(_)
-            | RequestError::MemoryLimit(_)
-            | RequestError::MemoryBudget(_)
-            | RequestError::Reset
-            | RequestError::Busy(..) => StatusCode::SERVICE_UNAVAILABLE,
-        };
-        (status, e.to_string())
+    let invoked = tokio::time::Instant::now();
+    let answer = match state.pool.on_slow_lane(request()).await {
+        Ok(answer) => {
+            state.retire_if_idle(&worker.id);
+            answer
+        }
+        Err(here) => match state.run(here).await {
+            Err(DispatchError::Request(RequestError::Replay)) => match state.pool.on_slow_lane(request()).await {
+                Ok(answer) => answer,
+                Err(_) => Err(RequestError::Reset.into()),
+            },
+            answer => answer,
+        },
+    };
+    let Answer { response: wr, abandon } = answer.map_err(|e| match e {
+        DispatchError::Start(StartError::MemoryBudget(e)) => (StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+        DispatchError::Start(e) => (StatusCode::INTERNAL_SERVER_ERROR, format!("worker failed to start: {e}")),
+        DispatchError::Request(e) => (request_error_status(&e), e.to_string()),
     })?;
     let status = StatusCode::from_u16(wr.status)
         .map_err(|_| (StatusCode::INTERNAL_SERVER_ERROR, format!("worker returned invalid status {}", wr.status)))?;
@@ -731,7 +720,7 @@ async fn worker_fetch_inner(
     let body = match wr.body {
         WorkerBody::Full(b) => OutBody::from(b),
         WorkerBody::Stream(rx, gauge) => {
-            let on_abandon = Box::new(move || host.fail(id, RequestError::Timeout(budget)));
+            let on_abandon = Box::new(move || abandon.call(budget));
             OutBody::Stream(Box::new(StreamOut::new(rx, gauge, invoked + budget, budget, on_abandon, Box::new(slot))))
         }
     };
@@ -750,6 +739,24 @@ async fn worker_fetch_inner(
         resp.headers_mut().append(name, value);
     }
     Ok(resp)
+}
+
+/// The status of a request the worker did not answer itself.
+fn request_error_status(e: &RequestError) -> StatusCode {
+    match e {
+        RequestError::Threw(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        RequestError::NoHandler(_) => StatusCode::NOT_IMPLEMENTED,
+        RequestError::ResponseTooLarge(_) => StatusCode::BAD_GATEWAY,
+        RequestError::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
+        RequestError::CpuLimit(_)
+        | RequestError::BackgroundCpuLimit(_)
+        | RequestError::SlowLane(_)
+        | RequestError::Replay
+        | RequestError::MemoryLimit(_)
+        | RequestError::MemoryBudget(_)
+        | RequestError::Reset
+        | RequestError::Busy(..) => StatusCode::SERVICE_UNAVAILABLE,
+    }
 }
 
 /// The whole-response budget of a streamed response: the request timeout,

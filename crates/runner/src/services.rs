@@ -387,6 +387,7 @@ impl EnvBinding for RpcBinding {
         let call = Function::new(
             ctx.clone(),
             move |method: String, content_type: String, body: String| -> List<(u16, String)> {
+                crate::engine::instance::note_effect();
                 let (status, reply) = s.rpc(service, &w, &method, &content_type, &body);
                 List((status, reply.to_string()))
             },

@@ -3,6 +3,8 @@
 
 mod common;
 
+use std::sync::Arc;
+
 use common::{test_limits, TestRunner};
 
 const GOOD: &str = "export default { fetch() { return new Response('fine') } }";
@@ -370,6 +372,25 @@ async fn huge_log_lines_and_errors_are_cut_to_the_message_limit() {
 
 // ---- CPU accounting without holes ----
 
+/// How many times the worker's log says an instance was reset for a reason
+/// that contains `why`.
+fn resets(logs: &str, why: &str) -> usize {
+    logs.split("instance reset").skip(1).filter(|rest| rest.split('"').next().unwrap_or("").contains(why)).count()
+}
+
+/// Polls the worker's log (bounded) until `done` says yes; returns it.
+async fn wait_for_logs(r: &TestRunner, worker: &str, done: impl Fn(&str) -> bool) -> String {
+    let path = format!("/workers/{worker}/logs");
+    for _ in 0..300 {
+        let logs = r.owner_get(&path).await.text();
+        if done(&logs) {
+            return logs;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    r.owner_get(&path).await.text()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn module_scope_interval_that_spins_is_stopped_and_reported() {
     let r = TestRunner::start(test_limits()).await;
@@ -382,26 +403,14 @@ async fn module_scope_interval_that_spins_is_stopped_and_reported() {
          export default { fetch() { return new Response('spinner'); } }",
     )
     .await;
-    // Deploying ran the start-up code on every JS thread (the test runner
-    // has 2), so each instance spins on its own: wait (bounded) until the
-    // background allowance of both has run out and both were reset.
-    let resets = |logs: &str| {
-        logs.split("instance reset")
-            .skip(1)
-            .filter(|rest| rest.split('"').next().unwrap_or("").contains("outside any request"))
-            .count()
-    };
-    for _ in 0..300 {
-        if resets(&r.owner_get("/workers/spinner/logs").await.text()) >= 2 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    let details = r.owner_get("/workers/spinner").await.json();
-    let last = details["lastError"].as_str().unwrap_or("").to_string();
-    assert!(last.contains("outside any request"), "never stopped: {details}");
-    let logs = r.owner_get("/workers/spinner/logs").await.text();
-    assert_eq!(resets(&logs), 2, "not stopped on both threads: {logs}");
+    // Deploying ran the start-up code on both shared threads of the test
+    // runner, so each instance spins on its own. The first tick past the
+    // slice moves the worker to the slow lane; every later one on a shared
+    // thread is stopped there, which resets both shared instances.
+    let logs = wait_for_logs(&r, "spinner", |l| resets(l, "slow lane") >= 2).await;
+    assert!(logs.contains("moved to the slow lane"), "{logs}");
+    assert_eq!(resets(&logs, "slow lane"), 2, "not stopped on both shared threads: {logs}");
+    assert_eq!(r.owner_get("/workers/spinner").await.json()["lane"], "slow");
     // Stopped means stopped: no tick is logged after the report.
     let ticks = |logs: &str| logs.matches("tick").count();
     let before = ticks(&r.owner_get("/workers/spinner/logs").await.text());
@@ -409,6 +418,151 @@ async fn module_scope_interval_that_spins_is_stopped_and_reported() {
     let after = ticks(&r.owner_get("/workers/spinner/logs").await.text());
     assert_eq!(before, after, "the interval kept running after the stop");
     assert_healthy(&r).await;
+
+    // A request starts it on the slow lane, where its background allowance
+    // runs out: stopped and reported there too.
+    assert_eq!(ok_text(&r.fetch("spinner", "").await), "spinner");
+    let logs = wait_for_logs(&r, "spinner", |l| resets(l, "outside any request") >= 1).await;
+    assert_eq!(resets(&logs, "outside any request"), 1, "{logs}");
+    let details = r.owner_get("/workers/spinner").await.json();
+    assert!(details["lastError"].as_str().unwrap_or("").contains("outside any request"), "{details}");
+    let before = ticks(&r.owner_get("/workers/spinner/logs").await.text());
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert_eq!(before, ticks(&r.owner_get("/workers/spinner/logs").await.text()), "kept running on the slow lane");
+    assert_healthy(&r).await;
+}
+
+/// Limits under which a worker may spin for seconds per request: the slow
+/// lane is what keeps it from the others.
+fn spin_limits() -> sworn_runner::limits::Limits {
+    sworn_runner::limits::Limits {
+        cpu_time: std::time::Duration::from_secs(10),
+        request_timeout: std::time::Duration::from_secs(120),
+        slow_lane_after: Some(std::time::Duration::from_millis(50)),
+        ..test_limits()
+    }
+}
+
+/// Waits (bounded) until `worker` has at least `n` requests in hand.
+async fn wait_active(r: &TestRunner, worker: &str, n: u64) {
+    let path = format!("/workers/{worker}");
+    for _ in 0..1000 {
+        if r.owner_get(&path).await.json()["stats"]["activeSessions"].as_u64().unwrap_or(0) >= n {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("{worker} never had {n} requests in hand");
+}
+
+const SPIN_2S: &str = "const spin = (ms) => { const end = Date.now() + ms; while (Date.now() < end) {} };
+     export default { async fetch(req) {
+       const path = new URL(req.url).pathname;
+       if (path === '/ok') return new Response('ok');
+       if (path === '/later') { await new Promise((r) => setTimeout(r, 3000)); spin(2000); return new Response('late'); }
+       spin(2000);
+       return new Response('spun');
+     } }";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_that_spins_moves_to_the_slow_lane_and_holds_no_shared_thread() {
+    let r = Arc::new(TestRunner::start(spin_limits()).await);
+    r.deploy("good", "module", GOOD).await;
+    r.deploy("spin", "module", SPIN_2S).await;
+    // Its first long turn runs on a shared thread, to its end, and moves it.
+    assert_eq!(ok_text(&r.fetch("spin", "").await), "spun");
+    let details = r.owner_get("/workers/spin").await.json();
+    assert_eq!(details["lane"], "slow", "{details}");
+    assert_eq!(r.owner_get("/workers/good").await.json()["lane"], "shared");
+    let logs = r.owner_get("/workers/spin/logs").await.text();
+    assert!(logs.contains("moved to the slow lane"), "{logs}");
+
+    // Four more spin two seconds each, one after another on the slow lane,
+    // while the good worker answers fifty requests one at a time. Pinned to
+    // the shared threads, the spins held both of them and only a few good
+    // requests got through between spins.
+    let spins: Vec<_> = (0..4)
+        .map(|_| {
+            let r = r.clone();
+            tokio::spawn(async move { r.fetch("spin", "").await })
+        })
+        .collect();
+    wait_active(&r, "spin", 2).await;
+    for i in 0..50 {
+        assert_eq!(ok_text(&r.fetch("good", "").await), "fine", "good request {i}");
+    }
+    let unfinished = spins.iter().filter(|s| !s.is_finished()).count();
+    assert!(unfinished > 0, "every spin ended before the good worker's fifty answers");
+    for s in spins {
+        assert_eq!(ok_text(&s.await.expect("spin task")), "spun");
+    }
+    // It still answers, from the slow lane.
+    assert_eq!(ok_text(&r.fetch("spin", "ok").await), "ok");
+    assert_healthy(&r).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_begun_on_a_shared_thread_before_its_worker_moved_stops_past_the_slice() {
+    let r = Arc::new(TestRunner::start(spin_limits()).await);
+    r.deploy("good", "module", GOOD).await;
+    r.deploy("spin", "module", SPIN_2S).await;
+    // '/later' starts on a shared thread and waits three seconds there;
+    // meanwhile '/' spins and moves the worker. When '/later' wakes, its
+    // spin on the shared thread is stopped at the slice.
+    let later = {
+        let r = r.clone();
+        tokio::spawn(async move { r.fetch("spin", "later").await })
+    };
+    wait_active(&r, "spin", 1).await;
+    assert_eq!(ok_text(&r.fetch("spin", "").await), "spun");
+    let later = later.await.expect("later task");
+    assert_eq!(later.status, 503, "{}", later.text());
+    assert!(later.text().contains("slow lane"), "{}", later.text());
+    // On the slow lane the same request runs to its end.
+    assert_eq!(ok_text(&r.fetch("spin", "later").await), "late");
+    assert_healthy(&r).await;
+}
+
+const SPIN_AFTER_LOG: &str = "const spin = (ms) => { const end = Date.now() + ms; while (Date.now() < end) {} };
+     export default { async fetch(req) {
+       const path = new URL(req.url).pathname;
+       console.log('start ' + path);
+       if (path === '/fetched') fetch('http://example.invalid/').catch(() => {});
+       spin(500);
+       return new Response('spun ' + path);
+     } }";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_first_turn_that_did_nothing_visible_is_stopped_at_the_slice_and_run_again_on_the_slow_lane() {
+    let r = TestRunner::start(spin_limits()).await;
+    r.deploy("spin", "module", SPIN_AFTER_LOG).await;
+    assert_eq!(ok_text(&r.fetch("spin", "").await), "spun /");
+    let details = r.owner_get("/workers/spin").await.json();
+    assert_eq!(details["lane"], "slow", "{details}");
+    assert!(details["lastError"].is_null(), "a replay is not an error: {details}");
+    let logs = r.owner_get("/workers/spin/logs").await.text();
+    assert_eq!(logs.matches("start /\"").count(), 2, "started on a shared thread, then again on the slow lane: {logs}");
+    assert_eq!(details["stats"]["successfulExecutions"], 1, "one request: {details}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_first_turn_that_fetched_is_not_run_again() {
+    let r = TestRunner::start(spin_limits()).await;
+    r.deploy("spin", "module", SPIN_AFTER_LOG).await;
+    assert_eq!(ok_text(&r.fetch("spin", "fetched").await), "spun /fetched");
+    assert_eq!(r.owner_get("/workers/spin").await.json()["lane"], "slow");
+    let logs = r.owner_get("/workers/spin/logs").await.text();
+    assert_eq!(logs.matches("start /fetched").count(), 1, "its fetch was already out: {logs}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_the_slow_lane_off_a_spinning_worker_stays_on_the_shared_threads() {
+    let limits = sworn_runner::limits::Limits { slow_lane_after: None, ..spin_limits() };
+    let r = TestRunner::start(limits).await;
+    r.deploy("spin", "module", SPIN_2S).await;
+    assert_eq!(ok_text(&r.fetch("spin", "").await), "spun");
+    let details = r.owner_get("/workers/spin").await.json();
+    assert_eq!(details["lane"], "shared", "{details}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -324,6 +324,7 @@ pub fn install<'js>(ctx: &Ctx<'js>, host: &Rc<Host>) -> rquickjs::Result<Object<
         };
         let headers = headers_within(headers, "fetch headers").map_err(range)?;
         let req = OutboundRequest { method, url: url.clone(), headers, body };
+        super::instance::note_effect();
         let fut = h.http.send(req, h.limits.request_timeout);
         let tag = h.tag.get();
         let host = h.clone();

@@ -53,6 +53,20 @@ pub enum RequestError {
     Reset,
     #[error("worker did not respond within {0:?}")]
     Timeout(Duration),
+    /// A turn of a worker already moved to the slow lane ran past the slice
+    /// on a shared thread (it belongs to a request that began there before
+    /// the move): stopped, so one worker holds at most one shared thread.
+    #[error(
+        "worker moved to the slow lane (its turns run past {0:?} of CPU); this work had begun on a shared thread \
+         and was stopped there"
+    )]
+    SlowLane(Duration),
+    /// A request's first turn ran past the slice on a shared thread before
+    /// it did anything visible outside its instance (no response, no
+    /// outbound fetch, no enclave service call): stopped there, to be run
+    /// again from the start on the slow lane. Never reaches a client.
+    #[error("moved to the slow lane before doing anything visible; runs again there")]
+    Replay,
     #[error("worker {0:?} is at its limit of {1} concurrent requests")]
     Busy(String, u32),
 }
@@ -162,6 +176,17 @@ pub struct Host {
     cpu: RefCell<CpuLedger>,
     budget: Cell<Option<CpuBudget>>,
     interrupted: Cell<bool>,
+    /// `--slow-lane-after` on a shared (fast) thread; `None` on the slow
+    /// lane, or when it is off.
+    slice: Option<Duration>,
+    /// Why the slow lane stopped the current turn, if it did.
+    moved: Cell<Option<Moved>>,
+    /// The current turn is a request's first (its dispatch), so it may be
+    /// run again elsewhere if it has done nothing visible yet.
+    first_turn: Cell<bool>,
+    /// Start-up code is running: past the slice it moves the worker but is
+    /// never stopped for it.
+    starting: Cell<bool>,
     /// Set when the instance must be replaced (CPU or memory limit hit).
     pub(crate) poisoned: RefCell<Option<RequestError>>,
     pub(crate) closed: Cell<bool>,
@@ -173,6 +198,27 @@ pub struct Host {
     /// Unhandled rejections beyond [`MAX_PENDING_REJECTIONS`] since the
     /// last checkpoint, reported as a count.
     rejections_dropped: Cell<usize>,
+}
+
+/// Why the slow lane stopped a turn on a shared thread.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Moved {
+    /// To run the request again from its start on the slow lane.
+    Replay,
+    /// For good: the request fails (503), background work ends.
+    Stop,
+}
+
+thread_local! {
+    /// Set when the running turn did something visible outside its
+    /// instance (an outbound fetch, an enclave service call), after which
+    /// its request cannot be run again elsewhere.
+    static TURN_EFFECTS: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Records that the running turn did something visible outside its instance.
+pub(crate) fn note_effect() {
+    TURN_EFFECTS.with(|e| e.set(true));
 }
 
 /// Unhandled rejections kept (with their text) between two checkpoints.
@@ -235,7 +281,7 @@ impl Host {
         let Some(mut b) = self.budget.get() else {
             return false;
         };
-        let exhausted = b.exhausted();
+        let exhausted = b.exhausted(Instant::now());
         self.budget.set(Some(b));
         if exhausted {
             self.interrupted.set(true);
@@ -247,10 +293,36 @@ impl Host {
         BudgetExhausted { budget: self.heap.budget(), committed: self.heap.committed() }
     }
 
+    /// What a turn past the slice on a shared thread comes to, once its
+    /// worker is on the slow lane (`moved_now`: this turn moved it). `None`
+    /// lets it run on, to its CPU limit at most: start-up code, which a
+    /// deploy runs on every thread at once, and the turn that moved its
+    /// worker after it did something visible, which cannot be undone.
+    fn stop_past_slice(&self, moved_now: bool) -> Option<Moved> {
+        if self.starting.get() {
+            return None;
+        }
+        let tag = self.tag.get();
+        let untouched = self.first_turn.get()
+            && !TURN_EFFECTS.with(Cell::get)
+            && self.pending.try_borrow().is_ok_and(|p| matches!(p.get(&tag), Some(Pending::Http(_))));
+        if untouched {
+            Some(Moved::Replay)
+        } else if tag == 0 || !moved_now {
+            // Background work has no request to lose; a later turn holds a
+            // shared thread the worker no longer belongs on.
+            Some(Moved::Stop)
+        } else {
+            None
+        }
+    }
+
     pub(crate) fn poison(&self, error: RequestError) {
         let mut p = self.poisoned.borrow_mut();
         if p.is_none() {
-            self.worker.set_error(format!("instance reset: {error}"));
+            if error != RequestError::Replay {
+                self.worker.set_error(format!("instance reset: {error}"));
+            }
             *p = Some(error);
         }
     }
@@ -379,15 +451,45 @@ struct CpuBudget {
     cpu_start: Duration,
     budget: Duration,
     next_check: Instant,
+    /// The slow lane's slice, until this turn has been checked against it.
+    slice: Option<Slice>,
+}
+
+/// When a turn on a shared thread is next checked against the slice.
+#[derive(Clone, Copy, Debug)]
+struct Slice {
+    length: Duration,
+    next_check: Instant,
 }
 
 impl CpuBudget {
-    fn start(budget: Duration) -> CpuBudget {
-        CpuBudget { cpu_start: thread_cpu_time(), budget, next_check: Instant::now() + budget }
+    fn start(budget: Duration, slice: Option<Duration>) -> CpuBudget {
+        let now = Instant::now();
+        CpuBudget {
+            cpu_start: thread_cpu_time(),
+            budget,
+            next_check: now + budget,
+            slice: slice.map(|length| Slice { length, next_check: now + length }),
+        }
     }
 
-    fn exhausted(&mut self) -> bool {
-        let now = Instant::now();
+    /// The CPU time used so far, once it passes the slice (then never again
+    /// for this turn). Wall time first, as in [`Self::exhausted`].
+    fn past_slice(&mut self, now: Instant) -> Option<Duration> {
+        let slice = self.slice.as_mut()?;
+        if now < slice.next_check {
+            return None;
+        }
+        let used = thread_cpu_time().saturating_sub(self.cpu_start);
+        if used >= slice.length {
+            self.slice = None;
+            return Some(used);
+        }
+        slice.next_check = now + (slice.length - used);
+        None
+    }
+
+    fn exhausted(&mut self, now: Instant) -> bool {
         if now < self.next_check {
             return false;
         }
@@ -436,6 +538,7 @@ impl Instance {
         http: Arc<dyn HttpClient>,
         bindings: &Bindings,
         thread: usize,
+        slice: Option<Duration>,
     ) -> Result<(Rc<Instance>, Handlers), StartError> {
         heap.admit(HeapBudget::INSTANCE_RESERVE).map_err(StartError::MemoryBudget)?;
         let gauge = Rc::new(HeapGauge::default());
@@ -462,6 +565,10 @@ impl Instance {
             cpu: RefCell::new(CpuLedger::new(limits.cpu_time)),
             budget: Cell::new(None),
             interrupted: Cell::new(false),
+            slice,
+            moved: Cell::new(None),
+            first_turn: Cell::new(false),
+            starting: Cell::new(false),
             poisoned: RefCell::new(None),
             closed: Cell::new(false),
             started: Instant::now(),
@@ -474,9 +581,18 @@ impl Instance {
                 let Some(mut b) = host.budget.get() else {
                     return false;
                 };
-                if b.exhausted() {
+                let now = Instant::now();
+                if b.exhausted(now) {
                     host.interrupted.set(true);
                     return true;
+                }
+                if let Some(used) = b.past_slice(now) {
+                    let moved_now = host.worker.move_to_slow_lane(used);
+                    if let Some(why) = host.stop_past_slice(moved_now) {
+                        host.moved.set(Some(why));
+                        host.interrupted.set(true);
+                        return true;
+                    }
                 }
                 host.budget.set(Some(b));
                 false
@@ -507,8 +623,11 @@ impl Instance {
             ctx.globals().set("__host", host_obj).map_err(|e| describe(&ctx, e))?;
             let dispatch = super::prelude::load(&ctx).map_err(StartError::Prelude)?;
             super::subtle::install(&ctx, &host).map_err(StartError::Subtle)?;
-            // The worker's own start-up code runs under the CPU limit.
-            host.budget.set(Some(CpuBudget::start(limits.cpu_time)));
+            // The worker's own start-up code runs under the CPU limit; past
+            // the slice it moves the worker, but always runs on (a deploy
+            // starts every shared thread's instance at once).
+            host.budget.set(Some(CpuBudget::start(limits.cpu_time, host.slice)));
+            host.starting.set(true);
             let (module_ns, promise) = match kind {
                 WorkerKind::Module => {
                     let declared = Module::declare(ctx.clone(), worker.name.as_str(), worker.spec.code.as_str())
@@ -561,6 +680,7 @@ impl Instance {
             })
         });
         host.budget.set(None);
+        host.starting.set(false);
         let handlers = match handlers {
             Ok(h) => h,
             Err(e) => {
@@ -609,7 +729,7 @@ impl Instance {
         if !self.admit(id) {
             return;
         }
-        self.turn(id, |ctx, dispatch| {
+        self.turn_as(id, true, |ctx, dispatch| {
             let body = match body {
                 Some(b) => Some(TypedArray::<u8>::new_copy(ctx.clone(), &b[..])?),
                 None => None,
@@ -667,14 +787,26 @@ impl Instance {
     where
         F: for<'js> FnOnce(&Ctx<'js>, &Function<'js>) -> rquickjs::Result<()>,
     {
+        self.turn_as(tag, false, f)
+    }
+
+    /// [`Self::turn`], saying whether it is the request's first (which the
+    /// slow lane may run again elsewhere).
+    fn turn_as<F>(&self, tag: u64, first: bool, f: F)
+    where
+        F: for<'js> FnOnce(&Ctx<'js>, &Function<'js>) -> rquickjs::Result<()>,
+    {
         if self.host.poisoned.borrow().is_some() {
             self.host.fail(tag, RequestError::Reset);
             return;
         }
         let budget = self.host.cpu.borrow_mut().remaining(tag);
         let cpu_start = thread_cpu_time();
-        self.host.budget.set(Some(CpuBudget::start(budget)));
+        self.host.budget.set(Some(CpuBudget::start(budget, self.host.slice)));
         self.host.interrupted.set(false);
+        self.host.moved.set(None);
+        self.host.first_turn.set(first);
+        TURN_EFFECTS.with(|e| e.set(false));
         self.host.gauge.clear_refused();
         self.host.tag.set(tag);
         let outcome = self.ctx.with(|ctx| {
@@ -690,12 +822,17 @@ impl Instance {
         });
         self.host.budget.set(None);
         self.host.tag.set(0);
+        self.host.first_turn.set(false);
         let spent = thread_cpu_time().saturating_sub(cpu_start);
         self.host.cpu.borrow_mut().charge(tag, spent);
         if self.host.interrupted.get() {
             // The uncatchable interrupt may have cut any request's microtasks:
             // this runtime is no longer trustworthy.
-            let e = if tag == 0 {
+            let e = if self.host.moved.get() == Some(Moved::Replay) {
+                RequestError::Replay
+            } else if self.host.moved.get().is_some() {
+                RequestError::SlowLane(self.host.slice.unwrap_or_default())
+            } else if tag == 0 {
                 RequestError::BackgroundCpuLimit(self.host.limits.cpu_time)
             } else {
                 RequestError::CpuLimit(self.host.limits.cpu_time)
@@ -739,6 +876,15 @@ impl Instance {
         }
     }
 
+    /// Whether nothing runs on this instance: no request waits on it, and
+    /// no timer, outbound fetch or fetched body is open.
+    pub fn is_idle(&self) -> bool {
+        self.host.pending.borrow().is_empty()
+            && self.host.timers.borrow().is_empty()
+            && self.host.fetches.get() == 0
+            && self.host.bodies.borrow().is_empty()
+    }
+
     pub fn is_poisoned(&self) -> bool {
         self.host.poisoned.borrow().is_some()
     }
@@ -764,5 +910,39 @@ impl Instance {
                 None => host.wake.notified().await,
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{thread_cpu_time, CpuBudget};
+    use std::time::{Duration, Instant};
+
+    /// Burns `d` of this thread's CPU time.
+    fn burn(d: Duration) {
+        let start = thread_cpu_time();
+        while thread_cpu_time().saturating_sub(start) < d {
+            std::hint::black_box(0u64.wrapping_add(1));
+        }
+    }
+
+    #[test]
+    fn a_turn_is_past_its_slice_once_it_has_used_that_much_cpu_and_is_told_once() {
+        let slice = Duration::from_millis(5);
+        let mut b = CpuBudget::start(Duration::from_secs(10), Some(slice));
+        assert_eq!(b.past_slice(Instant::now()), None, "nothing used yet");
+        burn(slice);
+        let used = b.past_slice(Instant::now()).expect("past the slice");
+        assert!(used >= slice, "{used:?}");
+        burn(slice);
+        assert_eq!(b.past_slice(Instant::now()), None, "told once per turn");
+        assert!(!b.exhausted(Instant::now()), "the CPU limit is a separate budget");
+    }
+
+    #[test]
+    fn a_turn_without_a_slice_is_never_past_it() {
+        let mut b = CpuBudget::start(Duration::from_secs(10), None);
+        burn(Duration::from_millis(2));
+        assert_eq!(b.past_slice(Instant::now()), None);
     }
 }
