@@ -325,7 +325,7 @@ impl EnvBinding for NsmBinding {
                 let doc = s
                     .attest(&w, BindingLayout::MeasurementFirst, user_data, nonce, public_key)
                     .map_err(|e| throw(&ctx, WHAT, e))?;
-                ArrayBuffer::new(ctx, doc)
+                ArrayBuffer::new_copy(ctx, &doc)
             },
         )?
         .with_name("attestation")?;
@@ -339,7 +339,7 @@ impl EnvBinding for NsmBinding {
                 let pcr = s.describe_pcr(index as u16).map_err(|e| throw(&ctx, WHAT, e))?;
                 let out = Object::new(ctx.clone())?;
                 out.set("locked", pcr.locked)?;
-                out.set("value", ArrayBuffer::new(ctx, pcr.value)?)?;
+                out.set("value", ArrayBuffer::new_copy(ctx, &pcr.value)?)?;
                 Ok(out)
             })?
             .with_name("describePcr")?;
@@ -351,7 +351,7 @@ impl EnvBinding for NsmBinding {
                 const WHAT: &str = "env.nsm.random";
                 let n = integer(&ctx, &n, f64::MAX, WHAT, "length")?;
                 let bytes = s.random(n.min(usize::MAX as f64) as usize).map_err(|e| throw(&ctx, WHAT, e))?;
-                ArrayBuffer::new(ctx, bytes)
+                ArrayBuffer::new_copy(ctx, &bytes)
             })?
             .with_name("random")?;
         o.set("random", random)?;

@@ -845,3 +845,74 @@ async fn a_heap_too_full_for_its_own_error_object_is_still_the_memory_limit() {
     assert!(thrown.text().contains("null"), "{}", thrown.text());
     assert_healthy(&r).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_decompression_bomb_fills_only_the_workers_heap() {
+    // Zeros gzipped in the worker, then inflated: 8 MiB come out in pieces
+    // of at most 64 KiB; 64 MiB (from about 64 KiB) meet the 32 MiB heap
+    // limit, since all that one chunk inflates to is enqueued at once.
+    let limits = sworn_runner::limits::Limits { cpu_time: std::time::Duration::from_secs(30), ..test_limits() };
+    let r = TestRunner::start(limits).await;
+    r.deploy("good", "module", GOOD).await;
+    r.deploy(
+        "bomb",
+        "module",
+        "async function bomb(mib) {
+           const c = new CompressionStream('gzip');
+           const w = c.writable.getWriter();
+           const zeros = new Uint8Array(1 << 20);
+           const out = new Response(c.readable).arrayBuffer();
+           for (let i = 0; i < mib; i++) w.write(zeros);
+           w.close();
+           return new Uint8Array(await out);
+         }
+         export default { async fetch(req) {
+           const big = new URL(req.url).pathname === '/big';
+           const packed = await bomb(big ? 64 : 8);
+           const d = new DecompressionStream('gzip');
+           const w = d.writable.getWriter();
+           w.write(packed).catch(() => {});
+           w.close().catch(() => {});
+           let total = 0, largest = 0;
+           for await (const piece of d.readable) {
+             total += piece.length;
+             largest = Math.max(largest, piece.length);
+           }
+           return new Response(packed.length + ' ' + total + ' ' + largest);
+         } }",
+    )
+    .await;
+    let streamed = ok_text(&r.fetch("bomb", "").await);
+    let parts: Vec<usize> = streamed.split(' ').map(|p| p.parse().expect("number")).collect();
+    assert!(parts[0] < 1 << 20, "packed to {} bytes", parts[0]);
+    assert_eq!(parts[1], 8 << 20, "{streamed}");
+    assert!(parts[2] <= 64 << 10, "pieces of at most 64 KiB: {streamed}");
+    let big = r.fetch("bomb", "big").await;
+    assert_eq!(big.status, 503, "{}", big.text());
+    assert!(big.text().contains("memory limit"), "{}", big.text());
+    assert_healthy(&r).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn byte_arrays_made_by_native_functions_count_against_the_memory_limit() {
+    // TextEncoder's bytes come from a native function; kept, they must meet
+    // the 32 MiB heap limit rather than grow the runner outside it.
+    let limits = sworn_runner::limits::Limits { cpu_time: std::time::Duration::from_secs(30), ..test_limits() };
+    let r = TestRunner::start(limits).await;
+    r.deploy("good", "module", GOOD).await;
+    r.deploy(
+        "hoard",
+        "module",
+        "export default { fetch() {
+           const text = 'x'.repeat(1 << 20);
+           const keep = [];
+           for (let i = 0; i < 256; i++) keep.push(new TextEncoder().encode(text));
+           return new Response('kept ' + keep.length + ' MiB');
+         } }",
+    )
+    .await;
+    let reply = r.fetch("hoard", "").await;
+    assert_eq!(reply.status, 503, "{}", reply.text());
+    assert!(reply.text().contains("memory limit"), "{}", reply.text());
+    assert_healthy(&r).await;
+}

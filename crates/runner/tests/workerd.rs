@@ -167,3 +167,70 @@ export default {
         assert_eq!(r, w, "the runner differs from workerd");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compression_streams_match_workerd() {
+    // The blobs are Python's zlib output for the same line three times:
+    // gzip.compress(mtime=0), zlib.compress, and raw deflate (wbits=-15).
+    let module = r#"
+const hex = (h) => new Uint8Array(h.match(/../g).map((x) => parseInt(x, 16)));
+const GZIP = hex("1f8b08000000000002030b2ecf2fca5348cecf2d284a2d2e4e2d5628c9c82c56c8c9cc4bd5530826530e00f4beb5e554000000");
+const ZLIB = hex("789c0b2ecf2fca5348cecf2d284a2d2e4e2d5628c9c82c56c8c9cc4bd5530826530e0046c91f42");
+const RAW = hex("0b2ecf2fca5348cecf2d284a2d2e4e2d5628c9c82c56c8c9cc4bd5530826530e00");
+const FORMATS = ["gzip", "deflate", "deflate-raw"];
+const BLOB = { gzip: GZIP, deflate: ZLIB, "deflate-raw": RAW };
+const name = (e) => (e && e.constructor ? e.constructor.name : String(e));
+const outcome = async (f) => { try { return await f(); } catch (e) { return name(e); } };
+// Writes the chunks, closes, and reads the whole output back.
+async function run(stream, chunks) {
+  const writer = stream.writable.getWriter();
+  const out = new Response(stream.readable).arrayBuffer();
+  for (const c of chunks) writer.write(c).catch(() => {});
+  writer.close().catch(() => {});
+  return new Uint8Array(await out);
+}
+const text = (u8) => new TextDecoder().decode(u8);
+const join = (...parts) => { const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0)); let i = 0; for (const p of parts) { out.set(p, i); i += p.length; } return out; };
+export default {
+  async fetch(request) {
+    const path = new URL(request.url).pathname;
+    const result = {};
+    if (path === "/kinds") {
+      const c = new CompressionStream("gzip"), d = new DecompressionStream("deflate");
+      result.types = [c instanceof TransformStream, d instanceof TransformStream, String(c), String(d),
+        typeof CompressionStream, c.readable instanceof ReadableStream, d.writable instanceof WritableStream];
+      for (const bad of ["brotli", "GZIP", "", undefined]) result["new " + bad] = await outcome(() => new CompressionStream(bad) && "made");
+      result.decBad = await outcome(() => new DecompressionStream("zstd") && "made");
+      result.noArg = await outcome(() => new CompressionStream() && "made");
+      result.stringChunk = await outcome(async () => (await run(new CompressionStream("gzip"), ["text"])).length);
+      return Response.json(result);
+    }
+    const line = "Sworn compresses this line. ".repeat(3);
+    const big = "0123456789abcdef".repeat(40000) + "end";
+    for (const f of FORMATS) {
+      result[f + " known"] = await outcome(async () => text(await run(new DecompressionStream(f), [BLOB[f]])));
+      result[f + " bytewise"] = await outcome(async () => text(await run(new DecompressionStream(f), [...BLOB[f]].map((b) => new Uint8Array([b])))));
+      result[f + " round trip"] = await outcome(async () => {
+        const packed = await run(new CompressionStream(f), [new TextEncoder().encode(big), new Uint8Array(0), new TextEncoder().encode(line).buffer]);
+        const back = text(await run(new DecompressionStream(f), [packed]));
+        return [back === big + line, packed.length < big.length / 50];
+      });
+      result[f + " empty"] = await outcome(async () => { const p = await run(new CompressionStream(f), []); return (await run(new DecompressionStream(f), [p])).length; });
+      result[f + " truncated"] = await outcome(async () => text(await run(new DecompressionStream(f), [BLOB[f].slice(0, BLOB[f].length - 5)])));
+      result[f + " trailing"] = await outcome(async () => text(await run(new DecompressionStream(f), [join(BLOB[f], hex("0000"))])));
+      result[f + " garbage"] = await outcome(async () => text(await run(new DecompressionStream(f), [hex("ffffffffffffffffffffffff")])));
+    }
+    result.piped = await outcome(async () => await new Response(new Response(GZIP).body.pipeThrough(new DecompressionStream("gzip"))).text());
+    return Response.json(result);
+  },
+};
+"#;
+    for (workerd, runner) in both(module, &["kinds", "formats"]).await {
+        assert_eq!(workerd.0, 200, "workerd: {}", workerd.1);
+        let (w, r): (serde_json::Value, serde_json::Value) = (
+            serde_json::from_str(&workerd.1).expect("workerd JSON"),
+            serde_json::from_str(&runner.1).unwrap_or_else(|e| panic!("runner JSON ({e}): {}", runner.1)),
+        );
+        assert_eq!(r, w, "the runner differs from workerd");
+    }
+}

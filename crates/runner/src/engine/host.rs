@@ -55,7 +55,11 @@ pub enum HostArgError {
 
 /// The bytes of `array`'s view, if it is no longer than `limit`: the length
 /// is read once, from the view itself, before anything is copied.
-fn bytes_within(array: &TypedArray<'_, u8>, what: &'static str, limit: usize) -> Result<Vec<u8>, HostArgError> {
+pub(crate) fn bytes_within(
+    array: &TypedArray<'_, u8>,
+    what: &'static str,
+    limit: usize,
+) -> Result<Vec<u8>, HostArgError> {
     let len = array.len();
     if len > limit {
         return Err(HostArgError::TooLarge { what, len, limit });
@@ -233,7 +237,10 @@ pub fn install<'js>(ctx: &Ctx<'js>, host: &Rc<Host>) -> rquickjs::Result<Object<
         }
     });
 
-    set!(o, "utf8Encode", ctx, move |ctx: Ctx<'js>, s: String| { TypedArray::<u8>::new(ctx, s.into_bytes()) });
+    // Every byte array made for JavaScript is a copy in its heap
+    // (`new_copy`): one made from a Rust `Vec` keeps the `Vec` as external
+    // memory, which the worker's memory limit never sees.
+    set!(o, "utf8Encode", ctx, move |ctx: Ctx<'js>, s: String| { TypedArray::<u8>::new_copy(ctx, s.as_bytes()) });
 
     set!(o, "urlParse", ctx, move |ctx: Ctx<'js>, input: String, base: Opt<String>| {
         url_len(&ctx, "URL", &input)?;
@@ -544,5 +551,6 @@ pub fn install<'js>(ctx: &Ctx<'js>, host: &Rc<Host>) -> rquickjs::Result<Object<
         }
     });
 
+    super::compression::install(ctx, &o, host)?;
     Ok(o)
 }

@@ -2,6 +2,7 @@
 //! that thread's event loop. No JS value ever crosses a thread.
 
 pub mod bindings;
+pub(crate) mod compression;
 mod error;
 mod events;
 pub mod host;

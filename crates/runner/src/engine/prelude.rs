@@ -29,6 +29,7 @@ pub(crate) const SOURCE: &str = concat!(
     include_str!("prelude/blob.js"),
     include_str!("prelude/form_data.js"),
     include_str!("prelude/streams.js"),
+    include_str!("prelude/compression.js"),
     include_str!("prelude/headers.js"),
     include_str!("prelude/body.js"),
     include_str!("prelude/request.js"),

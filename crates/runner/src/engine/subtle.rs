@@ -137,7 +137,7 @@ fn type_error(ctx: &Ctx<'_>, message: &str) -> rquickjs::Error {
 /// Refuses new work once the request has used its CPU time. QuickJS polls
 /// the interrupt handler only every few thousand operations, and a loop of
 /// native calls could otherwise run far past the limit between two polls.
-fn check_cpu(ctx: &Ctx<'_>, host: &Host) -> rquickjs::Result<()> {
+pub(crate) fn check_cpu(ctx: &Ctx<'_>, host: &Host) -> rquickjs::Result<()> {
     if host.cpu_exhausted() {
         return Err(Exception::throw_internal(ctx, "interrupted"));
     }

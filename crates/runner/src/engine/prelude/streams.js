@@ -267,10 +267,23 @@
         terminate: () => { try { rc.close(); } catch {} },
         get desiredSize() { return rc.desiredSize; },
       };
+      const fail = (e) => { try { rc.error(e); } catch {} };
       const writable = new WritableStream({
         start: () => transformer.start && transformer.start.call(transformer, controller),
-        write: (chunk) => (transformer.transform ? transformer.transform.call(transformer, chunk, controller) : controller.enqueue(chunk)),
-        close: async () => { if (transformer.flush) await transformer.flush.call(transformer, controller); try { rc.close(); } catch {} },
+        // A transformer that throws errors both sides, as the standard's
+        // TransformStreamDefaultControllerPerformTransform does: a reader
+        // must not wait forever on a stream whose writer failed.
+        write: (chunk) => {
+          try {
+            const r = transformer.transform ? transformer.transform.call(transformer, chunk, controller) : controller.enqueue(chunk);
+            return r && typeof r.then === "function" ? r.then(undefined, (e) => { fail(e); throw e; }) : r;
+          } catch (e) { fail(e); throw e; }
+        },
+        close: async () => {
+          try { if (transformer.flush) await transformer.flush.call(transformer, controller); }
+          catch (e) { fail(e); throw e; }
+          try { rc.close(); } catch {}
+        },
         abort: (reason) => rc.error(reason),
       });
       hidden(this, "_readable", readable);
