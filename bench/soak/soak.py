@@ -321,6 +321,8 @@ def main():
     ap.add_argument("--slow-uploads", type=int, default=20)
     ap.add_argument("--upload-mib", type=int, default=2, help="declared Content-Length of a stalled upload")
     ap.add_argument("--no-hostile", action="store_true", help="control run: no hostile workers")
+    ap.add_argument("--warmup", type=int, default=30,
+                    help="seconds of the good load and slow clients before the baseline RSS")
     ap.add_argument("--runner-arg", action="append", default=[],
                     help="extra runner flag (repeatable), e.g. --runner-arg=--slow-lane-after=0")
     args = ap.parse_args()
@@ -353,14 +355,22 @@ def main():
             status, body = runner.deploy(name, code)
             if status != 201:
                 raise SystemExit(f"deploying {name}: {status} {body[:300]!r}")
-        # Warm-up, then the baseline RSS: good workers only, nothing hostile yet.
-        for name in GOOD:
-            subprocess.run(["wrk", "-t1", "-c4", "-d2s", f"http://127.0.0.1:{port}/workers/{name}/fetch/"],
-                           capture_output=True, check=True, timeout=30)
+        # Warm-up, then the baseline RSS: the slices' good load and slow
+        # clients, nothing hostile yet, so that the baseline holds the
+        # buffers of that load and a rise after it is the hostile workers'.
+        slow = SlowClients(port, args.slow_heads, args.slow_uploads, args.upload_mib << 20, 256 << 10, stop)
+        slow.reopen()
+        warm = [subprocess.Popen(["wrk", "-t1", f"-c{args.connections}", f"-d{args.warmup}s",
+                                  f"http://127.0.0.1:{port}/workers/{name}/fetch/"],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                for name in GOOD]
+        wrks = warm
+        for w in warm:
+            w.wait(timeout=args.warmup + 30)
+        wrks = []
         time.sleep(1)
         rss_start = rss_bytes(runner.proc.pid)
-        log(f"soak: baseline RSS {mib(rss_start):.1f} MiB (good workers deployed, warmed up)")
-        slow = SlowClients(port, args.slow_heads, args.slow_uploads, args.upload_mib << 20, 256 << 10, stop)
+        log(f"soak: baseline RSS {mib(rss_start):.1f} MiB (good workers and slow clients, {args.warmup} s warm-up)")
 
         for i in range(args.minutes):
             t0 = time.monotonic()
@@ -507,7 +517,7 @@ def report(args, hostile, nproc, load_start, load_end, rss_start, rss_after, sli
               f"({percent(rss_after, rss_start):+.0f} % of start) | (informational) | - |")
     print(f"| load average start / end | {load_start} / {load_end} on {nproc} cores | - | - |")
     print()
-    print("Start = good workers deployed and warmed up, before any hostile worker or slow client; middle and end "
+    print("Start = after the warm-up (the good load and slow clients, no hostile worker); middle and end "
           "= at the end of a slice, hostile workers deployed and slow clients open.")
 
 

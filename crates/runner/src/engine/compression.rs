@@ -14,8 +14,7 @@ use std::io::Write;
 
 use flate2::write::{DeflateEncoder, GzDecoder, GzEncoder, ZlibEncoder};
 use flate2::{Compression, Decompress, FlushDecompress, Status};
-use rquickjs::class::{JsClass, Readable, Trace, Tracer};
-use rquickjs::{Array, Class, Ctx, Exception, Function, JsLifetime, Object, TypedArray};
+use rquickjs::{Array, Class, Ctx, Exception, Function, Object, TypedArray};
 
 use super::instance::Host;
 
@@ -240,30 +239,7 @@ impl Decoder {
 /// The native object behind a JS compression or decompression stream.
 pub struct CodecHandle(RefCell<Option<Codec>>);
 
-impl<'js> Trace<'js> for CodecHandle {
-    // Holds no JS values.
-    fn trace<'a>(&self, _tracer: Tracer<'a, 'js>) {}
-}
-
-// SAFETY: CodecHandle holds no JS values and has no lifetime parameter.
-unsafe impl<'js> JsLifetime<'js> for CodecHandle {
-    type Changed<'to> = CodecHandle;
-}
-
-impl<'js> JsClass<'js> for CodecHandle {
-    const NAME: &'static str = "CodecHandle";
-    type Mutable = Readable;
-
-    /// No prototype: the handle has no properties a script could use.
-    fn prototype(_ctx: &Ctx<'js>) -> rquickjs::Result<Option<Object<'js>>> {
-        Ok(None)
-    }
-
-    /// Not constructible from JS.
-    fn constructor(_ctx: &Ctx<'js>) -> rquickjs::Result<Option<rquickjs::Constructor<'js>>> {
-        Ok(None)
-    }
-}
+super::opaque::opaque_handle!(CodecHandle, "CodecHandle");
 
 /// Runs `f` on the handle's codec; a codec error closes it and is thrown as
 /// a TypeError, as the standard asks.

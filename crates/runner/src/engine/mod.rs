@@ -7,6 +7,7 @@ mod error;
 mod events;
 pub mod host;
 pub mod instance;
+mod opaque;
 pub mod pool;
 mod prelude;
 mod subtle;

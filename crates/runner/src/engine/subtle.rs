@@ -21,8 +21,7 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
-use rquickjs::class::{JsClass, Readable, Trace, Tracer};
-use rquickjs::{Array, ArrayBuffer, Class, Ctx, Exception, Function, JsLifetime, Module, Object, TypedArray, Value};
+use rquickjs::{Array, ArrayBuffer, Class, Ctx, Exception, Function, Module, Object, TypedArray, Value};
 use sworn_webcrypto::{
     dynamic, AlgorithmIdentifier, AlgorithmInput, CryptoKey, ExportedKey, GeneratedKey, JsonWebKey, KeyAlgorithm,
     KeyData, Member,
@@ -64,30 +63,7 @@ impl Drop for KeyHandle {
     }
 }
 
-impl<'js> Trace<'js> for KeyHandle {
-    // Holds no JS values.
-    fn trace<'a>(&self, _tracer: Tracer<'a, 'js>) {}
-}
-
-// SAFETY: KeyHandle holds no JS values and has no lifetime parameter.
-unsafe impl<'js> JsLifetime<'js> for KeyHandle {
-    type Changed<'to> = KeyHandle;
-}
-
-impl<'js> JsClass<'js> for KeyHandle {
-    const NAME: &'static str = "CryptoKeyHandle";
-    type Mutable = Readable;
-
-    /// No prototype: the handle has no properties a script could use.
-    fn prototype(_ctx: &Ctx<'js>) -> rquickjs::Result<Option<Object<'js>>> {
-        Ok(None)
-    }
-
-    /// Not constructible from JS.
-    fn constructor(_ctx: &Ctx<'js>) -> rquickjs::Result<Option<rquickjs::Constructor<'js>>> {
-        Ok(None)
-    }
-}
+super::opaque::opaque_handle!(KeyHandle, "CryptoKeyHandle");
 
 /// Secret bytes a key holds, as charged on the ledger. `hint` bounds the
 /// secret of keys whose algorithm does not record its length (HKDF and
