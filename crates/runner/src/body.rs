@@ -27,6 +27,11 @@ pub struct StreamOut {
     on_abandon: Option<Box<dyn FnOnce()>>,
     /// Kept until the stream ends: e.g. the worker's concurrency slot.
     hold: Option<Box<dyn std::any::Any>>,
+    /// The length its source declared (sent as Content-Length), and the
+    /// bytes still owed: a chunk past it cuts the connection, where hyper
+    /// would quietly cut the body to the declared length.
+    length: Option<u64>,
+    owed: u64,
 }
 
 impl StreamOut {
@@ -45,7 +50,16 @@ impl StreamOut {
             budget,
             on_abandon: Some(on_abandon),
             hold: Some(hold),
+            length: None,
+            owed: 0,
         }
+    }
+
+    /// Declares the body's length, when its source knew it.
+    pub fn with_length(mut self, length: Option<u64>) -> Self {
+        self.length = length;
+        self.owed = length.unwrap_or(0);
+        self
     }
 
     fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
@@ -57,6 +71,15 @@ impl StreamOut {
         let r = match self.rx.poll_recv(cx) {
             Poll::Ready(Some(Ok(b))) => {
                 self.gauge.taken(b.len());
+                if self.length.is_some() {
+                    let Some(owed) = self.owed.checked_sub(b.len() as u64) else {
+                        self.abandon();
+                        let e =
+                            format!("response stream is longer than its declared {} bytes", self.length.unwrap_or(0));
+                        return Poll::Ready(Some(Err(std::io::Error::other(e))));
+                    };
+                    self.owed = owed;
+                }
                 return Poll::Ready(Some(Ok(Frame::data(b))));
             }
             // Cuts the connection: the client must not take a truncated
@@ -119,7 +142,7 @@ impl Body for OutBody {
         match self {
             OutBody::Full(Some(b)) => SizeHint::with_exact(b.len() as u64),
             OutBody::Full(None) => SizeHint::with_exact(0),
-            OutBody::Stream(..) => SizeHint::default(),
+            OutBody::Stream(s) => s.length.map_or_else(SizeHint::default, SizeHint::with_exact),
         }
     }
 }

@@ -719,9 +719,10 @@ async fn worker_fetch_inner(
     })?;
     let body = match wr.body {
         WorkerBody::Full(b) => OutBody::from(b),
-        WorkerBody::Stream(rx, gauge) => {
+        WorkerBody::Stream(rx, gauge, length) => {
             let on_abandon = Box::new(move || abandon.call(budget));
-            OutBody::Stream(Box::new(StreamOut::new(rx, gauge, invoked + budget, budget, on_abandon, Box::new(slot))))
+            let stream = StreamOut::new(rx, gauge, invoked + budget, budget, on_abandon, Box::new(slot));
+            OutBody::Stream(Box::new(stream.with_length(length)))
         }
     };
     let mut resp = Response::new(body);

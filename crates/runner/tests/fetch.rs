@@ -97,6 +97,22 @@ async fn fetch_through_direct_client() {
     let proxied = r.fetch("proxy", "").await;
     assert_eq!(proxied.status, 200, "{}", proxied.text());
     assert_eq!(proxied.json()["path"], "/echo?via=proxy");
+    // The upstream's Content-Length stays, also through a rebuilt response.
+    let length = |r: &common::Reply| r.headers.get("content-length").map(|v| v.to_str().unwrap_or("").to_string());
+    assert_eq!(length(&proxied), Some(proxied.body.len().to_string()), "{:?}", proxied.headers);
+    let rebuilt = "export default { async fetch(req, env) {
+        const path = new URL(req.url).pathname;
+        const r = await fetch(env.config.base + (path === '/drip' ? '/drip' : '/echo'));
+        return new Response(r.body, r);
+      } }";
+    let body = serde_json::json!({ "code": rebuilt, "type": "module", "name": "rebuilt", "config": { "base": format!("http://{addr}") } });
+    assert_eq!(r.create(body).await.status, 201);
+    let echoed = r.fetch("rebuilt", "").await;
+    assert_eq!(echoed.status, 200, "{}", echoed.text());
+    assert_eq!(length(&echoed), Some(echoed.body.len().to_string()), "{:?}", echoed.headers);
+    let drip = r.fetch("rebuilt", "drip").await;
+    assert_eq!(drip.text(), "firstsecond");
+    assert_eq!(length(&drip), None, "an upstream without a length streams chunked: {:?}", drip.headers);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

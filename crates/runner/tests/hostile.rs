@@ -916,3 +916,34 @@ async fn byte_arrays_made_by_native_functions_count_against_the_memory_limit() {
     assert!(reply.text().contains("memory limit"), "{}", reply.text());
     assert_healthy(&r).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_longer_than_its_declared_length_is_cut_never_truncated_into_a_complete_body() {
+    // The prelude keeps a stream's known length under a symbol, which a
+    // worker can find and lower. The runner still counts what is sent.
+    let r = TestRunner::start(test_limits()).await;
+    r.deploy("good", "module", GOOD).await;
+    r.deploy(
+        "liar",
+        "module",
+        "export default { fetch() {
+           const s = new Response('hello').body;
+           for (const k of Object.getOwnPropertySymbols(s)) if (s[k] && 'length' in s[k]) s[k].length = 2;
+           return new Response(s);
+         } }",
+    )
+    .await;
+    // Raw HTTP: a client must never receive a well-framed response whose
+    // body is the first two bytes.
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut tcp = tokio::net::TcpStream::connect(r.addr()).await.expect("connect");
+    tcp.write_all(b"GET /workers/liar/fetch/ HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n").await.expect("send");
+    let mut raw = Vec::new();
+    let read = tokio::time::timeout(std::time::Duration::from_secs(30), tcp.read_to_end(&mut raw)).await;
+    assert!(read.is_ok(), "the runner neither answered nor closed");
+    let text = String::from_utf8_lossy(&raw).to_ascii_lowercase();
+    let complete_lie = text.contains("content-length: 2\r\n") && text.ends_with("\r\n\r\nhe");
+    assert!(!complete_lie, "a body cut to the declared length looks complete: {text:?}");
+    assert!(!text.contains("hello"), "{text:?}");
+    assert_healthy(&r).await;
+}

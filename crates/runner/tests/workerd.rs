@@ -92,6 +92,66 @@ async fn both(module: &str, paths: &[&str]) -> Vec<((u16, String), (u16, String)
     out
 }
 
+/// `GET /{path}` on both, workerd's first, as status, how the body's length
+/// was sent (`length N` or `chunked`), and body.
+async fn both_framed(module: &str, paths: &[&str]) -> Vec<(String, String)> {
+    let workerd = Workerd::start(module).await;
+    let runner = TestRunner::start(test_limits()).await;
+    runner.deploy("w", "module", module).await;
+    let framed = |r: &common::Reply| {
+        let length = r.headers.get("content-length").and_then(|v| v.to_str().ok());
+        let chunked = r.headers.get("transfer-encoding").is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"chunked"));
+        let framing = match (length, chunked) {
+            (Some(n), false) => format!("length {n}"),
+            (None, true) => "chunked".to_string(),
+            (l, c) => format!("content-length {l:?}, chunked {c}"),
+        };
+        format!("{} {framing} {}", r.status, r.text())
+    };
+    let mut out = Vec::new();
+    for path in paths {
+        let a = workerd.client.get(&format!("/{path}")).await;
+        let b = runner.fetch("w", path).await;
+        out.push((format!("{path}: {}", framed(&a)), format!("{path}: {}", framed(&b))));
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bodies_of_known_length_keep_their_content_length_as_on_workerd() {
+    let module = r#"
+const bytes = (s) => new TextEncoder().encode(s);
+const once = (chunk) => new ReadableStream({ start(c) { c.enqueue(chunk); c.close(); } });
+export default {
+  async fetch(request) {
+    const path = new URL(request.url).pathname;
+    if (path === "/rebuilt") return new Response(new Response("hello world").body);
+    if (path === "/init") { const r = new Response("abc", { headers: { "x-a": "1" } }); return new Response(r.body, r); }
+    if (path === "/stream") return new Response(once(bytes("x")));
+    if (path === "/blob") return new Response(new Blob(["abcd"]).stream());
+    if (path === "/tee") { const [a] = new Response("hello").body.tee(); return new Response(a); }
+    if (path === "/piped") return new Response(new Response("hello").body.pipeThrough(new TransformStream()));
+    if (path === "/fixed") {
+      const { readable, writable } = new FixedLengthStream(5);
+      const w = writable.getWriter(); w.write(bytes("hel")); w.write(bytes("lo")); w.close();
+      return new Response(readable);
+    }
+    if (path === "/explicit") return new Response(once(bytes("xy")), { headers: { "content-length": "2" } });
+    if (path === "/cloned") return new Response("cloned").clone();
+    if (path === "/errors") {
+      const kind = (f) => { try { f(); return "ok"; } catch (e) { return e.constructor.name; } };
+      return new Response([kind(() => new FixedLengthStream(-1)), kind(() => new FixedLengthStream(1.5)), kind(() => new FixedLengthStream(0)), typeof FixedLengthStream].join(" "));
+    }
+    return new Response("abcdef");
+  },
+};
+"#;
+    let paths = ["rebuilt", "init", "stream", "blob", "tee", "piped", "fixed", "explicit", "cloned", "errors", "plain"];
+    for (workerd, runner) in both_framed(module, &paths).await {
+        assert_eq!(runner, workerd, "the runner differs from workerd");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn incoming_requests_scheduler_wait_and_timing_safe_equal_match_workerd() {
     let module = r#"

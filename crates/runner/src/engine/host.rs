@@ -427,7 +427,8 @@ pub fn install<'js>(ctx: &Ctx<'js>, host: &Rc<Host>) -> rquickjs::Result<Object<
     });
 
     let h = host.clone();
-    set!(o, "respondStart", ctx, move |id: f64, status: f64, headers: Vec<String>| -> bool {
+    // `length`: the body's length when its stream knows it, else -1.
+    set!(o, "respondStart", ctx, move |id: f64, status: f64, headers: Vec<String>, length: f64| -> bool {
         let id = id as u64;
         let mut pending = h.pending.borrow_mut();
         let Some(Pending::Http(tx)) = pending.remove(&id) else {
@@ -446,7 +447,9 @@ pub fn install<'js>(ctx: &Ctx<'js>, host: &Rc<Host>) -> rquickjs::Result<Object<
         };
         let (chunk_tx, chunk_rx) = tokio::sync::mpsc::unbounded_channel();
         let gauge = std::sync::Arc::new(StreamGauge::default());
-        let response = WorkerResponse { status, headers, body: WorkerBody::Stream(chunk_rx, gauge.clone()) };
+        let length = (length.fract() == 0.0 && (0.0..=h.limits.response_body_bytes as f64).contains(&length))
+            .then_some(length as u64);
+        let response = WorkerResponse { status, headers, body: WorkerBody::Stream(chunk_rx, gauge.clone(), length) };
         if tx.send(Ok(response)).is_err() {
             return false;
         }

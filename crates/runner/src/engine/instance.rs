@@ -103,11 +103,13 @@ impl StreamGauge {
     }
 }
 
-/// A body the worker produced: whole, or streamed chunk by chunk.
+/// A body the worker produced: whole, or streamed chunk by chunk, with its
+/// length when the stream's source knew it (bytes, a Blob, a fetched body
+/// with a Content-Length, `FixedLengthStream`).
 #[derive(Debug)]
 pub enum WorkerBody {
     Full(Bytes),
-    Stream(ChunkReceiver, Arc<StreamGauge>),
+    Stream(ChunkReceiver, Arc<StreamGauge>, Option<u64>),
 }
 
 #[derive(Debug)]

@@ -56,7 +56,14 @@
       res[R].url = url;
       res[R].redirected = hops > 0;
       if (NULL_BODY.includes(r.status) || method === "HEAD") host.fetchCancel(r.bodyId);
-      else res[BODY].body = { stream: networkStream(r.bodyId) };
+      else {
+        // Its length, when the upstream declared one, stays known: a
+        // response rebuilt from this body keeps its Content-Length.
+        const stream = networkStream(r.bodyId);
+        const declared = res[R].h.get("content-length");
+        if (declared !== null && /^[0-9]{1,15}$/.test(declared)) stream[RS].length = Number(declared);
+        res[BODY].body = { stream };
+      }
       return res;
     }
   }

@@ -56,7 +56,8 @@
     if (b.body === null) { host.respond(id, res.status, flat); return; }
     if (bodyUsed(res)) { host.fail(id, "TypeError: the response body has already been used"); return; }
     if (b.body.bytes) { b.used = true; host.respond(id, res.status, flat, plainBytes(b.body.bytes)); return; }
-    if (!host.respondStart(id, res.status, flat)) return;
+    const length = b.body.stream[RS].length;
+    if (!host.respondStart(id, res.status, flat, length === undefined ? -1 : length)) return;
     pump(id, b.body.stream);
   }
   // Mirrors StreamGauge::HIGH: above it, wait for the client to catch up.

@@ -146,6 +146,7 @@
       };
       const a = new ReadableStream({ start(c) { c1 = c; }, pull });
       const b = new ReadableStream({ start(c) { c2 = c; }, pull });
+      a[RS].length = b[RS].length = this[RS].length;
       return [a, b];
     }
     async pipeTo(dest, options = {}) {
@@ -199,10 +200,16 @@
     }
   }
   tag(ReadableStream, "ReadableStream");
+  // A stream whose length is known carries it in `[RS].length` (undefined
+  // otherwise): a response with such a body gets a Content-Length, as on
+  // workerd (bytes, a Blob's stream, a fetched body, tee branches,
+  // FixedLengthStream).
   function streamOfBytes(bytes) {
-    return new ReadableStream({
+    const stream = new ReadableStream({
       start(c) { if (bytes.length) c.enqueue(bytes); c.close(); },
     });
+    stream[RS].length = bytes.length;
+    return stream;
   }
 
   const WS = Symbol("writable");
@@ -293,6 +300,31 @@
     get writable() { return this._writable; }
   }
   tag(TransformStream, "TransformStream");
+  // Cloudflare's FixedLengthStream: an identity stream of bytes that must
+  // carry exactly `length` of them, so a response with its readable side
+  // gets that Content-Length.
+  class FixedLengthStream extends TransformStream {
+    constructor(length) {
+      // An unsigned integer, as WebIDL converts one (fractions cut, as workerd).
+      const n = Number(length);
+      if (!Number.isFinite(n) || n < 0 || n > Number.MAX_SAFE_INTEGER) throw new TypeError(`FixedLengthStream: the length must be a non-negative integer, got ${length}`);
+      const expected = Math.trunc(n);
+      let seen = 0;
+      super({
+        transform(chunk, c) {
+          const bytes = asBytes(chunk, "FixedLengthStream");
+          seen += bytes.byteLength;
+          if (seen > expected) throw new TypeError(`FixedLengthStream: more than the ${expected} bytes declared`);
+          c.enqueue(new Uint8Array(bytes));
+        },
+        flush() {
+          if (seen !== expected) throw new TypeError(`FixedLengthStream: ${seen} bytes written, ${expected} declared`);
+        },
+      });
+      this.readable[RS].length = expected;
+    }
+  }
+  tag(FixedLengthStream, "FixedLengthStream");
   class TextEncoderStream extends TransformStream {
     constructor() { super({ transform(chunk, c) { const b = encodeUtf8(chunk); if (b.length) c.enqueue(b); } }); }
     get encoding() { return "utf-8"; }
@@ -317,6 +349,7 @@
   define("WritableStreamDefaultWriter", WritableStreamDefaultWriter);
   define("TransformStream", TransformStream);
   define("TextEncoderStream", TextEncoderStream);
+  define("FixedLengthStream", FixedLengthStream);
   define("TextDecoderStream", TextDecoderStream);
   define("CountQueuingStrategy", strategy(() => 1));
   define("ByteLengthQueuingStrategy", strategy((c) => c.byteLength));
