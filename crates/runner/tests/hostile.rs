@@ -33,6 +33,36 @@ async fn infinite_loop_hits_the_cpu_limit() {
     assert!(details["lastError"].as_str().unwrap_or("").contains("CPU"), "{details}");
 }
 
+/// QuickJS polls the interrupt handler at the top of each `find*` iteration
+/// and used to free the previous element a second time when it fired there
+/// (third_party/rquickjs-sys/PATCHES.md): the heap was corrupt and the whole
+/// runner crashed. The callbacks here poll once or twice per element, so the
+/// stop lands in `find*`'s own check in about a third of the interrupts; the
+/// requests below give it a dozen chances (slice and CPU limit each).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cpu_limit_hit_inside_find_index_leaves_the_runner_serving() {
+    let r = TestRunner::start(test_limits()).await;
+    r.deploy("good", "module", GOOD).await;
+    r.deploy(
+        "finder",
+        "module",
+        "const items = []; for (let i = 0; i < 1000; i++) items.push({ i });
+         const none = (x) => x === null;
+         const methods = ['find', 'findIndex', 'findLast', 'findLastIndex'];
+         export default { fetch(req) {
+           const m = methods[Number(new URL(req.url).pathname.slice(1)) % methods.length];
+           for (;;) items[m]((p) => (p.i % 3 ? none(p) : p === null));
+         } }",
+    )
+    .await;
+    for i in 0..6 {
+        let resp = r.fetch("finder", &i.to_string()).await;
+        assert_eq!(resp.status, 503, "request {i}: {}", resp.text());
+        assert!(resp.text().contains("CPU time limit"), "request {i}: {}", resp.text());
+        assert_healthy(&r).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cpu_limit_also_applies_to_async_continuations() {
     let r = TestRunner::start(test_limits()).await;
