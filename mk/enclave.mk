@@ -59,9 +59,14 @@ eif-tool:
 	$(CARGO) build --release --locked -q -p sworn-eif --bin eif
 
 enclave-binaries: toolchain-check
-	SOURCE_DATE_EPOCH=0 \
-	RUSTFLAGS="$(ENCLAVE_RUSTFLAGS)" CFLAGS_x86_64_unknown_linux_gnu="$(ENCLAVE_CFLAGS)" \
-	  $(CARGO) build --release --locked --target $(ENCLAVE_TARGET) -p sworn-init -p sworn-runner
+	# One build per binary: built together, cargo would unify the features of
+	# their shared dependencies (libc, nix), and every runner dependency
+	# change would change init's bytes, and PCR1 with them.
+	for p in sworn-init sworn-runner; do \
+	  SOURCE_DATE_EPOCH=0 \
+	  RUSTFLAGS="$(ENCLAVE_RUSTFLAGS)" CFLAGS_x86_64_unknown_linux_gnu="$(ENCLAVE_CFLAGS)" \
+	    $(CARGO) build --release --locked --target $(ENCLAVE_TARGET) -p $$p; \
+	done
 	scripts/check-no-paths $(ENCLAVE_RELEASE)/init $(ENCLAVE_RELEASE)/runner -- "$(CURDIR)" "$(ENCLAVE_CARGO_HOME)" "$(ENCLAVE_CARGO_TARGET_DIR)" "$(HOME)/.rustup"
 
 eif: toolchain-check enclave-kernel enclave-binaries eif-tool ## build build/runner.eif and build/runner.eif.json (KERNEL=bzImage to use another kernel)

@@ -1,8 +1,10 @@
 //! Parsing of worker-creation requests: Escrin's `POST /` and `POST /workers`
 //! accept JSON, urlencoded or multipart bodies with the same fields.
 
+use base64ct::Encoding;
 use bytes::Bytes;
 use serde_json::Value;
+use sworn_wasi::WASM_MAGIC;
 
 use crate::cron::Schedule;
 use crate::registry::{WorkerKind, WorkerSpec};
@@ -62,7 +64,15 @@ pub async fn parse_create(content_type: Option<&str>, body: Bytes, dialect: Dial
             let mut m = serde_json::Map::new();
             while let Some(field) = multipart.next_field().await.map_err(|e| ApiError::Form(e.to_string()))? {
                 let name = field.name().unwrap_or("").to_string();
-                let text = field.text().await.map_err(|e| ApiError::Form(format!("field {name:?}: {e}")))?;
+                let bytes = field.bytes().await.map_err(|e| ApiError::Form(format!("field {name:?}: {e}")))?;
+                // A WASI module may be sent as it is: it becomes the base64
+                // text that JSON uploads and the journal carry.
+                let text = if name == "code" && bytes.starts_with(WASM_MAGIC) {
+                    base64ct::Base64::encode_string(&bytes)
+                } else {
+                    String::from_utf8(bytes.to_vec())
+                        .map_err(|_| ApiError::Form(format!("field {name:?} is not UTF-8 text")))?
+                };
                 m.insert(name, Value::String(text));
             }
             m
@@ -72,7 +82,7 @@ pub async fn parse_create(content_type: Option<&str>, body: Bytes, dialect: Dial
     if dialect == Dialect::Escrin {
         match fields.get("type") {
             None | Some(Value::Null) => {}
-            Some(Value::String(t)) if t == "module" || t == "esm" => {}
+            Some(Value::String(t)) if t == "module" || t == "esm" || t == "wasi" => {}
             Some(_) => {
                 fields.insert("type".into(), Value::String("sw".into()));
             }
@@ -113,11 +123,28 @@ pub fn spec_from_fields(fields: serde_json::Map<String, Value>) -> Result<Worker
     let kind = match string_field(&fields, "type")?.as_deref() {
         Some("module") | Some("esm") => WorkerKind::Module,
         Some("sw") | Some("classic") | Some("service-worker") => WorkerKind::ServiceWorker,
+        Some("wasi") => WorkerKind::Wasi,
         Some(other) => {
-            return Err(ApiError::Invalid { field: "type", problem: format!("{other:?} is not \"module\" or \"sw\"") })
+            return Err(ApiError::Invalid {
+                field: "type",
+                problem: format!("{other:?} is not \"module\", \"sw\" or \"wasi\""),
+            })
         }
         None => detect_kind(&code),
     };
+    if kind == WorkerKind::Wasi {
+        match base64ct::Base64::decode_vec(code.trim()) {
+            Ok(bytes) if bytes.starts_with(WASM_MAGIC) => {}
+            _ => {
+                return Err(ApiError::Invalid {
+                    field: "code",
+                    problem: "a \"wasi\" worker's code is a WebAssembly module: send it in base64, or as a \
+                              multipart file"
+                        .into(),
+                })
+            }
+        }
+    }
     let name = string_field(&fields, "name")?.filter(|n| !n.is_empty());
     if let Some(n) = &name {
         if n.len() > 64 || !n.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.') {
@@ -133,19 +160,31 @@ pub fn spec_from_fields(fields: serde_json::Map<String, Value>) -> Result<Worker
         }
         None => None,
     };
-    Ok(WorkerSpec {
-        name,
-        code,
-        kind,
-        schedule,
-        config: json_field(&fields, "config")?,
-        args: json_field(&fields, "args")?,
-    })
+    let args = json_field(&fields, "args")?;
+    if kind == WorkerKind::Wasi {
+        let argv_ok = match serde_json::from_str::<Value>(&args) {
+            Ok(Value::Array(items)) => items.iter().all(Value::is_string),
+            Ok(Value::Object(m)) => m.is_empty(),
+            _ => false,
+        };
+        if !argv_ok {
+            return Err(ApiError::Invalid {
+                field: "args",
+                problem: "a \"wasi\" worker's args are its command-line arguments: a JSON array of strings".into(),
+            });
+        }
+    }
+    Ok(WorkerSpec { name, code, kind, schedule, config: json_field(&fields, "config")?, args })
 }
 
-/// Guesses the format when `type` is absent: code with a top-level
-/// `export` is a module, anything else a service-worker script.
+/// Guesses the format when `type` is absent: base64 of a WebAssembly
+/// module is a WASI worker, code with a top-level `export` is a module,
+/// anything else a service-worker script.
 pub fn detect_kind(code: &str) -> WorkerKind {
+    // "AGFzbQ" is the base64 of "\0asm".
+    if code.trim_start().starts_with("AGFzbQ") {
+        return WorkerKind::Wasi;
+    }
     let has_export = code.lines().any(|l| {
         let l = l.trim_start();
         l.starts_with("export ") || l.starts_with("export{") || l.starts_with("export*")

@@ -144,6 +144,18 @@ impl HeapBudget {
     }
 }
 
+/// `wasi` workers' linear memory counts against the same budget as the
+/// QuickJS heaps.
+impl sworn_wasi::MemoryCharge for HeapBudget {
+    fn charge(&self, bytes: u64) -> bool {
+        HeapBudget::charge(self, bytes)
+    }
+
+    fn release(&self, bytes: u64) {
+        HeapBudget::release(self, bytes)
+    }
+}
+
 /// Hands free pages of every malloc arena back to the kernel. glibc keeps
 /// freed memory of its per-thread arenas otherwise (only the top of each
 /// heap is returned), which is what left RSS at its peak after deleting

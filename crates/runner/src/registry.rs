@@ -22,6 +22,9 @@ pub enum WorkerKind {
     Module,
     /// Service-worker script using `addEventListener`.
     ServiceWorker,
+    /// WASI preview 1 command module (`sworn_wasi`), run once per request
+    /// the CGI way; its `code` is the module in base64.
+    Wasi,
 }
 
 impl WorkerKind {
@@ -29,6 +32,7 @@ impl WorkerKind {
         match self {
             WorkerKind::Module => "module",
             WorkerKind::ServiceWorker => "sw",
+            WorkerKind::Wasi => "wasi",
         }
     }
 }
@@ -44,6 +48,24 @@ pub struct WorkerSpec {
     pub config: String,
     /// JSON text exposed as `env.args` (Escrin's `args`).
     pub args: String,
+}
+
+impl WorkerSpec {
+    /// A WASI worker's module bytes (`code` is their base64); `None` for
+    /// JavaScript workers, or if `code` is not base64 (refused at upload).
+    pub fn wasm(&self) -> Option<Vec<u8>> {
+        use base64ct::Encoding;
+        (self.kind == WorkerKind::Wasi).then(|| base64ct::Base64::decode_vec(self.code.trim()).ok()).flatten()
+    }
+
+    /// SHA-384 of what the worker runs: the code as uploaded, or a WASI
+    /// worker's module bytes (what `sha384sum module.wasm` prints).
+    pub fn measurement(&self) -> WorkerMeasurement {
+        match self.wasm() {
+            Some(bytes) => WorkerMeasurement::of_code(&bytes),
+            None => WorkerMeasurement::of_code(self.code.as_bytes()),
+        }
+    }
 }
 
 /// Execution counters, updated from every thread.
@@ -104,6 +126,8 @@ pub struct Worker {
     pub last_error: Mutex<Option<String>>,
     /// QuickJS heap bytes of each thread's instance, indexed by thread.
     pub memory: Vec<AtomicU64>,
+    /// A WASI worker's compiled module, set when it starts (`engine::pool`).
+    pub wasi: OnceLock<Arc<sworn_wasi::Program>>,
     /// Whether the worker's code defines fetch and scheduled handlers.
     pub handlers: Mutex<(bool, bool)>,
     /// SHA-256 of the credential `POST /workers` issued for it; `None` for
@@ -135,7 +159,7 @@ impl Worker {
     /// (hence measurement), account and owner; fresh counters and logs.
     pub fn restore(entry: Entry, threads: usize, log_bytes: usize) -> Worker {
         let Entry { id, created_unix_ms, spec, account, owner } = entry;
-        let code_measurement = WorkerMeasurement::of_code(spec.code.as_bytes());
+        let code_measurement = spec.measurement();
         let slot = OnceLock::new();
         if let Some(account) = account {
             let _ = slot.set(account);
@@ -153,6 +177,7 @@ impl Worker {
             last_error: Mutex::new(None),
             memory: (0..threads).map(|_| AtomicU64::new(0)).collect(),
             handlers: Mutex::new((false, false)),
+            wasi: OnceLock::new(),
             owner,
             schedule_stopped: AtomicBool::new(false),
             slow_lane: AtomicBool::new(false),

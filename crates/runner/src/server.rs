@@ -19,7 +19,7 @@ use crate::engine::pool::{Answer, Connection, DispatchError, Pool, ThreadState, 
 use crate::engine::{RequestError, StartError, WorkerBody};
 use crate::ingress::{first_byte, read_preamble, refuse, ClockedIo, ConnClock, HeldBody, PreambleError, Replay};
 use crate::peer::Peer;
-use crate::registry::{RegistryError, Worker, WorkerSpec};
+use crate::registry::{RegistryError, Worker, WorkerKind, WorkerSpec};
 use crate::tls::PlainHttp;
 
 /// The request header naming the client's address to workers. Set from the
@@ -673,6 +673,9 @@ async fn worker_fetch_inner(
         Ok(x) => x,
         Err(r) => return Ok(r),
     };
+    if worker.spec.kind == WorkerKind::Wasi {
+        return wasi_fetch(state, worker, sub, parts, body).await;
+    }
     let host = parts
         .headers
         .get(http::header::HOST)
@@ -737,6 +740,49 @@ async fn worker_fetch_inner(
         let value = HeaderValue::from_str(&v).map_err(|_| {
             (StatusCode::INTERNAL_SERVER_ERROR, format!("worker returned invalid value for header {k:?}"))
         })?;
+        resp.headers_mut().append(name, value);
+    }
+    Ok(resp)
+}
+
+/// A `wasi` worker's request: one run of its module (see `crate::wasi`).
+async fn wasi_fetch(
+    state: &Rc<ThreadState>,
+    worker: &Arc<Worker>,
+    sub: &str,
+    parts: http::request::Parts,
+    body: Bytes,
+) -> Result<Response<OutBody>, (StatusCode, String)> {
+    let headers = parts
+        .headers
+        .iter()
+        .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .collect();
+    let query = parts.uri.query().unwrap_or("").to_string();
+    let host = parts.headers.get(http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+    let url = if query.is_empty() { format!("http://{host}/{sub}") } else { format!("http://{host}/{sub}?{query}") };
+    let req = crate::wasi::WasiRequest {
+        method: parts.method.as_str().to_string(),
+        path: format!("/{sub}"),
+        query,
+        url,
+        headers,
+        body,
+    };
+    let out = crate::wasi::fetch(&state.shared, worker, req).await?;
+    let status = StatusCode::from_u16(out.status)
+        .map_err(|_| (StatusCode::BAD_GATEWAY, format!("the program returned invalid status {}", out.status)))?;
+    let mut resp = Response::new(OutBody::from(Bytes::from(out.body)));
+    *resp.status_mut() = status;
+    for (k, v) in out.headers {
+        let lower = k.to_ascii_lowercase();
+        if hop_by_hop(&lower) {
+            continue;
+        }
+        let name = HeaderName::from_bytes(lower.as_bytes())
+            .map_err(|_| (StatusCode::BAD_GATEWAY, format!("the program returned invalid header name {k:?}")))?;
+        let value = HeaderValue::from_str(&v)
+            .map_err(|_| (StatusCode::BAD_GATEWAY, format!("the program returned invalid value for header {k:?}")))?;
         resp.headers_mut().append(name, value);
     }
     Ok(resp)

@@ -26,7 +26,6 @@ use std::sync::Mutex;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use sworn_eth::EphemeralAccount;
-use sworn_nsm::WorkerMeasurement;
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::auth::CredentialHash;
@@ -206,7 +205,7 @@ pub fn encode(entry: &Entry) -> Zeroizing<Vec<u8>> {
         version: FORMAT_VERSION,
         id: &entry.id,
         created: entry.created_unix_ms,
-        measurement: WorkerMeasurement::of_code(entry.spec.code.as_bytes()).to_hex(),
+        measurement: entry.spec.measurement().to_hex(),
         name: entry.spec.name.as_deref(),
         kind: entry.spec.kind.as_str(),
         code: &entry.spec.code,
@@ -294,7 +293,7 @@ pub fn decode(bytes: &[u8]) -> Result<Entry, EntryError> {
     }
     let spec = crate::api::spec_from_fields(fields)
         .map_err(|e| EntryError::Invalid { field: e.field().unwrap_or("spec"), problem: e.to_string() })?;
-    if WorkerMeasurement::of_code(spec.code.as_bytes()).to_hex() != measurement.to_ascii_lowercase() {
+    if spec.measurement().to_hex() != measurement.to_ascii_lowercase() {
         return Err(EntryError::Measurement);
     }
     Ok(Entry { id, created_unix_ms, spec, account, owner })

@@ -5,6 +5,8 @@ use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod common;
+
 fn free_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     l.local_addr().expect("addr").port()
@@ -66,6 +68,31 @@ fn boot_worker_and_sigterm_drain() {
     };
     assert!(status.success(), "exit status {status:?}");
     assert!(get(port, "/health").is_err(), "still accepting after exit");
+}
+
+#[test]
+fn a_webassembly_file_given_to_worker_boots_as_a_wasi_worker() {
+    let module = common::wasi_example("cgi");
+    assert!(module.exists(), "{}: run `make wasi-examples` first", module.display());
+    let port = free_port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_runner"))
+        .args(["--listen", &format!("tcp:127.0.0.1:{port}"), "--fetch", "none", "--worker"])
+        .arg(format!("tool={}", module.display()))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn runner");
+    wait_ready(port);
+    let reply = get(port, "/workers/tool/fetch/echo?q=1");
+    let listing = get(port, "/workers");
+    let _ = child.kill();
+    let _ = child.wait();
+    let reply = reply.expect("answer");
+    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+    assert!(reply.contains("method=GET path=/echo query=q=1"), "{reply}");
+    let listing = listing.expect("listing");
+    let measurement = hex::encode(<sha2::Sha384 as sha2::Digest>::digest(std::fs::read(&module).expect("module")));
+    assert!(listing.contains(&measurement), "measured as the module's SHA-384: {listing}");
 }
 
 #[test]

@@ -17,7 +17,8 @@ use crate::error::Error;
 pub struct DeployRequest {
     pub code: String,
     pub name: String,
-    /// `module` (ES module, `export default {fetch}`) or `sw` (service worker).
+    /// `module` (ES module, `export default {fetch}`), `sw` (service worker)
+    /// or `wasi` (a WASI command module, `code` in base64).
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
     /// A cron expression for `scheduled` handlers.
@@ -26,6 +27,9 @@ pub struct DeployRequest {
     /// The worker's `env` configuration.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub config: Option<serde_json::Value>,
+    /// A `wasi` worker's command-line arguments (a JSON array of strings).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub args: Option<serde_json::Value>,
 }
 
 /// The answer to `POST /workers`.

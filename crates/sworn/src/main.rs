@@ -8,12 +8,13 @@
 
 #![forbid(unsafe_code)]
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{anyhow, Context};
+use anyhow::{anyhow, bail, Context};
+use base64ct::Encoding;
 use clap::{Args, Parser, Subcommand};
 use hyper::StatusCode;
 use sworn::api::DeployRequest;
@@ -59,7 +60,8 @@ enum Command {
     Deploy {
         #[command(flatten)]
         common: Common,
-        /// The worker's JavaScript.
+        /// The worker's JavaScript, or a WASI command module (`--type wasi`,
+        /// the default for a `.wasm` file).
         file: PathBuf,
         /// The worker's name (with the runner's URL, the key of its stored credential).
         #[arg(long)]
@@ -70,9 +72,13 @@ enum Command {
         /// The worker's configuration, JSON.
         #[arg(long, value_name = "JSON")]
         config: Option<String>,
-        /// module (export default {fetch}) or sw (service worker).
-        #[arg(long = "type", value_name = "module|sw", value_parser = ["module", "sw"])]
+        /// module (export default {fetch}), sw (service worker) or wasi
+        /// (WASI command module; the default for a WebAssembly file).
+        #[arg(long = "type", value_name = "module|sw|wasi", value_parser = ["module", "sw", "wasi"])]
         kind: Option<String>,
+        /// A command-line argument of a wasi worker (repeat for more).
+        #[arg(long = "arg", value_name = "ARG", allow_hyphen_values = true)]
+        args: Vec<String>,
         #[command(flatten)]
         store: Store,
     },
@@ -187,8 +193,9 @@ async fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Attest { common, nonce, json } => attest(&common, nonce.as_deref(), json).await,
         Command::Connect { common, listen } => connect(&common, &listen).await,
-        Command::Deploy { common, file, name, schedule, config, kind, store } => {
-            deploy(&common, &store, &file, name, schedule, config.as_deref(), kind).await
+        Command::Deploy { common, file, name, schedule, config, kind, args, store } => {
+            let worker = WorkerFile { path: file, kind, args };
+            deploy(&common, &store, worker, name, schedule, config.as_deref()).await
         }
         Command::Workers { common, store, json } => workers(&common, &store, json).await,
         Command::Logs { common, name, store, json } => logs(&common, &store, &name, json).await,
@@ -337,17 +344,46 @@ impl Failure {
     }
 }
 
+/// What `sworn deploy` uploads: the file and how to run it.
+struct WorkerFile {
+    path: PathBuf,
+    kind: Option<String>,
+    args: Vec<String>,
+}
+
+impl WorkerFile {
+    /// The upload's `code`, `type` and `args`: JavaScript as text; for a
+    /// `wasi` worker (`--type wasi`, or a `.wasm` file) the module's bytes
+    /// in base64, the runner's JSON form (it checks that they are wasm).
+    fn read(self) -> anyhow::Result<(String, Option<String>, Option<serde_json::Value>)> {
+        let shown = self.path.display();
+        let bytes = std::fs::read(&self.path).with_context(|| format!("worker code {shown}"))?;
+        let wasm_file = self.path.extension().is_some_and(|e| e == "wasm");
+        let kind = self.kind.or_else(|| wasm_file.then(|| "wasi".to_string()));
+        let wasi = kind.as_deref() == Some("wasi");
+        if !self.args.is_empty() && !wasi {
+            bail!("--arg: only a wasi worker has command-line arguments");
+        }
+        let code = if wasi {
+            base64ct::Base64::encode_string(&bytes)
+        } else {
+            String::from_utf8(bytes)
+                .map_err(|_| anyhow!("worker code {shown}: not UTF-8 text (a WebAssembly module needs --type wasi)"))?
+        };
+        let args = wasi.then(|| serde_json::json!(self.args));
+        Ok((code, kind, args))
+    }
+}
+
 async fn deploy(
     common: &Common,
     store: &Store,
-    file: &Path,
+    worker: WorkerFile,
     name: String,
     schedule: Option<String>,
     config: Option<&str>,
-    kind: Option<String>,
 ) -> Result<(), Failure> {
-    let code =
-        std::fs::read_to_string(file).with_context(|| format!("worker code {}", file.display())).map_err(input)?;
+    let (code, kind, args) = worker.read().map_err(input)?;
     let config = config
         .map(|c| serde_json::from_str::<serde_json::Value>(c).map_err(|e| input(anyhow!("--config: not JSON: {e}"))))
         .transpose()?;
@@ -355,7 +391,7 @@ async fn deploy(
     let mut creds = open_store(store)?;
     let client = client(common)?;
     let mut conn = open(&client).await?;
-    let request = DeployRequest { code, name, kind, schedule, config };
+    let request = DeployRequest { code, name, kind, schedule, config, args };
     let deployed = conn.deploy(&request).await?;
     println!("deployed {} (id {}, code measurement {})", deployed.name, deployed.id, deployed.measurement);
     match deployed.credential {

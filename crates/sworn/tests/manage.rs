@@ -206,3 +206,27 @@ fn bad_management_input_exits_2_before_any_request() {
     assert_eq!(s.server.requests.load(std::sync::atomic::Ordering::SeqCst), 0);
     assert!(!Path::new(&s.creds).exists());
 }
+
+#[test]
+fn a_wasm_file_is_deployed_as_a_wasi_worker_in_base64_with_its_arguments() {
+    let s = setup();
+    // The smallest module: magic and version. The runner checks the rest.
+    let module = b"\0asm\x01\0\0\0";
+    let file = s.dir.path().join("tool.wasm");
+    std::fs::write(&file, module).unwrap();
+    let out = s.run("deploy", &[file.to_str().unwrap(), "--name", "tool", "--arg", "-v", "--arg", "two words"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let body = s.server.seen.lock().unwrap().workers.values().next().unwrap().body.clone();
+    assert_eq!(body["type"], "wasi");
+    assert_eq!(body["code"], "AGFzbQEAAAA=", "the module's bytes in base64");
+    assert_eq!(body["args"], serde_json::json!(["-v", "two words"]));
+}
+
+#[test]
+fn arguments_for_a_javascript_worker_are_refused_before_anything_is_sent() {
+    let s = setup();
+    let out = s.run("deploy", &[&s.worker, "--name", "hello", "--arg", "x"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("--arg: only a wasi worker"), "{}", text(&out.stderr));
+    assert!(s.server.seen.lock().unwrap().workers.is_empty(), "nothing deployed");
+}

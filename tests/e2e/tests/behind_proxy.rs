@@ -283,6 +283,7 @@ fn workers_behind_host_proxy_deploy_over_tls_fetch_attest_and_survive_restarts()
         kind: Some("module".into()),
         schedule: None,
         config: None,
+        args: None,
     };
     let mut conn = tls.conn();
     let other = or_panic(tls.block_on(conn.deploy(&other)));

@@ -151,6 +151,11 @@ pub enum StartError {
     ThreadGone,
     #[error("runner has no threads")]
     NoThreads,
+    /// A `wasi` worker's module failed the upload checks or did not compile.
+    #[error("the WebAssembly module {0}")]
+    Wasm(sworn_wasi::UploadError),
+    #[error("{0}")]
+    WasmEngine(String),
 }
 
 impl StartError {

@@ -642,6 +642,10 @@ impl Instance {
                     ctx.eval::<(), _>(worker.spec.code.as_str()).map_err(|e| describe(&ctx, e))?;
                     (Object::new(ctx.clone()).map_err(|e| describe(&ctx, e))?, None)
                 }
+                // Started by `crate::wasi`, never as a JavaScript instance.
+                WorkerKind::Wasi => {
+                    return Err(StartError::WasmEngine("a wasi worker has no JavaScript instance".into()))
+                }
             };
             Ok((Persistent::save(&ctx, dispatch), Persistent::save(&ctx, module_ns), promise))
         });

@@ -138,6 +138,8 @@ pub struct Shared {
     pub started: Instant,
     /// The gas account (`GET /gas-account`), set once at start.
     pub gas: std::sync::OnceLock<Arc<crate::gas::GasAccount>>,
+    /// The WebAssembly engine of `wasi` workers, made with the first one.
+    pub wasi: crate::wasi::WasiHost,
     senders: Vec<mpsc::UnboundedSender<Command>>,
     /// The slow lane's thread, unless `--slow-lane-after 0`.
     slow: Option<mpsc::UnboundedSender<Command>>,
@@ -183,6 +185,7 @@ impl Pool {
             tls,
             started: Instant::now(),
             gas: std::sync::OnceLock::new(),
+            wasi: crate::wasi::WasiHost::default(),
             senders,
             slow,
             next_thread: AtomicUsize::new(0),
@@ -264,6 +267,13 @@ impl Pool {
 
     /// Starts `worker` on every thread; fails if its code does not start.
     pub async fn start_worker(&self, worker: Arc<Worker>) -> Result<Handlers, StartError> {
+        if worker.spec.kind == crate::registry::WorkerKind::Wasi {
+            let handlers = crate::wasi::start(&self.shared, &worker).await?;
+            if let Ok(mut slot) = worker.handlers.lock() {
+                *slot = (handlers.fetch, handlers.scheduled);
+            }
+            return Ok(handlers);
+        }
         let mut replies = Vec::new();
         for tx in &self.shared.senders {
             let (reply, rx) = oneshot::channel();
@@ -309,6 +319,17 @@ impl Pool {
 
     /// Runs `worker`'s scheduled handler once and records the outcome.
     pub async fn run_scheduled(&self, worker: Arc<Worker>, cron: String) -> Result<(), RequestError> {
+        if worker.spec.kind == crate::registry::WorkerKind::Wasi {
+            let started = Instant::now();
+            worker.stats.active.fetch_add(1, Ordering::Relaxed);
+            let outcome = crate::wasi::scheduled(&self.shared, &worker, &cron).await;
+            worker.stats.active.fetch_sub(1, Ordering::Relaxed);
+            worker.stats.record(outcome.is_ok(), started.elapsed().as_micros() as u64);
+            if let Err(e) = &outcome {
+                worker.set_error(format!("scheduled: {e}"));
+            }
+            return outcome.map_err(RequestError::Threw);
+        }
         let (reply, rx) = oneshot::channel();
         let thread = self.slow_lane_for(&worker).unwrap_or(&self.shared.senders[self.pick()]);
         let _ = thread.send(Command::Scheduled { worker: worker.clone(), cron, reply });

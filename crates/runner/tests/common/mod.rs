@@ -18,6 +18,16 @@ use sworn_runner::tls::TlsConfig;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
 use sworn_atls::{AttestedServerVerifier, Policy};
 
+/// The path of a WASI workload of `examples/wasi` that `make wasi-examples`
+/// built (`$SWORN_WASI_DIR`, else the clone's `build/wasi`); the tests that
+/// read it fail when it is missing.
+pub fn wasi_example(name: &str) -> std::path::PathBuf {
+    let dir = std::env::var_os("SWORN_WASI_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../build/wasi"));
+    dir.join(format!("{name}.wasm"))
+}
+
 pub struct TestRunner {
     pub base: String,
     pub running: Option<Running>,
