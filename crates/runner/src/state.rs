@@ -612,6 +612,19 @@ mod tests {
     }
 
     #[test]
+    fn a_wasi_worker_round_trips_with_its_module_and_arguments() {
+        let mut original = entry();
+        original.spec.kind = WorkerKind::Wasi;
+        original.spec.code = "AGFzbQEAAAA=".into(); // \0asm, version 1
+        original.spec.args = r#"["--verbose","two words"]"#.into();
+        let back = decode(&encode(&original)).expect("decodes");
+        assert_eq!(back.spec.kind, WorkerKind::Wasi);
+        assert_eq!(back.spec.wasm().as_deref(), Some(&b"\0asm\x01\0\0\0"[..]));
+        assert_eq!(back.spec.args, original.spec.args);
+        assert_eq!(back.spec.measurement(), original.spec.measurement());
+    }
+
+    #[test]
     fn another_format_version_is_refused_by_number() {
         let bytes = reencode(&encode(&entry()), |m| {
             m.insert("version".into(), 2.into());

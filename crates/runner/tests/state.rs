@@ -353,3 +353,25 @@ async fn the_gas_account_survives_sigkill_and_gas_key_from_the_environment_is_us
     assert!(!stderr.contains("ac0974bec39a17e36ba4a6b4d238ff944bacb478"), "the key reached the log");
     assert!(!fresh_state.join(sworn_runner::state::GAS_KEY_FILE).exists(), "a key from the environment is not kept");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wasi_worker_comes_back_with_its_module_measurement_and_arguments() {
+    use base64ct::Encoding;
+    let path = common::wasi_example("cgi");
+    let module = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e} (run `make wasi-examples`)", path.display()));
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let bindings = || Arc::new(EnclaveServices::new(None, sworn_nsm::UserDataPolicy::BindWorker).bindings());
+    let state = tmp.path().to_path_buf();
+    let r = TestRunner::start_full(test_limits(), Arc::new(NoNetwork), bindings(), Some(state.clone())).await;
+    let body = serde_json::json!({
+        "name": "cgi", "type": "wasi", "args": ["kept"], "code": base64ct::Base64::encode_string(&module),
+    });
+    assert_eq!(r.create(body).await.status, 201);
+    let before = listed(&r).await;
+    drop(r);
+    let again = TestRunner::start_full(test_limits(), Arc::new(NoNetwork), bindings(), Some(state)).await;
+    assert_eq!(listed(&again).await, before, "same id and measurement");
+    let echo = again.fetch("cgi", "echo").await;
+    assert_eq!(echo.status, 200, "{}", echo.text());
+    assert!(echo.text().contains("arg=kept"), "{}", echo.text());
+}
