@@ -11,6 +11,7 @@ use crate::input::Input;
 use crate::measurements::{self, MeasurementsFile};
 use crate::metadata::Metadata;
 use crate::pcr::{self, Pcrs};
+use crate::ramdisk::Compression;
 use crate::sign::{SignError, Signer};
 
 /// Why a build failed.
@@ -46,6 +47,8 @@ pub struct BuildConfig {
     pub image_version: String,
     /// `SOURCE_DATE_EPOCH`: cpio mtimes and `BuildTime`.
     pub epoch: u32,
+    /// How ramdisks packed from directories are stored.
+    pub ramdisk_compression: Compression,
     pub signer: Option<Signer>,
 }
 
@@ -57,13 +60,13 @@ pub struct Built {
     pub measurements: MeasurementsFile,
 }
 
-/// Loads a ramdisk: a directory is packed into a reproducible cpio, a file
-/// is taken as it is (mapped, not copied).
-pub fn load_ramdisk(path: &Path, epoch: u32) -> Result<Input, BuildError> {
+/// Loads a ramdisk: a directory is packed into a reproducible cpio, stored
+/// with `compression`; a file is taken as it is (mapped, not copied).
+pub fn load_ramdisk(path: &Path, epoch: u32, compression: Compression) -> Result<Input, BuildError> {
     let md = fs::metadata(path).map_err(io_err(path))?;
     if md.is_dir() {
         cpio::pack_dir(path, epoch)
-            .map(Input::Owned)
+            .map(|cpio| Input::Owned(compression.apply(cpio)))
             .map_err(|source| BuildError::Ramdisk { path: path.to_path_buf(), source })
     } else {
         Input::open(path).map_err(io_err(path))
@@ -278,7 +281,11 @@ pub fn build(cfg: &BuildConfig, out: &Path) -> Result<Built, BuildError> {
         return Err(BuildError::NoRamdisk);
     }
     let kernel = Input::open(&cfg.kernel).map_err(io_err(&cfg.kernel))?;
-    let ramdisks = cfg.ramdisks.iter().map(|p| load_ramdisk(p, cfg.epoch)).collect::<Result<Vec<_>, _>>()?;
+    let ramdisks = cfg
+        .ramdisks
+        .iter()
+        .map(|p| load_ramdisk(p, cfg.epoch, cfg.ramdisk_compression))
+        .collect::<Result<Vec<_>, _>>()?;
     let metadata = Metadata::new(&cfg.image_name, &cfg.image_version, cfg.epoch, &kernel).to_json();
     let parts = Parts {
         kernel: &kernel,
@@ -313,6 +320,7 @@ mod tests {
             image_name: "t".into(),
             image_version: "1.0".into(),
             epoch: 0,
+            ramdisk_compression: Compression::None,
             signer: None,
         }
     }

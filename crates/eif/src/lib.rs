@@ -2,7 +2,7 @@
 //! sign them, and verify Nitro attestation documents.
 //!
 //! Modules have one job each: [`container`] is the container format, [`cpio`] the
-//! ramdisk format, [`pcr`] the measurement arithmetic
+//! ramdisk format ([`ramdisk`] its compression), [`pcr`] the measurement arithmetic
 //! (on [`sha384`]'s block functions), [`measurements`] an image's
 //! JSON file (read and written by `sworn-attestation`), [`sign`] PCR8 and the
 //! signature section, [`metadata`] the metadata section, [`builder`] ties them
@@ -20,5 +20,6 @@ pub mod inspect;
 pub mod measurements;
 pub mod metadata;
 pub mod pcr;
+pub mod ramdisk;
 pub mod sha384;
 pub mod sign;

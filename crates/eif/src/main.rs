@@ -14,7 +14,7 @@ use sworn_attestation::{self as attestation, Expectations, SignedDocument, Verif
 use sworn_eif::builder::{self, BuildConfig};
 use sworn_eif::inspect::{self, Description};
 use sworn_eif::measurements::Measurements;
-use sworn_eif::{container, cpio, metadata, sign};
+use sworn_eif::{container, cpio, metadata, ramdisk, sign};
 
 #[derive(Parser)]
 #[command(name = "eif", version, about = "Reproducible AWS Nitro Enclave images (EIF) and attestation checks")]
@@ -127,6 +127,12 @@ struct AttestationArgs {
     json: bool,
 }
 
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum RamdiskCompression {
+    None,
+    Gzip,
+}
+
 #[derive(Args)]
 struct BuildArgs {
     /// Kernel image (bzImage).
@@ -141,6 +147,10 @@ struct BuildArgs {
     /// A cpio file or a directory to pack; repeat for more ramdisks (first = PCR1, rest = PCR2).
     #[arg(long, required = true)]
     ramdisk: Vec<PathBuf>,
+    /// How ramdisks packed from directories are stored: `none` (cpio, as
+    /// nitro-cli does) or `gzip` (the kernel needs CONFIG_RD_GZIP).
+    #[arg(long, value_enum, default_value_t = RamdiskCompression::None)]
+    ramdisk_compression: RamdiskCompression,
     /// Output EIF path; measurements go to OUTPUT.json.
     #[arg(long)]
     output: PathBuf,
@@ -228,6 +238,10 @@ fn build(a: BuildArgs) -> Result<()> {
         image_name: name,
         image_version: a.image_version,
         epoch: metadata::source_date_epoch()?,
+        ramdisk_compression: match a.ramdisk_compression {
+            RamdiskCompression::None => ramdisk::Compression::None,
+            RamdiskCompression::Gzip => ramdisk::Compression::Gzip,
+        },
         signer,
     };
     let built = builder::build(&cfg, &a.output)?;
@@ -349,7 +363,8 @@ fn extract(file: &Path, dir: Option<&Path>, list: bool) -> Result<()> {
         write("cmdline", image.cmdline())?;
         write("metadata.json", image.metadata())?;
         for (i, r) in image.ramdisks().iter().enumerate() {
-            write(&format!("ramdisk{i}.cpio"), r)?;
+            let gz = if r.starts_with(&ramdisk::GZIP_MAGIC) { ".gz" } else { "" };
+            write(&format!("ramdisk{i}.cpio{gz}"), r)?;
         }
         if let Some(sig) = image.signature() {
             write("signature.cbor", sig)?;
@@ -358,8 +373,10 @@ fn extract(file: &Path, dir: Option<&Path>, list: bool) -> Result<()> {
     }
     if list {
         for (i, r) in image.ramdisks().iter().enumerate() {
-            println!("ramdisk {i} ({} bytes):", r.len());
-            let members = cpio::parse(r).with_context(|| format!("{}: ramdisk {i}", file.display()))?;
+            let cpio = ramdisk::unpack(r).with_context(|| format!("{}: ramdisk {i}", file.display()))?;
+            let how = if cpio.len() == r.len() { String::new() } else { format!(", gzip of {} bytes", cpio.len()) };
+            println!("ramdisk {i} ({} bytes{how}):", r.len());
+            let members = cpio::parse(&cpio).with_context(|| format!("{}: ramdisk {i}", file.display()))?;
             for m in members {
                 let e = &m.entry;
                 let dev = if matches!(e.mode & cpio::S_IFMT, cpio::S_IFCHR | cpio::S_IFBLK) {

@@ -85,6 +85,7 @@ fn aws_reader_accepts_our_images() {
                 image_name: "test".into(),
                 image_version: "1.0".into(),
                 epoch: 0,
+                ramdisk_compression: sworn_eif::ramdisk::Compression::None,
                 signer: signed.then(signer),
             };
             let built = builder::build(&cfg, &out).unwrap();
@@ -186,6 +187,7 @@ fn same_inputs_same_bytes_as_aws_for_sections() {
         image_name: "same".into(),
         image_version: "1.0".into(),
         epoch: 0,
+        ramdisk_compression: sworn_eif::ramdisk::Compression::None,
         signer: None,
     };
     builder::build(&cfg, &ours).unwrap();

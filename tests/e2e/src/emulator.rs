@@ -126,6 +126,8 @@ pub struct ImageInputs {
     pub eif_tool: PathBuf,
     pub kernel: PathBuf,
     pub cmdline: String,
+    /// `eif build --ramdisk-compression` of the reference image.
+    pub ramdisk_compression: String,
     /// `make eif`'s staging directory with `bootstrap/` and `app/`.
     pub stage: PathBuf,
 }
@@ -136,6 +138,8 @@ impl ImageInputs {
             eif_tool: env_path("SWORN_EIF_TOOL", "eif tool")?,
             kernel: env_path("SWORN_KERNEL", "kernel")?,
             cmdline: std::env::var("SWORN_EIF_CMDLINE").map_err(|_| E2eError::MissingEnv("SWORN_EIF_CMDLINE"))?,
+            ramdisk_compression: std::env::var("SWORN_EIF_RAMDISK_COMPRESSION")
+                .map_err(|_| E2eError::MissingEnv("SWORN_EIF_RAMDISK_COMPRESSION"))?,
             stage: env_path("SWORN_ENCLAVE_STAGE", "ramdisk staging directory (make eif)")?,
         })
     }
@@ -190,6 +194,8 @@ impl ImageInputs {
             .arg(self.stage.join("bootstrap"))
             .arg("--ramdisk")
             .arg(&app)
+            .arg("--ramdisk-compression")
+            .arg(&self.ramdisk_compression)
             .arg("--output")
             .arg(&out)
             .stdout(Stdio::null())
