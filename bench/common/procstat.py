@@ -1,4 +1,4 @@
-"""What the benchmarks read about a process from /proc, in one place."""
+"""What the benchmarks read about their server processes (/proc) and how they stop them, in one place."""
 
 
 def rss_bytes(pid):
@@ -11,3 +11,15 @@ def rss_bytes(pid):
     except OSError:
         pass
     return 0
+
+
+def stop(proc, timeout=10):
+    """SIGTERM (the servers drain and exit), SIGKILL after `timeout` s."""
+    import signal
+    import subprocess
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()

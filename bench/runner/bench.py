@@ -7,7 +7,6 @@ against it while sampling RSS, then stop it. Prints a table and the ratios.
 import argparse
 import os
 import re
-import signal
 import socket
 import statistics
 import subprocess
@@ -15,7 +14,7 @@ import sys
 import threading
 import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
-from procstat import rss_bytes  # noqa: E402
+from procstat import rss_bytes, stop  # noqa: E402
 
 RUNNER_PORT = 18080
 WORKERD_PORT = 18081
@@ -82,12 +81,7 @@ def run(name, cmd, port, path, cwd, args):
     idle = rss_bytes(proc.pid)
     subprocess.run(["wrk", "-t1", "-c4", "-d1s", f"http://127.0.0.1:{port}{path}"], capture_output=True, check=True)
     rps, p99, peak = load(proc, port, path, args)
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    stop(proc)
     return {"name": name, "start_ms": start_ms, "idle_rss": idle, "rps": rps, "p99_ms": p99, "rss": peak}
 
 

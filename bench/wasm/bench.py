@@ -6,11 +6,13 @@ round by round. Each answer is checked before it is timed.
 import argparse
 import hashlib
 import os
-import signal
 import socket
 import statistics
 import subprocess
+import sys
 import time
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+from procstat import stop  # noqa: E402
 
 RUNNER_PORT = 18090
 WORKERD_PORT = 18091
@@ -98,12 +100,7 @@ def main():
             timed(port, f"{big}/noop", 20, lambda b: b.startswith(b"ok"))
             noop_big = timed(port, f"{big}/noop", 200, lambda b: b.startswith(b"ok"))
             noop = timed(port, f"{small}/noop", 200, lambda b: b.startswith(b"ok"))
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop(proc)
             r = {"sha": sha, "big": noop_big, "noop": noop}
             rounds[name].append(r)
             print(f"round {i + 1}: {name}: sha256 {args.mib} MiB {sha * 1000:.1f} ms, "
