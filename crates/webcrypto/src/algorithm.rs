@@ -98,6 +98,7 @@ impl NamedCurve {
 pub enum AesMode {
     Gcm,
     Cbc,
+    Ctr,
 }
 
 impl AesMode {
@@ -105,6 +106,7 @@ impl AesMode {
         match self {
             AesMode::Gcm => "AES-GCM",
             AesMode::Cbc => "AES-CBC",
+            AesMode::Ctr => "AES-CTR",
         }
     }
 }
@@ -254,6 +256,14 @@ pub struct AesCbcParams {
     pub iv: Vec<u8>,
 }
 
+/// `AesCtrParams`: the initial counter block and how many of its
+/// rightmost bits are the counter (the rest is a fixed nonce).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AesCtrParams {
+    pub counter: Vec<u8>,
+    pub length: u8,
+}
+
 // IVs are not secret, but keep Debug output short and uniform.
 impl std::fmt::Debug for AesGcmParams {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -275,6 +285,7 @@ impl std::fmt::Debug for AesCbcParams {
 pub enum EncryptAlgorithm {
     AesGcm(AesGcmParams),
     AesCbc(AesCbcParams),
+    AesCtr(AesCtrParams),
 }
 
 impl EncryptAlgorithm {
@@ -282,6 +293,7 @@ impl EncryptAlgorithm {
         match self {
             EncryptAlgorithm::AesGcm(_) => "AES-GCM",
             EncryptAlgorithm::AesCbc(_) => "AES-CBC",
+            EncryptAlgorithm::AesCtr(_) => "AES-CTR",
         }
     }
 }

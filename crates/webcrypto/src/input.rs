@@ -190,6 +190,7 @@ const REGISTRY: &[(&str, &[Op])] = &[
     ("HMAC", &[Op::GenerateKey, Op::ImportKey, Op::Sign, Op::GetKeyLength]),
     ("AES-GCM", &[Op::GenerateKey, Op::ImportKey, Op::Encrypt, Op::GetKeyLength]),
     ("AES-CBC", &[Op::GenerateKey, Op::ImportKey, Op::Encrypt, Op::GetKeyLength]),
+    ("AES-CTR", &[Op::GenerateKey, Op::ImportKey, Op::Encrypt, Op::GetKeyLength]),
     ("ECDSA", &[Op::GenerateKey, Op::ImportKey, Op::Sign]),
     ("ECDH", &[Op::GenerateKey, Op::ImportKey, Op::DeriveBits]),
     ("Ed25519", &[Op::GenerateKey, Op::ImportKey, Op::Sign]),
@@ -226,7 +227,7 @@ pub fn normalize_generate_key(alg: &AlgorithmIdentifier) -> Result<GenerateKeyAl
             hash: d.hash("HmacKeyGenParams")?,
             length: d.int("length", "HmacKeyGenParams", u32::MAX)?,
         },
-        "AES-GCM" | "AES-CBC" => GenerateKeyAlgorithm::Aes {
+        "AES-GCM" | "AES-CBC" | "AES-CTR" => GenerateKeyAlgorithm::Aes {
             mode: aes_mode(name),
             length: d.required_int("length", "AesKeyGenParams", u16::MAX.into())? as u16,
         },
@@ -244,7 +245,7 @@ pub fn normalize_import_key(alg: &AlgorithmIdentifier) -> Result<ImportAlgorithm
             hash: d.hash("HmacImportParams")?,
             length: d.int("length", "HmacImportParams", u32::MAX)?,
         },
-        "AES-GCM" | "AES-CBC" => ImportAlgorithm::Aes(aes_mode(name)),
+        "AES-GCM" | "AES-CBC" | "AES-CTR" => ImportAlgorithm::Aes(aes_mode(name)),
         "ECDSA" | "ECDH" => ImportAlgorithm::Ec { alg: ec_alg(name), curve: d.curve("EcKeyImportParams")? },
         "Ed25519" => ImportAlgorithm::Okp(OkpAlg::Ed25519),
         "X25519" => ImportAlgorithm::Okp(OkpAlg::X25519),
@@ -261,7 +262,7 @@ pub fn normalize_derived_key_type(alg: &AlgorithmIdentifier) -> Result<DerivedKe
             hash: d.hash("HmacImportParams")?,
             length: d.int("length", "HmacImportParams", u32::MAX)?,
         },
-        "AES-GCM" | "AES-CBC" => DerivedKeyType::Aes {
+        "AES-GCM" | "AES-CBC" | "AES-CTR" => DerivedKeyType::Aes {
             mode: aes_mode(name),
             length: d.required_int("length", "AesDerivedKeyParams", u16::MAX.into())? as u16,
         },
@@ -289,6 +290,10 @@ pub fn normalize_encrypt(alg: &AlgorithmIdentifier) -> Result<EncryptAlgorithm> 
             additional_data: d.opt_bytes("additionalData", "AesGcmParams")?,
             tag_length: d.int("tagLength", "AesGcmParams", u8::MAX.into())?.map(|t| t as u8),
         }),
+        "AES-CTR" => EncryptAlgorithm::AesCtr(AesCtrParams {
+            counter: d.bytes("counter", "AesCtrParams")?,
+            length: d.required_int("length", "AesCtrParams", u8::MAX.into())? as u8,
+        }),
         _ => EncryptAlgorithm::AesCbc(AesCbcParams { iv: d.bytes("iv", "AesCbcParams")? }),
     })
 }
@@ -313,10 +318,10 @@ pub fn normalize_derive(alg: &AlgorithmIdentifier) -> Result<DeriveAlgorithm> {
 }
 
 fn aes_mode(name: &str) -> AesMode {
-    if name == "AES-GCM" {
-        AesMode::Gcm
-    } else {
-        AesMode::Cbc
+    match name {
+        "AES-GCM" => AesMode::Gcm,
+        "AES-CTR" => AesMode::Ctr,
+        _ => AesMode::Cbc,
     }
 }
 

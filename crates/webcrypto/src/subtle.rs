@@ -268,6 +268,7 @@ fn aes_jwk_alg(mode: AesMode, bits: usize) -> String {
     let suffix = match mode {
         AesMode::Gcm => "GCM",
         AesMode::Cbc => "CBC",
+        AesMode::Ctr => "CTR",
     };
     format!("A{bits}{suffix}")
 }
@@ -651,6 +652,8 @@ fn cipher(alg: &EncryptAlgorithm, key: &[u8], input: &[u8], encrypt: bool) -> Re
                 aes::cbc_decrypt(key, &p.iv, input)
             }
         }
+        // The same keystream XOR both ways.
+        EncryptAlgorithm::AesCtr(p) => aes::ctr(key, &p.counter, p.length, input),
     }
 }
 

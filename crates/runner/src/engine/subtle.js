@@ -112,7 +112,7 @@
 
   // ------------------------------------------------------------- arguments
   const NUMBER_MEMBERS = ["length", "tagLength", "iterations"];
-  const BYTES_MEMBERS = ["iv", "additionalData", "salt", "info"];
+  const BYTES_MEMBERS = ["iv", "additionalData", "salt", "info", "counter"];
 
   // AlgorithmIdentifier -> a string, or a plain object of the members the
   // algorithms read: strings, numbers, byte copies, key handles, `hash` as

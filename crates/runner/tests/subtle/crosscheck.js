@@ -66,6 +66,20 @@ async function crosscheck() {
     }
   }
 
+  // AES-CTR: counter widths, and a counter that wraps within its bits
+  for (const bytes of [16, 24, 32]) {
+    const key = await subtle.importKey("raw", pattern(bytes, 41), { name: "AES-CTR" }, true, ["encrypt", "decrypt"]);
+    put(`AES-CTR ${bytes * 8} jwk`, canon(await subtle.exportKey("jwk", key)));
+    for (const [length, n] of [[128, 0], [128, 33], [64, 100], [32, 17], [8, 4096]]) {
+      const counter = pattern(16, 43);
+      counter[15] = 0xfe;
+      const p = { name: "AES-CTR", counter, length };
+      const ct = await subtle.encrypt(p, key, pattern(n, 47));
+      put(`AES-CTR ${bytes * 8} length${length} pt${n}`, ct);
+      put(`AES-CTR ${bytes * 8} length${length} pt${n} decrypt`, await subtle.decrypt(p, key, ct));
+    }
+  }
+
   // Ed25519 (RFC 8032 test 3 key)
   {
     const seed = unhex("c5aa8df43f9f837bedb7442f31dcb7b166d38535076f094b85ce3a2e0b4458f7");

@@ -80,6 +80,26 @@ promise_test(async () => {
   }
 }, "AES-CBC: NIST SP 800-38A F.2.1 / F.2.5");
 
+promise_test(async () => {
+  const counter = unhex("f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff");
+  const pt = unhex("6bc1bee22e409f96e93d7e117393172aae2d8a571e03ac9c9eb76fac45af8e5130c81c46a35ce411e5fbc1191a0a52eff69f2445df4f9b17ad2b417be66c3710");
+  const cases = [
+    ["2b7e151628aed2a6abf7158809cf4f3c", "874d6191b620e3261bef6864990db6ce9806f66b7970fdff8617187bb9fffdff5ae4df3edbd5d35e5b4f09020db03eab1e031dda2fbe03d1792170a0f3009cee"],
+    ["603deb1015ca71be2b73aef0857d77811f352c073b6108d72d9810a30914dff4", "601ec313775789a5b7a7f504bbf3d228f443e3ca4d62b59aca84e990cacaf5c52b0930daa23de94ce87017ba2d84988ddfc9c58db67aada613c2dd08457941a6"],
+  ];
+  for (const [k, want] of cases) {
+    const key = await subtle.importKey("raw", unhex(k), "AES-CTR", true, ["encrypt", "decrypt"]);
+    assert_equals(key.algorithm.name, "AES-CTR");
+    const ct = await subtle.encrypt({ name: "AES-CTR", counter, length: 64 }, key, pt);
+    assert_equals(hex(ct), want, `SP 800-38A F.5 with ${k.length * 4}-bit key`);
+    assert_equals(hex(await subtle.decrypt({ name: "AES-CTR", counter, length: 64 }, key, ct)), hex(pt), "decrypt");
+  }
+  const key = await subtle.importKey("raw", unhex(cases[0][0]), "AES-CTR", false, ["encrypt"]);
+  await promise_rejects_dom(null, "OperationError", subtle.encrypt({ name: "AES-CTR", counter: counter.slice(0, 8), length: 64 }, key, pt), "8-byte counter");
+  await promise_rejects_dom(null, "OperationError", subtle.encrypt({ name: "AES-CTR", counter, length: 0 }, key, pt), "length 0");
+  await promise_rejects_dom(null, "OperationError", subtle.encrypt({ name: "AES-CTR", counter, length: 1 }, key, pt), "4 blocks on a 1-bit counter");
+}, "AES-CTR: NIST SP 800-38A F.5.1 / F.5.5, counter checks");
+
 const P256 = {
   d: "c9afa9d845ba75166b5c215767b1d6934e50c3db36e89b127b8a622b120f6721",
   x: "60fed4ba255a9d31c961eb74c6356d68c049b8923b61fa6ce669622e60f29fb6",

@@ -1,4 +1,4 @@
-//! AES-GCM (NIST SP 800-38D) and AES-CBC with PKCS#7 padding.
+//! AES-GCM (NIST SP 800-38D), AES-CBC with PKCS#7 padding, and AES-CTR.
 //!
 //! GCM is composed from the `aes`, `ctr` and `ghash` crates rather than the
 //! `aes-gcm` crate because WebCrypto takes IVs of any non-zero length and
@@ -182,9 +182,90 @@ pub(crate) fn cbc_decrypt(key: &[u8], iv: &[u8], ciphertext: &[u8]) -> Result<Ve
     })
 }
 
+/// AES-CTR (NIST SP 800-38A, section 6.5) as WebCrypto defines it: the
+/// rightmost `length` bits of `counter` count blocks and wrap within those
+/// bits, the others stay fixed. Encrypting and decrypting are the same. A
+/// message that would reuse a counter value (more blocks than 2^length) is
+/// refused, as the spec requires. Hand-written over the block cipher
+/// because the `ctr` crate fixes the counter width at 32, 64 or 128 bits.
+pub(crate) fn ctr(key: &[u8], counter: &[u8], length: u8, input: &[u8]) -> Result<Vec<u8>> {
+    let Ok(initial) = <[u8; 16]>::try_from(counter) else {
+        return Err(operation(format!("AES-CTR: counter is {} bytes; it must be 16", counter.len())));
+    };
+    if !(1..=128).contains(&length) {
+        return Err(operation(format!("AES-CTR: length is {length}; it must be 1 to 128 bits")));
+    }
+    let blocks = input.len().div_ceil(16) as u128;
+    if length < 128 && blocks > 1u128 << length {
+        return Err(operation(format!(
+            "AES-CTR: {blocks} blocks need more than the 2^{length} values of a {length}-bit counter"
+        )));
+    }
+    let mask = if length == 128 { u128::MAX } else { (1u128 << length) - 1 };
+    let start = u128::from_be_bytes(initial);
+    with_aes!(key, C => {
+        let cipher = C::new_from_slice(key).map_err(|_| data("AES-CTR: invalid key length"))?;
+        let mut out = input.to_vec();
+        // Keystream in batches, so the cipher can work on several blocks at once.
+        let mut stream = vec![GenericArray::<u8, U16>::default(); 64];
+        for (batch, chunk) in out.chunks_mut(16 * stream.len()).enumerate() {
+            let first = (batch * stream.len()) as u128;
+            let n = chunk.len().div_ceil(16);
+            for (i, block) in stream[..n].iter_mut().enumerate() {
+                let count = (start & mask).wrapping_add(first + i as u128) & mask;
+                block.copy_from_slice(&((start & !mask) | count).to_be_bytes());
+            }
+            cipher.encrypt_blocks(&mut stream[..n]);
+            for (byte, key_byte) in chunk.iter_mut().zip(stream[..n].iter().flatten()) {
+                *byte ^= key_byte;
+            }
+        }
+        Ok(out)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ctr_matches_nist_sp_800_38a_f_5_1_and_is_its_own_inverse() {
+        let key = hex::decode("2b7e151628aed2a6abf7158809cf4f3c").unwrap();
+        let counter = hex::decode("f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff").unwrap();
+        let pt = hex::decode(
+            "6bc1bee22e409f96e93d7e117393172aae2d8a571e03ac9c9eb76fac45af8e51\
+             30c81c46a35ce411e5fbc1191a0a52eff69f2445df4f9b17ad2b417be66c3710",
+        )
+        .unwrap();
+        let want = "874d6191b620e3261bef6864990db6ce9806f66b7970fdff8617187bb9fffdff\
+                    5ae4df3edbd5d35e5b4f09020db03eab1e031dda2fbe03d1792170a0f3009cee";
+        let ct = ctr(&key, &counter, 128, &pt).unwrap();
+        assert_eq!(hex::encode(&ct), want);
+        assert_eq!(ctr(&key, &counter, 128, &ct).unwrap(), pt);
+        // The low 64 bits count: this counter does not carry into the nonce.
+        assert_eq!(hex::encode(ctr(&key, &counter, 64, &pt).unwrap()), want);
+    }
+
+    #[test]
+    fn ctr_wraps_within_the_counter_bits_and_refuses_reuse() {
+        let key = [9u8; 16];
+        let mut counter = [0xa5u8; 16];
+        counter[15] = 0xff; // the 8-bit counter starts at its last value
+        let pt = vec![0u8; 32];
+        let ks = ctr(&key, &counter, 8, &pt).unwrap();
+        // Block 2 uses counter 0x00 with the nonce unchanged, not 0xa6 00.
+        let mut second = counter;
+        second[15] = 0x00;
+        assert_eq!(&ks[16..], &ctr(&key, &second, 8, &[0u8; 16]).unwrap()[..]);
+        // 256 blocks fit an 8-bit counter, 257 would reuse one.
+        assert!(ctr(&key, &counter, 8, &vec![0u8; 256 * 16]).is_ok());
+        let err = ctr(&key, &counter, 8, &vec![0u8; 256 * 16 + 1]).unwrap_err();
+        assert!(err.to_string().contains("257 blocks"), "{err}");
+        assert!(ctr(&key, &counter, 0, b"x").is_err());
+        assert!(ctr(&key, &counter, 129, b"x").is_err());
+        assert!(ctr(&key, &counter[..8], 64, b"x").is_err());
+        assert!(ctr(&key, &counter, 128, b"").unwrap().is_empty());
+    }
 
     #[test]
     fn gcm_matches_aes_gcm_crate_for_96_bit_iv() {
