@@ -99,6 +99,7 @@ pub enum AesMode {
     Gcm,
     Cbc,
     Ctr,
+    Kw,
 }
 
 impl AesMode {
@@ -107,6 +108,7 @@ impl AesMode {
             AesMode::Gcm => "AES-GCM",
             AesMode::Cbc => "AES-CBC",
             AesMode::Ctr => "AES-CTR",
+            AesMode::Kw => "AES-KW",
         }
     }
 }
@@ -280,12 +282,14 @@ impl std::fmt::Debug for AesCbcParams {
     }
 }
 
-/// `algorithm` argument of `encrypt`/`decrypt` (and of `wrapKey`/`unwrapKey`).
+/// `algorithm` argument of `encrypt`/`decrypt` and of `wrapKey`/`unwrapKey`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EncryptAlgorithm {
     AesGcm(AesGcmParams),
     AesCbc(AesCbcParams),
     AesCtr(AesCtrParams),
+    /// RFC 3394 key wrap: `wrapKey`/`unwrapKey` only, never `encrypt`.
+    AesKw,
 }
 
 impl EncryptAlgorithm {
@@ -294,6 +298,7 @@ impl EncryptAlgorithm {
             EncryptAlgorithm::AesGcm(_) => "AES-GCM",
             EncryptAlgorithm::AesCbc(_) => "AES-CBC",
             EncryptAlgorithm::AesCtr(_) => "AES-CTR",
+            EncryptAlgorithm::AesKw => "AES-KW",
         }
     }
 }

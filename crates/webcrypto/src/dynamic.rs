@@ -72,7 +72,7 @@ pub fn derive_key<S: AsRef<str>>(
 
 pub fn wrap_key(format: &str, key: &CryptoKey, wrapping_key: &CryptoKey, alg: &AlgorithmIdentifier) -> Result<Vec<u8>> {
     let format = KeyFormat::parse(format)?;
-    subtle::wrap_key(format, key, wrapping_key, &normalize_encrypt(alg)?)
+    subtle::wrap_key(format, key, wrapping_key, &normalize_wrap(alg)?)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -87,7 +87,7 @@ pub fn unwrap_key<S: AsRef<str>>(
 ) -> Result<CryptoKey> {
     let format = KeyFormat::parse(format)?;
     let usages = KeyUsages::parse(usages)?;
-    let alg = normalize_encrypt(unwrap_alg)?;
+    let alg = normalize_wrap(unwrap_alg)?;
     let import = normalize_import_key(unwrapped_key_alg)?;
     subtle::unwrap_key(format, wrapped_key, unwrapping_key, &alg, &import, extractable, usages)
 }

@@ -178,6 +178,7 @@ enum Op {
     ImportKey,
     Sign,
     Encrypt,
+    WrapKey,
     DeriveBits,
     GetKeyLength,
 }
@@ -191,6 +192,7 @@ const REGISTRY: &[(&str, &[Op])] = &[
     ("AES-GCM", &[Op::GenerateKey, Op::ImportKey, Op::Encrypt, Op::GetKeyLength]),
     ("AES-CBC", &[Op::GenerateKey, Op::ImportKey, Op::Encrypt, Op::GetKeyLength]),
     ("AES-CTR", &[Op::GenerateKey, Op::ImportKey, Op::Encrypt, Op::GetKeyLength]),
+    ("AES-KW", &[Op::GenerateKey, Op::ImportKey, Op::WrapKey, Op::GetKeyLength]),
     ("ECDSA", &[Op::GenerateKey, Op::ImportKey, Op::Sign]),
     ("ECDH", &[Op::GenerateKey, Op::ImportKey, Op::DeriveBits]),
     ("Ed25519", &[Op::GenerateKey, Op::ImportKey, Op::Sign]),
@@ -227,7 +229,7 @@ pub fn normalize_generate_key(alg: &AlgorithmIdentifier) -> Result<GenerateKeyAl
             hash: d.hash("HmacKeyGenParams")?,
             length: d.int("length", "HmacKeyGenParams", u32::MAX)?,
         },
-        "AES-GCM" | "AES-CBC" | "AES-CTR" => GenerateKeyAlgorithm::Aes {
+        "AES-GCM" | "AES-CBC" | "AES-CTR" | "AES-KW" => GenerateKeyAlgorithm::Aes {
             mode: aes_mode(name),
             length: d.required_int("length", "AesKeyGenParams", u16::MAX.into())? as u16,
         },
@@ -245,7 +247,7 @@ pub fn normalize_import_key(alg: &AlgorithmIdentifier) -> Result<ImportAlgorithm
             hash: d.hash("HmacImportParams")?,
             length: d.int("length", "HmacImportParams", u32::MAX)?,
         },
-        "AES-GCM" | "AES-CBC" | "AES-CTR" => ImportAlgorithm::Aes(aes_mode(name)),
+        "AES-GCM" | "AES-CBC" | "AES-CTR" | "AES-KW" => ImportAlgorithm::Aes(aes_mode(name)),
         "ECDSA" | "ECDH" => ImportAlgorithm::Ec { alg: ec_alg(name), curve: d.curve("EcKeyImportParams")? },
         "Ed25519" => ImportAlgorithm::Okp(OkpAlg::Ed25519),
         "X25519" => ImportAlgorithm::Okp(OkpAlg::X25519),
@@ -262,7 +264,7 @@ pub fn normalize_derived_key_type(alg: &AlgorithmIdentifier) -> Result<DerivedKe
             hash: d.hash("HmacImportParams")?,
             length: d.int("length", "HmacImportParams", u32::MAX)?,
         },
-        "AES-GCM" | "AES-CBC" | "AES-CTR" => DerivedKeyType::Aes {
+        "AES-GCM" | "AES-CBC" | "AES-CTR" | "AES-KW" => DerivedKeyType::Aes {
             mode: aes_mode(name),
             length: d.required_int("length", "AesDerivedKeyParams", u16::MAX.into())? as u16,
         },
@@ -298,6 +300,16 @@ pub fn normalize_encrypt(alg: &AlgorithmIdentifier) -> Result<EncryptAlgorithm> 
     })
 }
 
+/// Normalizes the `wrapKey`/`unwrapKey` algorithm: the algorithms
+/// registered for wrapping (AES-KW), else those for `encrypt`, as the spec
+/// says.
+pub fn normalize_wrap(alg: &AlgorithmIdentifier) -> Result<EncryptAlgorithm> {
+    match lookup(alg, Op::WrapKey) {
+        Ok(_) => Ok(EncryptAlgorithm::AesKw),
+        Err(_) => normalize_encrypt(alg),
+    }
+}
+
 /// Normalizes the `deriveBits`/`deriveKey` algorithm.
 pub fn normalize_derive(alg: &AlgorithmIdentifier) -> Result<DeriveAlgorithm> {
     let (name, d) = lookup(alg, Op::DeriveBits)?;
@@ -321,6 +333,7 @@ fn aes_mode(name: &str) -> AesMode {
     match name {
         "AES-GCM" => AesMode::Gcm,
         "AES-CTR" => AesMode::Ctr,
+        "AES-KW" => AesMode::Kw,
         _ => AesMode::Cbc,
     }
 }

@@ -18,6 +18,16 @@ use crate::usage::KeyUsages;
 const SIGN_VERIFY: KeyUsages = KeyUsages::SIGN.union(KeyUsages::VERIFY);
 const AES_USAGES: KeyUsages =
     KeyUsages::ENCRYPT.union(KeyUsages::DECRYPT).union(KeyUsages::WRAP_KEY).union(KeyUsages::UNWRAP_KEY);
+/// AES-KW keys only wrap and unwrap.
+const AES_KW_USAGES: KeyUsages = KeyUsages::WRAP_KEY.union(KeyUsages::UNWRAP_KEY);
+
+fn aes_usages(mode: AesMode) -> KeyUsages {
+    if mode == AesMode::Kw {
+        AES_KW_USAGES
+    } else {
+        AES_USAGES
+    }
+}
 const DERIVE: KeyUsages = KeyUsages::DERIVE_KEY.union(KeyUsages::DERIVE_BITS);
 
 /// Upper bound on key material this crate allocates on a script's say-so
@@ -81,7 +91,7 @@ pub fn generate_key(alg: &GenerateKeyAlgorithm, extractable: bool, usages: KeyUs
             ))
         }
         GenerateKeyAlgorithm::Aes { mode, length } => {
-            usages.check_subset(AES_USAGES, mode.name())?;
+            usages.check_subset(aes_usages(mode), mode.name())?;
             if !matches!(length, 128 | 192 | 256) {
                 return Err(operation(format!("{}: length {length} is not 128, 192 or 256", mode.name())));
             }
@@ -269,6 +279,7 @@ fn aes_jwk_alg(mode: AesMode, bits: usize) -> String {
         AesMode::Gcm => "GCM",
         AesMode::Cbc => "CBC",
         AesMode::Ctr => "CTR",
+        AesMode::Kw => "KW",
     };
     format!("A{bits}{suffix}")
 }
@@ -280,7 +291,7 @@ fn import_aes(
     extractable: bool,
     usages: KeyUsages,
 ) -> Result<CryptoKey> {
-    usages.check_subset(AES_USAGES, mode.name())?;
+    usages.check_subset(aes_usages(mode), mode.name())?;
     let bytes = match format {
         KeyFormat::Raw => Zeroizing::new(expect_bytes(format, key_data)?.to_vec()),
         KeyFormat::Jwk => {
@@ -654,6 +665,13 @@ fn cipher(alg: &EncryptAlgorithm, key: &[u8], input: &[u8], encrypt: bool) -> Re
         }
         // The same keystream XOR both ways.
         EncryptAlgorithm::AesCtr(p) => aes::ctr(key, &p.counter, p.length, input),
+        EncryptAlgorithm::AesKw => {
+            if encrypt {
+                aes::kw_wrap(key, input)
+            } else {
+                aes::kw_unwrap(key, input)
+            }
+        }
     }
 }
 

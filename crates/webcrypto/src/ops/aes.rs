@@ -1,4 +1,5 @@
-//! AES-GCM (NIST SP 800-38D), AES-CBC with PKCS#7 padding, and AES-CTR.
+//! AES-GCM (NIST SP 800-38D), AES-CBC with PKCS#7 padding, AES-CTR, and
+//! AES-KW (RFC 3394).
 //!
 //! GCM is composed from the `aes`, `ctr` and `ghash` crates rather than the
 //! `aes-gcm` crate because WebCrypto takes IVs of any non-zero length and
@@ -224,9 +225,70 @@ pub(crate) fn ctr(key: &[u8], counter: &[u8], length: u8, input: &[u8]) -> Resul
     })
 }
 
+/// AES-KW (RFC 3394) wrapping of a key's bytes: at least 16 and a multiple
+/// of 8, as the RFC requires (OperationError otherwise).
+pub(crate) fn kw_wrap(key: &[u8], plaintext: &[u8]) -> Result<Vec<u8>> {
+    if plaintext.len() < 16 || !plaintext.len().is_multiple_of(8) {
+        return Err(operation(format!(
+            "AES-KW: the key to wrap is {} bytes; it must be at least 16 and a multiple of 8",
+            plaintext.len()
+        )));
+    }
+    with_aes!(key, C => {
+        let kek = aes_kw::Kek::<C>::try_from(key).map_err(|_| data("AES-KW: invalid key length"))?;
+        kek.wrap_vec(plaintext).map_err(|e| operation(format!("AES-KW: {e}")))
+    })
+}
+
+/// AES-KW unwrapping; a wrong key or altered data fails the RFC's integrity
+/// check (OperationError).
+pub(crate) fn kw_unwrap(key: &[u8], wrapped: &[u8]) -> Result<Vec<u8>> {
+    if wrapped.len() < 24 || !wrapped.len().is_multiple_of(8) {
+        return Err(operation(format!(
+            "AES-KW: wrapped data is {} bytes; it must be at least 24 and a multiple of 8",
+            wrapped.len()
+        )));
+    }
+    with_aes!(key, C => {
+        let kek = aes_kw::Kek::<C>::try_from(key).map_err(|_| data("AES-KW: invalid key length"))?;
+        kek.unwrap_vec(wrapped).map_err(|_| operation("AES-KW: the wrapped key fails its integrity check"))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kw_matches_rfc_3394_and_checks_integrity() {
+        // RFC 3394 4.1 (128-bit KEK, 128-bit key) and 4.6 (256-bit KEK, 256-bit key).
+        let cases = [
+            (
+                "000102030405060708090a0b0c0d0e0f",
+                "00112233445566778899aabbccddeeff",
+                "1fa68b0a8112b447aef34bd8fb5a7b829d3e862371d2cfe5",
+            ),
+            (
+                "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
+                "00112233445566778899aabbccddeeff000102030405060708090a0b0c0d0e0f",
+                "28c9f404c4b810f4cbccb35cfb87f8263f5786e2d80ed326cbc7f0e71a99f43bfb988b9b7a02dd21",
+            ),
+        ];
+        for (kek, key, want) in cases {
+            let (kek, key) = (hex::decode(kek).unwrap(), hex::decode(key).unwrap());
+            let wrapped = kw_wrap(&kek, &key).unwrap();
+            assert_eq!(hex::encode(&wrapped), want);
+            assert_eq!(kw_unwrap(&kek, &wrapped).unwrap(), key);
+            let mut bad = wrapped.clone();
+            bad[10] ^= 1;
+            assert!(kw_unwrap(&kek, &bad).unwrap_err().to_string().contains("integrity"));
+        }
+        let kek = [1u8; 16];
+        assert!(kw_wrap(&kek, &[0u8; 8]).is_err(), "one semiblock");
+        assert!(kw_wrap(&kek, &[0u8; 20]).is_err(), "not a multiple of 8");
+        assert!(kw_unwrap(&kek, &[0u8; 16]).is_err());
+        assert!(kw_unwrap(&kek, &[0u8; 25]).is_err());
+    }
 
     #[test]
     fn ctr_matches_nist_sp_800_38a_f_5_1_and_is_its_own_inverse() {
