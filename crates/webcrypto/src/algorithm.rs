@@ -64,6 +64,7 @@ impl HashAlg {
 pub enum NamedCurve {
     P256,
     P384,
+    P521,
 }
 
 impl NamedCurve {
@@ -72,6 +73,7 @@ impl NamedCurve {
         match self {
             NamedCurve::P256 => "P-256",
             NamedCurve::P384 => "P-384",
+            NamedCurve::P521 => "P-521",
         }
     }
 
@@ -80,6 +82,7 @@ impl NamedCurve {
         match name {
             "P-256" => Some(NamedCurve::P256),
             "P-384" => Some(NamedCurve::P384),
+            "P-521" => Some(NamedCurve::P521),
             _ => None,
         }
     }
@@ -89,6 +92,7 @@ impl NamedCurve {
         match self {
             NamedCurve::P256 => 32,
             NamedCurve::P384 => 48,
+            NamedCurve::P521 => 66,
         }
     }
 }

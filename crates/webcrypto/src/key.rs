@@ -43,12 +43,14 @@ pub(crate) enum KeyMaterial {
 pub(crate) enum EcPrivate {
     P256(p256::SecretKey),
     P384(p384::SecretKey),
+    P521(p521::SecretKey),
 }
 
 #[derive(Clone, PartialEq, Eq)]
 pub(crate) enum EcPublic {
     P256(p256::PublicKey),
     P384(p384::PublicKey),
+    P521(p521::PublicKey),
 }
 
 impl EcPrivate {
@@ -56,12 +58,14 @@ impl EcPrivate {
         match self {
             EcPrivate::P256(_) => NamedCurve::P256,
             EcPrivate::P384(_) => NamedCurve::P384,
+            EcPrivate::P521(_) => NamedCurve::P521,
         }
     }
     pub(crate) fn public(&self) -> EcPublic {
         match self {
             EcPrivate::P256(k) => EcPublic::P256(k.public_key()),
             EcPrivate::P384(k) => EcPublic::P384(k.public_key()),
+            EcPrivate::P521(k) => EcPublic::P521(k.public_key()),
         }
     }
 }
@@ -71,6 +75,7 @@ impl EcPublic {
         match self {
             EcPublic::P256(_) => NamedCurve::P256,
             EcPublic::P384(_) => NamedCurve::P384,
+            EcPublic::P521(_) => NamedCurve::P521,
         }
     }
 }

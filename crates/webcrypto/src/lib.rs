@@ -7,7 +7,7 @@
 //! Errors carry the `DOMException` name to throw ([`Error::dom_name`]).
 //!
 //! Algorithms: SHA-1/256/384/512, HMAC, HKDF, PBKDF2, AES-GCM, AES-CBC, AES-CTR, AES-KW,
-//! ECDSA and ECDH on P-256/P-384, Ed25519, X25519. Formats: raw, pkcs8,
+//! ECDSA and ECDH on P-256/P-384/P-521, Ed25519, X25519. Formats: raw, pkcs8,
 //! spki, jwk. All primitives come from RustCrypto and dalek crates.
 //!
 //! ```

@@ -394,6 +394,7 @@ fn import_ec(
                     let expected = match curve {
                         NamedCurve::P256 => "ES256",
                         NamedCurve::P384 => "ES384",
+                        NamedCurve::P521 => "ES512",
                     };
                     if a != expected {
                         return Err(data(format!("ECDSA: JWK 'alg' is '{a}', expected '{expected}'")));

@@ -15,7 +15,12 @@ fn raw(key: &sworn_webcrypto::CryptoKey) -> Vec<u8> {
 
 #[test]
 fn ecdh_and_x25519_agree_and_derive_equal_keys() {
-    for (name, a) in [("ECDH", ec("ECDH", "P-256")), ("ECDH", ec("ECDH", "P-384")), ("X25519", alg("X25519"))] {
+    for (name, a) in [
+        ("ECDH", ec("ECDH", "P-256")),
+        ("ECDH", ec("ECDH", "P-384")),
+        ("ECDH", ec("ECDH", "P-521")),
+        ("X25519", alg("X25519")),
+    ] {
         let alice = dynamic::generate_key(&a, false, &["deriveKey", "deriveBits"]).unwrap().into_pair().unwrap();
         let bob = dynamic::generate_key(&a, false, &["deriveKey", "deriveBits"]).unwrap().into_pair().unwrap();
         let ab = dynamic::derive_bits(&derive_with(name, &bob.public_key), &alice.private_key, None).unwrap();

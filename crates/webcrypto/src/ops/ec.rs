@@ -1,4 +1,4 @@
-//! ECDSA and ECDH over P-256 / P-384, and their key encodings.
+//! ECDSA and ECDH over P-256 / P-384 / P-521, and their key encodings.
 
 use ecdsa::signature::hazmat::{PrehashSigner, PrehashVerifier};
 use elliptic_curve::sec1::ToEncodedPoint;
@@ -15,20 +15,27 @@ use crate::key::{EcPrivate, EcPublic};
 pub(crate) const ID_EC_PUBLIC_KEY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
 const SECP256R1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
 const SECP384R1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.34");
+const SECP521R1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.35");
 
 fn curve_oid(curve: NamedCurve) -> ObjectIdentifier {
     match curve {
         NamedCurve::P256 => SECP256R1,
         NamedCurve::P384 => SECP384R1,
+        NamedCurve::P521 => SECP521R1,
     }
 }
 
 pub(crate) fn generate(curve: NamedCurve) -> Result<EcPrivate> {
-    // Rejection sampling: a random field-size string is a valid scalar with
-    // overwhelming probability; 64 failures in a row means a broken RNG.
+    // Rejection sampling: a random string of the order's bit length is a
+    // valid scalar with probability at least 1/2 (P-521's order is just
+    // below 2^521, so its top byte keeps one bit); 64 failures in a row
+    // means a broken RNG.
     for _ in 0..64 {
         let mut bytes = Zeroizing::new(vec![0u8; curve.field_len()]);
         crate::random::fill(&mut bytes)?;
+        if curve == NamedCurve::P521 {
+            bytes[0] &= 0x01;
+        }
         if let Ok(k) = private_from_scalar(curve, &bytes) {
             return Ok(k);
         }
@@ -50,6 +57,7 @@ pub(crate) fn private_from_scalar(curve: NamedCurve, d: &[u8]) -> Result<EcPriva
     Ok(match curve {
         NamedCurve::P256 => EcPrivate::P256(p256::SecretKey::from_slice(d).map_err(|_| bad())?),
         NamedCurve::P384 => EcPrivate::P384(p384::SecretKey::from_slice(d).map_err(|_| bad())?),
+        NamedCurve::P521 => EcPrivate::P521(p521::SecretKey::from_slice(d).map_err(|_| bad())?),
     })
 }
 
@@ -57,6 +65,7 @@ pub(crate) fn private_scalar(k: &EcPrivate) -> Zeroizing<Vec<u8>> {
     match k {
         EcPrivate::P256(k) => Zeroizing::new(k.to_bytes().to_vec()),
         EcPrivate::P384(k) => Zeroizing::new(k.to_bytes().to_vec()),
+        EcPrivate::P521(k) => Zeroizing::new(k.to_bytes().to_vec()),
     }
 }
 
@@ -66,6 +75,7 @@ pub(crate) fn public_from_sec1(curve: NamedCurve, bytes: &[u8]) -> Result<EcPubl
     Ok(match curve {
         NamedCurve::P256 => EcPublic::P256(p256::PublicKey::from_sec1_bytes(bytes).map_err(|_| bad())?),
         NamedCurve::P384 => EcPublic::P384(p384::PublicKey::from_sec1_bytes(bytes).map_err(|_| bad())?),
+        NamedCurve::P521 => EcPublic::P521(p521::PublicKey::from_sec1_bytes(bytes).map_err(|_| bad())?),
     })
 }
 
@@ -74,6 +84,7 @@ pub(crate) fn public_to_sec1(k: &EcPublic) -> Vec<u8> {
     match k {
         EcPublic::P256(k) => k.to_encoded_point(false).as_bytes().to_vec(),
         EcPublic::P384(k) => k.to_encoded_point(false).as_bytes().to_vec(),
+        EcPublic::P521(k) => k.to_encoded_point(false).as_bytes().to_vec(),
     }
 }
 
@@ -104,6 +115,7 @@ pub(crate) fn spki_encode(k: &EcPublic) -> Result<Vec<u8>> {
     let doc = match k {
         EcPublic::P256(k) => k.to_public_key_der(),
         EcPublic::P384(k) => k.to_public_key_der(),
+        EcPublic::P521(k) => k.to_public_key_der(),
     };
     doc.map(|d| d.into_vec()).map_err(|e| operation(format!("spki encoding failed: {e}")))
 }
@@ -124,6 +136,7 @@ pub(crate) fn pkcs8_decode(curve: NamedCurve, der: &[u8]) -> Result<EcPrivate> {
     Ok(match curve {
         NamedCurve::P256 => EcPrivate::P256(p256::SecretKey::from_pkcs8_der(der).map_err(bad)?),
         NamedCurve::P384 => EcPrivate::P384(p384::SecretKey::from_pkcs8_der(der).map_err(bad)?),
+        NamedCurve::P521 => EcPrivate::P521(p521::SecretKey::from_pkcs8_der(der).map_err(bad)?),
     })
 }
 
@@ -133,6 +146,7 @@ pub(crate) fn pkcs8_encode(k: &EcPrivate) -> Result<Zeroizing<Vec<u8>>> {
     let doc = match k {
         EcPrivate::P256(k) => k.to_pkcs8_der(),
         EcPrivate::P384(k) => k.to_pkcs8_der(),
+        EcPrivate::P521(k) => k.to_pkcs8_der(),
     };
     doc.map(|d| Zeroizing::new(d.as_bytes().to_vec())).map_err(|e| operation(format!("pkcs8 encoding failed: {e}")))
 }
@@ -166,6 +180,12 @@ pub(crate) fn sign(k: &EcPrivate, hash: HashAlg, msg: &[u8]) -> Result<Vec<u8>> 
             let sig: p384::ecdsa::Signature = sk.sign_prehash(&z).map_err(fail)?;
             sig.to_bytes().to_vec()
         }
+        // p521's SigningKey is its own type (not ecdsa's generic one).
+        EcPrivate::P521(k) => {
+            let sk = p521::ecdsa::SigningKey::from_bytes(&k.to_bytes()).map_err(fail)?;
+            let sig: p521::ecdsa::Signature = sk.sign_prehash(&z).map_err(fail)?;
+            sig.to_bytes().to_vec()
+        }
     })
 }
 
@@ -181,6 +201,12 @@ pub(crate) fn verify(k: &EcPublic, hash: HashAlg, msg: &[u8], sig: &[u8]) -> boo
             Ok(s) => p384::ecdsa::VerifyingKey::from(k).verify_prehash(&z, &s).is_ok(),
             Err(_) => false,
         },
+        EcPublic::P521(k) => {
+            match (p521::ecdsa::Signature::from_slice(sig), p521::ecdsa::VerifyingKey::from_affine(*k.as_affine())) {
+                (Ok(s), Ok(vk)) => vk.verify_prehash(&z, &s).is_ok(),
+                _ => false,
+            }
+        }
     }
 }
 
@@ -192,6 +218,10 @@ pub(crate) fn ecdh(k: &EcPrivate, peer: &EcPublic) -> Result<Zeroizing<Vec<u8>>>
             Ok(Zeroizing::new(s.raw_secret_bytes().to_vec()))
         }
         (EcPrivate::P384(k), EcPublic::P384(p)) => {
+            let s = elliptic_curve::ecdh::diffie_hellman(k.to_nonzero_scalar(), p.as_affine());
+            Ok(Zeroizing::new(s.raw_secret_bytes().to_vec()))
+        }
+        (EcPrivate::P521(k), EcPublic::P521(p)) => {
             let s = elliptic_curve::ecdh::diffie_hellman(k.to_nonzero_scalar(), p.as_affine());
             Ok(Zeroizing::new(s.raw_secret_bytes().to_vec()))
         }
