@@ -19,7 +19,7 @@ const PAGE: u64 = 64 << 10;
 pub enum UploadError {
     #[error("is not a WebAssembly module (it does not start with \\0asm)")]
     NotWasm,
-    #[error("is not a valid WebAssembly module: {0}")]
+    #[error("is not valid: {0}")]
     Invalid(String),
     #[error(
         "imports {module}.{name}, which Sworn does not offer \
@@ -43,7 +43,7 @@ pub enum UploadError {
     #[error("declares a table of {declared} elements, more than the {MAX_TABLE_ELEMENTS} allowed")]
     TableTooLarge { declared: u64 },
     #[error(
-        "data segment {segment} ends at byte {end}, past the {memory} bytes of initial memory it initializes \
+        "has data segment {segment} ending at byte {end}, past the {memory} bytes of initial memory it initializes \
          (the module would trap on every run)"
     )]
     DataOutOfBounds { segment: u32, end: u64, memory: u64 },

@@ -196,7 +196,7 @@ fn uploads_that_cannot_run_are_refused_with_what_is_wrong() {
     )
     .unwrap_err();
     assert_eq!(err, UploadError::DataOutOfBounds { segment: 0, end: 65540, memory: 65536 });
-    assert!(err.to_string().contains("data segment 0 ends at byte 65540"), "{err}");
+    assert!(err.to_string().contains("has data segment 0 ending at byte 65540"), "{err}");
     let fits =
         r#"(module (memory (export "memory") 1) (data (i32.const 65526) "0123456789") (func (export "_start")))"#;
     assert!(compile_wat(fits).is_ok());
