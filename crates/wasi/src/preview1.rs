@@ -231,7 +231,8 @@ fn iovecs(mem: &[u8], iovs: u32, len: u32) -> Result<Vec<(u32, u32)>, i32> {
     (0..len)
         .map(|i| {
             let at = iovs.checked_add(8 * i).ok_or(errno::FAULT)?;
-            Ok((read_u32(mem, at).map_err(|_| errno::FAULT)?, read_u32(mem, at + 4).map_err(|_| errno::FAULT)?))
+            let len_at = at.checked_add(4).ok_or(errno::FAULT)?;
+            Ok((read_u32(mem, at).map_err(|_| errno::FAULT)?, read_u32(mem, len_at).map_err(|_| errno::FAULT)?))
         })
         .collect()
 }
@@ -254,7 +255,7 @@ fn clock_now(ctx: &WasiCtx, id: i32) -> Option<u64> {
 
 fn fd_write(mem: &mut [u8], ctx: &mut WasiCtx, fd: i32, iovs: u32, len: u32, nwritten: u32) -> Result<i32, Stop> {
     if fd != 1 && fd != 2 {
-        return Ok(if fd == 0 { errno::BADF } else { stdio_or_badf(fd, errno::BADF) });
+        return Ok(errno::BADF);
     }
     let vecs = match iovecs(mem, iovs, len) {
         Ok(v) => v,
@@ -347,7 +348,7 @@ fn poll_oneoff(mem: &mut [u8], ctx: &mut WasiCtx, subs: u32, events: u32, n: u32
     }
     let mut parsed = Vec::with_capacity(n as usize);
     for i in 0..n {
-        let at = subs + 48 * i;
+        let Some(at) = subs.checked_add(48 * i) else { return Ok(errno::FAULT) };
         let Ok(raw) = slice(mem, at, 48) else { return Ok(errno::FAULT) };
         let userdata = u64::from_le_bytes(raw[0..8].try_into().unwrap_or_default());
         let kind = raw[8];
@@ -402,7 +403,8 @@ fn poll_oneoff(mem: &mut [u8], ctx: &mut WasiCtx, subs: u32, events: u32, n: u32
             let left = (ctx.stdin.len() - ctx.stdin_pos) as u64;
             ev[16..24].copy_from_slice(&left.to_le_bytes());
         }
-        if write(mem, events + 32 * count, &ev).is_err() {
+        let Some(at) = events.checked_add(32 * count) else { return Ok(errno::FAULT) };
+        if write(mem, at, &ev).is_err() {
             return Ok(errno::FAULT);
         }
         count += 1;

@@ -204,13 +204,6 @@ impl Program {
             _ => return Err(UploadError::NoStart),
         }
         let Some(ExternType::Memory(_)) = module.get_export("memory") else { return Err(UploadError::NoMemory) };
-        for export in module.exports() {
-            if let ExternType::Table(t) = export.ty() {
-                if t.minimum() > MAX_TABLE_ELEMENTS as u64 {
-                    return Err(UploadError::TableTooLarge { declared: t.minimum() });
-                }
-            }
-        }
         let required = module.resources_required();
         if let Some(min) = required.max_initial_memory_size {
             let declared = min.saturating_mul(PAGE);

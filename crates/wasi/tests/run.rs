@@ -189,6 +189,9 @@ fn uploads_that_cannot_run_are_refused_with_what_is_wrong() {
     );
     let err = compile_wat(&format!(r#"(module (table (export "t") 10000000 funcref) {START})"#)).unwrap_err();
     assert!(matches!(err, UploadError::TableTooLarge { .. }), "{err}");
+    // Exported or not, a table's declared size counts.
+    let err = compile_wat(&format!(r#"(module (table 10000000 funcref) {START})"#)).unwrap_err();
+    assert_eq!(err, UploadError::TableTooLarge { declared: 10_000_000 });
     // One page of memory, a segment placed across its end.
     let err = compile_wat(
         r#"(module (memory (export "memory") 1) (data (i32.const 65530) "0123456789")
