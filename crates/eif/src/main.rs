@@ -127,12 +127,6 @@ struct AttestationArgs {
     json: bool,
 }
 
-#[derive(Clone, Copy, clap::ValueEnum)]
-enum RamdiskCompression {
-    None,
-    Gzip,
-}
-
 #[derive(Args)]
 struct BuildArgs {
     /// Kernel image (bzImage).
@@ -149,8 +143,8 @@ struct BuildArgs {
     ramdisk: Vec<PathBuf>,
     /// How ramdisks packed from directories are stored: `none` (cpio, as
     /// nitro-cli does) or `gzip` (the kernel needs CONFIG_RD_GZIP).
-    #[arg(long, value_enum, default_value_t = RamdiskCompression::None)]
-    ramdisk_compression: RamdiskCompression,
+    #[arg(long, value_enum, default_value_t = ramdisk::Compression::None)]
+    ramdisk_compression: ramdisk::Compression,
     /// Output EIF path; measurements go to OUTPUT.json.
     #[arg(long)]
     output: PathBuf,
@@ -238,10 +232,7 @@ fn build(a: BuildArgs) -> Result<()> {
         image_name: name,
         image_version: a.image_version,
         epoch: metadata::source_date_epoch()?,
-        ramdisk_compression: match a.ramdisk_compression {
-            RamdiskCompression::None => ramdisk::Compression::None,
-            RamdiskCompression::Gzip => ramdisk::Compression::Gzip,
-        },
+        ramdisk_compression: a.ramdisk_compression,
         signer,
     };
     let built = builder::build(&cfg, &a.output)?;

@@ -12,8 +12,9 @@
 
 use std::io::{Read, Write};
 
-/// How `eif build` stores the ramdisks it packs from directories.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// How `eif build` stores the ramdisks it packs from directories (also
+/// its `--ramdisk-compression` values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum Compression {
     /// newc cpio as it is, as nitro-cli stores it.
     #[default]
