@@ -64,15 +64,9 @@ pub async fn parse_create(content_type: Option<&str>, body: Bytes, dialect: Dial
             let mut m = serde_json::Map::new();
             while let Some(field) = multipart.next_field().await.map_err(|e| ApiError::Form(e.to_string()))? {
                 let name = field.name().unwrap_or("").to_string();
-                let bytes = field.bytes().await.map_err(|e| ApiError::Form(format!("field {name:?}: {e}")))?;
-                // A WASI module may be sent as it is: it becomes the base64
-                // text that JSON uploads and the journal carry.
-                let text = if name == "code" && bytes.starts_with(WASM_MAGIC) {
-                    base64ct::Base64::encode_string(&bytes)
-                } else {
-                    String::from_utf8(bytes.to_vec())
-                        .map_err(|_| ApiError::Form(format!("field {name:?} is not UTF-8 text")))?
-                };
+                let bytes = field.bytes().await.map_err(|e| ApiError::Form(format!("field {name:?}: {e}")))?.to_vec();
+                let text = if name == "code" { code_text(bytes) } else { String::from_utf8(bytes).ok() }
+                    .ok_or_else(|| ApiError::Form(format!("field {name:?} is not UTF-8 text")))?;
                 m.insert(name, Value::String(text));
             }
             m
@@ -177,12 +171,24 @@ pub fn spec_from_fields(fields: serde_json::Map<String, Value>) -> Result<Worker
     Ok(WorkerSpec { name, code, kind, schedule, config: json_field(&fields, "config")?, args })
 }
 
+/// The `code` of an uploaded file: a WebAssembly module (a WASI worker may
+/// be sent as it is) becomes the base64 text that JSON uploads and the
+/// journal carry; anything else must be UTF-8 text (`None` if not).
+pub fn code_text(bytes: Vec<u8>) -> Option<String> {
+    if bytes.starts_with(WASM_MAGIC) {
+        Some(base64ct::Base64::encode_string(&bytes))
+    } else {
+        String::from_utf8(bytes).ok()
+    }
+}
+
 /// Guesses the format when `type` is absent: base64 of a WebAssembly
 /// module is a WASI worker, code with a top-level `export` is a module,
 /// anything else a service-worker script.
 pub fn detect_kind(code: &str) -> WorkerKind {
-    // "AGFzbQ" is the base64 of "\0asm".
-    if code.trim_start().starts_with("AGFzbQ") {
+    // Base64 of a module: its first 8 characters are its first 6 bytes.
+    let head = code.trim_start().get(..8).and_then(|h| base64ct::Base64::decode_vec(h).ok());
+    if head.is_some_and(|b| b.starts_with(WASM_MAGIC)) {
         return WorkerKind::Wasi;
     }
     let has_export = code.lines().any(|l| {
@@ -236,6 +242,9 @@ mod tests {
         assert_eq!(detect_kind("var a={};export{a as default};"), WorkerKind::Module);
         assert_eq!(detect_kind("addEventListener('fetch', e => {})"), WorkerKind::ServiceWorker);
         assert_eq!(detect_kind("const exported = 1; // export default"), WorkerKind::ServiceWorker);
+        assert_eq!(detect_kind("AGFzbQEAAAA="), WorkerKind::Wasi, "base64 of \\0asm, version 1");
+        assert_eq!(detect_kind("\n AGFzbQ=="), WorkerKind::Wasi, "the magic alone");
+        assert_eq!(detect_kind("AGFzcw=="), WorkerKind::ServiceWorker, "\\0ass, not the magic");
     }
 
     #[tokio::test]

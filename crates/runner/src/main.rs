@@ -7,10 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use base64ct::Encoding as _;
 use clap::Parser;
 
-use sworn_runner::api::detect_kind;
+use sworn_runner::api::{code_text, detect_kind};
 use sworn_runner::app::{start, RunnerConfig};
 use sworn_runner::engine::PoolConfig;
 use sworn_runner::http_client::{EgressHttpClient, HttpClient, NoNetwork};
@@ -369,15 +368,12 @@ fn boot_worker(arg: &str, config: &str) -> anyhow::Result<WorkerSpec> {
         }
     };
     let bytes = std::fs::read(&path).with_context(|| format!("--worker {}", path.display()))?;
-    // A WebAssembly file is a WASI worker; its code travels in base64, as
-    // in a JSON upload.
-    let (code, kind) = if bytes.starts_with(sworn_wasi::WASM_MAGIC) {
-        (base64ct::Base64::encode_string(&bytes), WorkerKind::Wasi)
-    } else {
-        let code =
-            String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("--worker {}: not UTF-8 text", path.display()))?;
-        let kind = if path.extension().is_some_and(|e| e == "mjs") { WorkerKind::Module } else { detect_kind(&code) };
-        (code, kind)
+    // A WebAssembly file is a WASI worker, whatever its name.
+    let code = code_text(bytes).ok_or_else(|| anyhow::anyhow!("--worker {}: not UTF-8 text", path.display()))?;
+    let kind = match detect_kind(&code) {
+        WorkerKind::Wasi => WorkerKind::Wasi,
+        _ if path.extension().is_some_and(|e| e == "mjs") => WorkerKind::Module,
+        kind => kind,
     };
     let mut fields = serde_json::Map::new();
     fields.insert("code".into(), code.into());

@@ -126,8 +126,8 @@ pub struct Worker {
     pub last_error: Mutex<Option<String>>,
     /// QuickJS heap bytes of each thread's instance, indexed by thread.
     pub memory: Vec<AtomicU64>,
-    /// A WASI worker's compiled module, set when it starts (`engine::pool`).
-    pub wasi: OnceLock<Arc<sworn_wasi::Program>>,
+    /// A WASI worker's compiled module and argv, set when it starts (`crate::wasi`).
+    pub wasi: OnceLock<Arc<crate::wasi::Compiled>>,
     /// Whether the worker's code defines fetch and scheduled handlers.
     pub handlers: Mutex<(bool, bool)>,
     /// SHA-256 of the credential `POST /workers` issued for it; `None` for

@@ -673,9 +673,6 @@ async fn worker_fetch_inner(
         Ok(x) => x,
         Err(r) => return Ok(r),
     };
-    if worker.spec.kind == WorkerKind::Wasi {
-        return wasi_fetch(state, worker, sub, parts, body).await;
-    }
     let host = parts
         .headers
         .get(http::header::HOST)
@@ -684,6 +681,9 @@ async fn worker_fetch_inner(
         .unwrap_or("localhost");
     let query = parts.uri.query().map(|q| format!("?{q}")).unwrap_or_default();
     let url = format!("http://{host}/{sub}{query}");
+    if worker.spec.kind == WorkerKind::Wasi {
+        return wasi_fetch(state, worker, sub, url, parts, body).await;
+    }
     let body = if parts.method == Method::GET || parts.method == Method::HEAD { None } else { Some(body) };
     // Made again if the request moves to the slow lane before it did
     // anything visible (a replay): cheaper than keeping a copy of each.
@@ -715,8 +715,9 @@ async fn worker_fetch_inner(
         DispatchError::Start(e) => (StatusCode::INTERNAL_SERVER_ERROR, format!("worker failed to start: {e}")),
         DispatchError::Request(e) => (request_error_status(&e), e.to_string()),
     })?;
-    let status = StatusCode::from_u16(wr.status)
-        .map_err(|_| (StatusCode::INTERNAL_SERVER_ERROR, format!("worker returned invalid status {}", wr.status)))?;
+    let source =
+        Source { who: "worker", blame: StatusCode::INTERNAL_SERVER_ERROR, internal: Some(STREAM_TIMEOUT_HEADER) };
+    let status = source.status(wr.status)?;
     let budget = stream_budget(&wr.headers, &limits).map_err(|e| {
         (StatusCode::INTERNAL_SERVER_ERROR, format!("worker returned an invalid {STREAM_TIMEOUT_HEADER} header: {e}"))
     })?;
@@ -728,21 +729,48 @@ async fn worker_fetch_inner(
             OutBody::Stream(Box::new(stream.with_length(length)))
         }
     };
-    let mut resp = Response::new(body);
-    *resp.status_mut() = status;
-    for (k, v) in wr.headers {
-        let lower = k.to_ascii_lowercase();
-        if hop_by_hop(&lower) || lower == STREAM_TIMEOUT_HEADER {
-            continue;
-        }
-        let name = HeaderName::from_bytes(lower.as_bytes())
-            .map_err(|_| (StatusCode::INTERNAL_SERVER_ERROR, format!("worker returned invalid header name {k:?}")))?;
-        let value = HeaderValue::from_str(&v).map_err(|_| {
-            (StatusCode::INTERNAL_SERVER_ERROR, format!("worker returned invalid value for header {k:?}"))
-        })?;
-        resp.headers_mut().append(name, value);
+    source.response(status, wr.headers, body)
+}
+
+/// Who produced a response (a JavaScript worker, a WASI program), for the
+/// one place that turns it into the HTTP response: the status code to answer
+/// when what it produced is not valid HTTP, and a header of its own that
+/// never reaches the client.
+struct Source {
+    who: &'static str,
+    blame: StatusCode,
+    internal: Option<&'static str>,
+}
+
+impl Source {
+    /// The status it answered, if HTTP has it.
+    fn status(&self, status: u16) -> Result<StatusCode, (StatusCode, String)> {
+        StatusCode::from_u16(status).map_err(|_| (self.blame, format!("{} returned invalid status {status}", self.who)))
     }
-    Ok(resp)
+
+    /// The response with `headers`, hop-by-hop ones dropped.
+    fn response(
+        &self,
+        status: StatusCode,
+        headers: Vec<(String, String)>,
+        body: OutBody,
+    ) -> Result<Response<OutBody>, (StatusCode, String)> {
+        let who = self.who;
+        let mut resp = Response::new(body);
+        *resp.status_mut() = status;
+        for (k, v) in headers {
+            let lower = k.to_ascii_lowercase();
+            if hop_by_hop(&lower) || self.internal == Some(lower.as_str()) {
+                continue;
+            }
+            let name = HeaderName::from_bytes(lower.as_bytes())
+                .map_err(|_| (self.blame, format!("{who} returned invalid header name {k:?}")))?;
+            let value = HeaderValue::from_str(&v)
+                .map_err(|_| (self.blame, format!("{who} returned invalid value for header {k:?}")))?;
+            resp.headers_mut().append(name, value);
+        }
+        Ok(resp)
+    }
 }
 
 /// A `wasi` worker's request: one run of its module (see `crate::wasi`).
@@ -750,6 +778,7 @@ async fn wasi_fetch(
     state: &Rc<ThreadState>,
     worker: &Arc<Worker>,
     sub: &str,
+    url: String,
     parts: http::request::Parts,
     body: Bytes,
 ) -> Result<Response<OutBody>, (StatusCode, String)> {
@@ -758,34 +787,18 @@ async fn wasi_fetch(
         .iter()
         .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
         .collect();
-    let query = parts.uri.query().unwrap_or("").to_string();
-    let host = parts.headers.get(http::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
-    let url = if query.is_empty() { format!("http://{host}/{sub}") } else { format!("http://{host}/{sub}?{query}") };
     let req = crate::wasi::WasiRequest {
         method: parts.method.as_str().to_string(),
         path: format!("/{sub}"),
-        query,
+        query: parts.uri.query().unwrap_or("").to_string(),
         url,
         headers,
         body,
     };
     let out = crate::wasi::fetch(&state.shared, worker, req).await?;
-    let status = StatusCode::from_u16(out.status)
-        .map_err(|_| (StatusCode::BAD_GATEWAY, format!("the program returned invalid status {}", out.status)))?;
-    let mut resp = Response::new(OutBody::from(Bytes::from(out.body)));
-    *resp.status_mut() = status;
-    for (k, v) in out.headers {
-        let lower = k.to_ascii_lowercase();
-        if hop_by_hop(&lower) {
-            continue;
-        }
-        let name = HeaderName::from_bytes(lower.as_bytes())
-            .map_err(|_| (StatusCode::BAD_GATEWAY, format!("the program returned invalid header name {k:?}")))?;
-        let value = HeaderValue::from_str(&v)
-            .map_err(|_| (StatusCode::BAD_GATEWAY, format!("the program returned invalid value for header {k:?}")))?;
-        resp.headers_mut().append(name, value);
-    }
-    Ok(resp)
+    let source = Source { who: "the program", blame: StatusCode::BAD_GATEWAY, internal: None };
+    let status = source.status(out.status)?;
+    source.response(status, out.headers, OutBody::from(Bytes::from(out.body)))
 }
 
 /// The status of a request the worker did not answer itself.

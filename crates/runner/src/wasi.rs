@@ -33,6 +33,13 @@ impl WasiHost {
     }
 }
 
+/// A started worker's module, and the argv every run gets.
+#[derive(Debug)]
+pub struct Compiled {
+    program: Program,
+    argv: Vec<String>,
+}
+
 /// Checks and compiles the worker's module.
 pub async fn start(shared: &Shared, worker: &Arc<Worker>) -> Result<Handlers, StartError> {
     let runtime = shared.wasi.runtime()?.clone();
@@ -42,7 +49,7 @@ pub async fn start(shared: &Shared, worker: &Arc<Worker>) -> Result<Handlers, St
         .await
         .map_err(|_| StartError::ThreadGone)?
         .map_err(StartError::Wasm)?;
-    let _ = worker.wasi.set(Arc::new(program));
+    let _ = worker.wasi.set(Arc::new(Compiled { program, argv: argv(worker) }));
     Ok(Handlers { fetch: true, scheduled: worker.spec.schedule.is_some() })
 }
 
@@ -65,9 +72,8 @@ pub async fn fetch(
     req: WasiRequest,
 ) -> Result<CgiResponse, (StatusCode, String)> {
     let env = cgi::request_env(&req.method, &req.path, &req.query, &req.url, &req.headers, req.body.len());
-    let input = RunInput { args: argv(worker), env, stdin: req.body };
     let stdout_bytes = shared.limits.response_body_bytes.saturating_add(cgi::MAX_HEAD_BYTES);
-    let done = run(shared, worker, input, stdout_bytes).await?;
+    let done = run(shared, worker, env, req.body, stdout_bytes).await?;
     log_stderr(worker, &done);
     match done.result {
         Ok(code) => {
@@ -90,8 +96,7 @@ pub async fn scheduled(shared: &Arc<Shared>, worker: &Arc<Worker>, cron: &str) -
         ("SCHEDULED_CRON".to_string(), cron.to_string()),
         ("SCHEDULED_TIME".to_string(), now.to_string()),
     ];
-    let input = RunInput { args: argv(worker), env, stdin: Bytes::new() };
-    let done = run(shared, worker, input, shared.limits.log_bytes).await.map_err(|(_, e)| e)?;
+    let done = run(shared, worker, env, Bytes::new(), shared.limits.log_bytes).await.map_err(|(_, e)| e)?;
     for line in String::from_utf8_lossy(&done.stdout).lines().filter(|l| !l.is_empty()) {
         worker.log("log", line.to_string());
     }
@@ -104,7 +109,7 @@ pub async fn scheduled(shared: &Arc<Shared>, worker: &Arc<Worker>, cron: &str) -
 }
 
 /// `argv`: the worker's name, then its `args` (a JSON array of strings,
-/// checked at upload).
+/// checked at upload), read once when the worker starts.
 fn argv(worker: &Worker) -> Vec<String> {
     let mut argv = vec![worker.name.clone()];
     if let Ok(serde_json::Value::Array(items)) = serde_json::from_str::<serde_json::Value>(&worker.spec.args) {
@@ -116,14 +121,16 @@ fn argv(worker: &Worker) -> Vec<String> {
 async fn run(
     shared: &Arc<Shared>,
     worker: &Arc<Worker>,
-    input: RunInput,
+    env: Vec<(String, String)>,
+    stdin: Bytes,
     stdout_bytes: usize,
 ) -> Result<Finished, (StatusCode, String)> {
-    let program = worker
+    let compiled = worker
         .wasi
         .get()
         .cloned()
         .ok_or((StatusCode::SERVICE_UNAVAILABLE, "the worker's module is not compiled yet".to_string()))?;
+    let input = RunInput { args: compiled.argv.clone(), env, stdin };
     shared.heap.admit(HeapBudget::REQUEST_RESERVE).map_err(|e| (StatusCode::SERVICE_UNAVAILABLE, e.to_string()))?;
     let limits = RunLimits {
         cpu: shared.limits.cpu_time,
@@ -133,7 +140,7 @@ async fn run(
         stderr_bytes: shared.limits.log_bytes,
     };
     let charge: Arc<dyn MemoryCharge> = shared.heap.clone();
-    tokio::task::spawn_blocking(move || program.run(input, limits, charge))
+    tokio::task::spawn_blocking(move || compiled.program.run(input, limits, charge))
         .await
         .map_err(|_| (StatusCode::INTERNAL_SERVER_ERROR, "the run's thread failed".to_string()))
 }

@@ -267,13 +267,22 @@ impl Pool {
 
     /// Starts `worker` on every thread; fails if its code does not start.
     pub async fn start_worker(&self, worker: Arc<Worker>) -> Result<Handlers, StartError> {
-        if worker.spec.kind == crate::registry::WorkerKind::Wasi {
-            let handlers = crate::wasi::start(&self.shared, &worker).await?;
+        let result = if worker.spec.kind == crate::registry::WorkerKind::Wasi {
+            crate::wasi::start(&self.shared, &worker).await
+        } else {
+            self.start_instances(&worker).await
+        };
+        if let Ok(h) = &result {
             if let Ok(mut slot) = worker.handlers.lock() {
-                *slot = (handlers.fetch, handlers.scheduled);
+                *slot = (h.fetch, h.scheduled);
             }
-            return Ok(handlers);
         }
+        result
+    }
+
+    /// Creates `worker`'s JavaScript instance on every thread; on failure
+    /// drops those that started.
+    async fn start_instances(&self, worker: &Arc<Worker>) -> Result<Handlers, StartError> {
         let mut replies = Vec::new();
         for tx in &self.shared.senders {
             let (reply, rx) = oneshot::channel();
@@ -302,10 +311,6 @@ impl Pool {
         };
         if result.is_err() {
             self.stop_worker(&worker.id);
-        } else if let Ok(h) = &result {
-            if let Ok(mut slot) = worker.handlers.lock() {
-                *slot = (h.fetch, h.scheduled);
-            }
         }
         result
     }
@@ -319,26 +324,19 @@ impl Pool {
 
     /// Runs `worker`'s scheduled handler once and records the outcome.
     pub async fn run_scheduled(&self, worker: Arc<Worker>, cron: String) -> Result<(), RequestError> {
-        if worker.spec.kind == crate::registry::WorkerKind::Wasi {
-            let started = Instant::now();
-            worker.stats.active.fetch_add(1, Ordering::Relaxed);
-            let outcome = crate::wasi::scheduled(&self.shared, &worker, &cron).await;
-            worker.stats.active.fetch_sub(1, Ordering::Relaxed);
-            worker.stats.record(outcome.is_ok(), started.elapsed().as_micros() as u64);
-            if let Err(e) = &outcome {
-                worker.set_error(format!("scheduled: {e}"));
-            }
-            return outcome.map_err(RequestError::Threw);
-        }
-        let (reply, rx) = oneshot::channel();
-        let thread = self.slow_lane_for(&worker).unwrap_or(&self.shared.senders[self.pick()]);
-        let _ = thread.send(Command::Scheduled { worker: worker.clone(), cron, reply });
         let started = Instant::now();
         worker.stats.active.fetch_add(1, Ordering::Relaxed);
-        let outcome = match tokio::time::timeout(self.shared.limits.request_timeout, rx).await {
-            Ok(Ok(r)) => r,
-            Ok(Err(_)) => Err(RequestError::Reset),
-            Err(_) => Err(RequestError::Timeout(self.shared.limits.request_timeout)),
+        let outcome = if worker.spec.kind == crate::registry::WorkerKind::Wasi {
+            crate::wasi::scheduled(&self.shared, &worker, &cron).await.map_err(RequestError::Threw)
+        } else {
+            let (reply, rx) = oneshot::channel();
+            let thread = self.slow_lane_for(&worker).unwrap_or(&self.shared.senders[self.pick()]);
+            let _ = thread.send(Command::Scheduled { worker: worker.clone(), cron, reply });
+            match tokio::time::timeout(self.shared.limits.request_timeout, rx).await {
+                Ok(Ok(r)) => r,
+                Ok(Err(_)) => Err(RequestError::Reset),
+                Err(_) => Err(RequestError::Timeout(self.shared.limits.request_timeout)),
+            }
         };
         worker.stats.active.fetch_sub(1, Ordering::Relaxed);
         worker.stats.record(outcome.is_ok(), started.elapsed().as_micros() as u64);
